@@ -1,0 +1,63 @@
+# Two entry points, each doing all of its own set-up (idempotent, fast when done):
+#   make demo  — install, run a short sweep against target_app, write results/report.html
+#   make test  — install, run the whole test suite (what .ci/run calls)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VEGETA_VERSION := v12.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install vegeta chromium clean-venv
+
+demo: install vegeta
+	$(BIN)/perf doctor
+	$(BIN)/perf collect --quick --store results/perf.duckdb
+	$(BIN)/perf report --store results/perf.duckdb
+	$(BIN)/perf report --store results/perf.duckdb --output results/report.html
+	@echo "report: results/report.html"
+
+test: install vegeta chromium
+	$(BIN)/python -m pytest -q
+
+install: $(STAMP)
+
+# Reinstall only when the project's metadata changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# vegeta: use one already reachable (PERF_VEGETA, the venv, PATH); otherwise build the
+# pinned release from tools/vegeta with go. The ldflags set the version that
+# `vegeta -version` prints, as vegeta's own Makefile does.
+vegeta: install
+	@if [ -n "$$PERF_VEGETA" ] && [ -x "$$PERF_VEGETA" ]; then exit 0; fi; \
+	if [ -x $(BIN)/vegeta ]; then exit 0; fi; \
+	if command -v vegeta >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v go >/dev/null 2>&1; then \
+	  echo "vegeta not found and go is not installed. Install vegeta $(VEGETA_VERSION) one of these ways:"; \
+	  echo "  go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)   (with Go >= 1.22)"; \
+	  echo "  brew install vegeta"; \
+	  echo "  a release binary from the vegeta project's GitHub releases page, put on PATH or in $(BIN)"; \
+	  echo "then re-run make (or point PERF_VEGETA at the binary)."; \
+	  exit 1; \
+	fi; \
+	echo "building vegeta $(VEGETA_VERSION) into $(BIN) ..."; \
+	cd tools/vegeta && GOFLAGS=-mod=mod GOBIN="$(CURDIR)/$(BIN)" \
+	  go install -ldflags "-X main.Version=$(VEGETA_VERSION)" github.com/tsenart/vegeta/v12
+
+# Browser tests need Chromium; install Debian's package when missing and we are root.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	   || command -v google-chrome >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (Debian package) for the browser tests ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "chromium not found: browser tests will be skipped (install Debian's 'chromium' to run them)"; \
+	fi
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,207 @@
+"""Vegeta results -> the store. Each attack lands in one transaction, the moment it ends.
+
+vegeta's CSV encoding is the common form: `perf collect` pipes `vegeta attack` through
+`vegeta encode --to csv`, and `perf ingest` converts gob/json files the same way. DuckDB then
+reads the CSV in bulk; bodies and headers are in the file but never stored.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from perf.errors import PerfError
+from perf.store import next_attack_id
+
+# The columns of `vegeta encode --to csv` (vegeta v12), in order.
+VEGETA_CSV_COLUMNS = {
+    "ts": "BIGINT",
+    "code": "USMALLINT",
+    "latency_ns": "BIGINT",
+    "bytes_out": "BIGINT",
+    "bytes_in": "BIGINT",
+    "error": "VARCHAR",
+    "body": "VARCHAR",
+    "attack": "VARCHAR",
+    "seq": "BIGINT",
+    "method": "VARCHAR",
+    "url": "VARCHAR",
+    "headers": "VARCHAR",
+}
+
+# Generator check (DESIGN.md): below 99% of the offered rate, or vegeta near a full core,
+# means the load generator, not the server, may have set the numbers.
+MIN_SENT_FRACTION = 0.99
+LOADGEN_SATURATED_CPU = 90.0
+
+
+@dataclass
+class Sample:
+    ts: int  # unix ns
+    process: str  # server | loadgen
+    cpu_percent: float
+    rss_bytes: int
+
+
+def is_vegeta_csv(path: Path) -> bool:
+    """True when the file starts like a vegeta CSV record (unix-ns timestamp, status code)."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    parts = head.split(b",", 2)
+    return len(parts) == 3 and parts[0].isdigit() and len(parts[0]) >= 18 and parts[1].isdigit()
+
+
+def _check_complete(path: Path) -> None:
+    # vegeta ends every record with a newline; a file that does not was cut off mid-write.
+    size = path.stat().st_size
+    if size == 0:
+        raise PerfError(f"{path}: empty results file")
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) != b"\n":
+            raise PerfError(f"{path}: truncated vegeta results (last record is incomplete)")
+
+
+def to_csv(vegeta: Path, files: list[Path], out: Path) -> None:
+    """Convert vegeta results in any encoding (gob, json, csv) to one CSV file."""
+    with open(out, "wb") as fh:
+        proc = subprocess.run(
+            [str(vegeta), "encode", "--to", "csv", *map(str, files)],
+            stdout=fh, stderr=subprocess.PIPE, timeout=3600,
+        )
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {proc.returncode}"
+        names = ", ".join(map(str, files))
+        raise PerfError(f"{names}: not readable as vegeta results ({reason})")
+
+
+def _csv_source(paths: list[Path]) -> str:
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in VEGETA_CSV_COLUMNS.items())
+    files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    # strict_mode makes a malformed or short record an error instead of a guess.
+    return (
+        f"read_csv({files}, header = false, auto_detect = false, columns = {{{columns}}}, "
+        "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, "
+        "max_line_size = 67108864, buffer_size = 134217728)"
+    )
+
+
+def insert_requests(con: duckdb.DuckDBPyConnection, attack_id: int, csv_files: list[Path]) -> int:
+    """Bulk-insert vegeta CSV results as request rows of one attack; returns the row count.
+
+    Several files are one attack run from several load machines: their seq numbers
+    collide, so rows are renumbered in time order.
+    """
+    for path in csv_files:
+        _check_complete(path)
+    seq = "seq" if len(csv_files) == 1 else "row_number() OVER (ORDER BY ts, seq) - 1"
+    try:
+        before = con.execute(
+            "SELECT count(*) FROM requests WHERE attack_id = ?", [attack_id]
+        ).fetchone()[0]
+        con.execute(
+            f"""
+            INSERT INTO requests
+            SELECT ?, {seq}, ts, latency_ns, code, bytes_in, bytes_out,
+                   coalesce(error, ''), method, url
+            FROM {_csv_source(csv_files)}
+            """,
+            [attack_id],
+        )
+        after = con.execute(
+            "SELECT count(*) FROM requests WHERE attack_id = ?", [attack_id]
+        ).fetchone()[0]
+    except duckdb.Error as exc:
+        names = ", ".join(map(str, csv_files))
+        first = str(exc).strip().splitlines()[0]
+        raise PerfError(f"{names}: not valid vegeta CSV results ({first})") from exc
+    return after - before
+
+
+def generator_verdict(
+    mode: str, target_rate: float | None, sent_rate: float | None, loadgen_cpu_max: float | None
+) -> tuple[bool, str]:
+    """Was the load generator able to offer the planned load? (ok, why-not)"""
+    reasons = []
+    if mode == "rate" and target_rate and sent_rate is not None:
+        if sent_rate < MIN_SENT_FRACTION * target_rate:
+            reasons.append(f"sent {sent_rate:.1f}/s < 99% of target {target_rate:g}/s")
+    if loadgen_cpu_max is not None and loadgen_cpu_max >= LOADGEN_SATURATED_CPU:
+        reasons.append(f"vegeta CPU-bound (peak {loadgen_cpu_max:.0f}%)")
+    return (not reasons, "; ".join(reasons))
+
+
+def store_attack(
+    con: duckdb.DuckDBPyConnection,
+    attack: dict,
+    csv_files: list[Path],
+    samples: Iterable[Sample] = (),
+) -> int:
+    """Store one finished attack (its row, every request, every sample) atomically.
+
+    `attack` holds the attacks columns known before the run (run_id, endpoint, method, path,
+    server, workers, mode, target_rate, concurrency, duration_s, started_at, finished_at);
+    sent_rate and the generator verdict are derived here from the stored rows.
+    """
+    samples = list(samples)
+    con.execute("BEGIN")
+    try:
+        attack_id = next_attack_id(con)
+        rows = insert_requests(con, attack_id, csv_files)
+        if rows == 0:
+            raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
+        n, first, last = con.execute(
+            "SELECT count(*), min(ts), max(ts) FROM requests WHERE attack_id = ?", [attack_id]
+        ).fetchone()
+        sent_rate = n / ((last - first) / 1e9) if last > first else None
+        loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
+        loadgen_cpu_max = max(loadgen) if loadgen else None
+        ok, note = generator_verdict(
+            attack.get("mode", "rate"), attack.get("target_rate"), sent_rate, loadgen_cpu_max
+        )
+        con.execute(
+            """
+            INSERT INTO attacks (attack_id, run_id, endpoint, method, path, server, workers, mode,
+                target_rate, concurrency, duration_s, started_at, finished_at, sent_rate,
+                loadgen_cpu_max, generator_ok, generator_note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                attack_id, attack["run_id"], attack["endpoint"], attack["method"], attack["path"],
+                attack.get("server"), attack.get("workers"), attack.get("mode", "rate"),
+                attack.get("target_rate"), attack.get("concurrency"), attack.get("duration_s"),
+                attack.get("started_at"), attack.get("finished_at"), sent_rate,
+                loadgen_cpu_max, ok, note or None,
+            ],
+        )
+        if samples:
+            con.executemany(
+                "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
+                [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return attack_id
+
+
+def ingest_files(
+    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: dict
+) -> int:
+    """Store result files made elsewhere as one attack; CSV is read directly, others converted."""
+    for path in files:
+        if not path.is_file():
+            raise PerfError(f"{path}: no such file")
+    if all(is_vegeta_csv(p) for p in files):
+        return store_attack(con, attack, files)
+    with tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
+        csv_path = Path(tmp) / "results.csv"
+        to_csv(vegeta, files, csv_path)
+        return store_attack(con, attack, [csv_path])

@@ -1,0 +1,1 @@
+"""One module per CLI command: click parses, then one call into collector or reporter."""

@@ -1,0 +1,44 @@
+"""`perf doctor`: what perf will use, and what is missing."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from collector.environment import machine_info
+from collector.vegeta import find_vegeta, vegeta_version
+from perf import __version__
+from perf.errors import PerfError
+from perf.store import SCHEMA_VERSION, resolve_store
+
+
+@dataclass
+class Check:
+    name: str
+    value: str
+    ok: bool = True
+
+
+def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
+    info = machine_info()
+    checks = [
+        Check("perf", __version__),
+        Check("python", f"{info['python_version']} ({info['python']})"),
+        Check("cpu", f"{info['cpu_model']} x {info['cpu_count']}"),
+        Check("os", info["os"]),
+    ]
+    try:
+        binary = find_vegeta(vegeta)
+        checks.append(Check("vegeta", f"{vegeta_version(binary)} ({binary})"))
+    except PerfError as exc:
+        checks.append(Check("vegeta", str(exc), ok=False))
+    for module in ("duckdb", "fastapi", "uvicorn", "gunicorn", "psutil", "plotly"):
+        try:
+            mod = importlib.import_module(module)
+            checks.append(Check(module, getattr(mod, "__version__", "installed")))
+        except ImportError as exc:
+            checks.append(Check(module, f"missing ({exc}); reinstall perf", ok=False))
+    path = resolve_store(store)
+    state = "exists" if path.exists() else "will be created"
+    checks.append(Check("store", f"{path} ({state}; schema v{SCHEMA_VERSION})"))
+    return checks
