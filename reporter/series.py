@@ -1,0 +1,160 @@
+"""Within-attack data for the dashboard: latency over time and the latency percentile spectrum.
+
+Query (SQL on the raw `requests` rows) then compute (pure functions on numpy arrays). What leaves
+this module is already small: over-time series are LTTB-downsampled, spectra are a few exact
+percentiles, so the HTML carries summaries, never raw rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+MAX_POINTS = 4000
+
+# Percentiles of the spectrum, plotted at 1 / (1 - p): the HdrHistogram-style view where each
+# decade of the x axis is one more "nine". The max is added separately, at x = request count.
+SPECTRUM_P = (
+    0.0, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99,
+    0.995, 0.997, 0.999, 0.9995, 0.9999, 0.99995, 0.99999,
+)
+
+
+def lttb(x: np.ndarray, y: np.ndarray, threshold: int) -> np.ndarray:
+    """Indices of the points Largest-Triangle-Three-Buckets keeps (Steinarsson 2013).
+
+    x must be sorted. The first and last points are always kept; each of the threshold - 2
+    buckets in between keeps the point forming the largest triangle with the point kept before
+    it and the mean of the next bucket, so spikes survive where plain striding would drop them.
+    """
+    n = len(x)
+    if threshold >= n or threshold < 3:
+        return np.arange(n)
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    every = (n - 2) / (threshold - 2)
+    kept = np.empty(threshold, dtype=np.int64)
+    kept[0] = 0
+    a = 0
+    for i in range(threshold - 2):
+        start = int(math.floor(i * every)) + 1
+        stop = int(math.floor((i + 1) * every)) + 1
+        next_start = stop
+        next_stop = min(int(math.floor((i + 2) * every)) + 1, n)
+        if next_start >= next_stop:  # the last bucket looks ahead at the last point only
+            next_start, next_stop = n - 1, n
+        avg_x = x[next_start:next_stop].mean()
+        avg_y = y[next_start:next_stop].mean()
+        bx = x[start:stop]
+        by = y[start:stop]
+        area = np.abs((x[a] - avg_x) * (by - y[a]) - (x[a] - bx) * (avg_y - y[a]))
+        a = start + int(np.argmax(area))
+        kept[i + 1] = a
+    kept[-1] = n - 1
+    return kept
+
+
+@dataclass
+class OverTime:
+    """One attack's latency over time, split into successes and errors, downsampled."""
+
+    attack_id: int
+    ok_t: list[float]  # seconds since the attack's first request
+    ok_ms: list[float]
+    err_t: list[float]
+    err_ms: list[float]
+    err_label: list[str]  # "503" or "0 timeout" for each kept error point
+    requests: int
+    errors: int
+
+
+def _round_sig(values: np.ndarray, digits: int) -> list[float]:
+    # Fewer digits make the embedded JSON smaller and compress better; 4 significant digits
+    # is far below what a chart can show.
+    if len(values) == 0:
+        return []
+    mags = np.floor(np.log10(np.abs(np.where(values == 0, 1, values))))
+    scale = 10.0 ** (digits - 1 - mags)
+    return (np.round(values * scale) / scale).tolist()
+
+
+def over_time(con: duckdb.DuckDBPyConnection, attack_id: int, max_points: int = MAX_POINTS) -> OverTime:
+    """Latency of every request against its start time; errors (not 200-399) as their own series."""
+    rows = con.execute(
+        """
+        SELECT ts - min(ts) OVER () AS dt, latency_ns, code, error
+        FROM requests WHERE attack_id = ? ORDER BY ts, seq
+        """,
+        [attack_id],
+    ).fetchnumpy()
+    t = rows["dt"].astype(np.float64) / 1e9
+    ms = rows["latency_ns"].astype(np.float64) / 1e6
+    code = rows["code"].astype(np.int64)
+    ok = (code >= 200) & (code < 400)
+    ok_idx = np.flatnonzero(ok)
+    err_idx = np.flatnonzero(~ok)
+    ok_keep = ok_idx[lttb(t[ok_idx], ms[ok_idx], max_points)]
+    err_keep = err_idx[lttb(t[err_idx], ms[err_idx], max_points)]
+    errors = rows["error"]
+    err_label = [
+        f"{code[i]} {errors[i][:80]}".strip() if errors[i] else str(code[i]) for i in err_keep
+    ]
+    return OverTime(
+        attack_id=attack_id,
+        ok_t=_round_sig(t[ok_keep], 5),
+        ok_ms=_round_sig(ms[ok_keep], 4),
+        err_t=_round_sig(t[err_keep], 5),
+        err_ms=_round_sig(ms[err_keep], 4),
+        err_label=err_label,
+        requests=len(t),
+        errors=len(err_idx),
+    )
+
+
+@dataclass
+class Spectrum:
+    """Exact latency percentiles of one attack, ready for a log-scaled 1/(1-p) axis."""
+
+    attack_id: int
+    p: list[float]  # percentile as a fraction; the last point is the max
+    x: list[float]  # 1 / (1 - p); the max sits at x = requests
+    ms: list[float]
+
+
+def spectrum_points(p: list[float], values_ms: list[float], requests: int, max_ms: float) -> Spectrum:
+    """Keep the percentiles the sample count can resolve (1/(1-p) < n), then the max at x = n."""
+    xs, ps, ms = [], [], []
+    for pi, v in zip(p, values_ms):
+        x = 1.0 / (1.0 - pi)
+        if x < requests:
+            xs.append(x)
+            ps.append(pi)
+            ms.append(v)
+    xs.append(float(max(requests, 1)))
+    ps.append(1.0)
+    ms.append(max_ms)
+    return Spectrum(attack_id=-1, p=ps, x=xs, ms=ms)
+
+
+def spectra(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, Spectrum]:
+    """Exact percentiles (quantile_cont: linear interpolation) over every request of each attack."""
+    if not attack_ids:
+        return {}
+    p_list = "[" + ", ".join(repr(p) for p in SPECTRUM_P) + "]"
+    rows = con.execute(
+        f"""
+        SELECT attack_id, count(*), quantile_cont(latency_ns, {p_list}), max(latency_ns)
+        FROM requests WHERE attack_id IN (SELECT unnest(?::BIGINT[]))
+        GROUP BY attack_id
+        """,
+        [list(attack_ids)],
+    ).fetchall()
+    out = {}
+    for attack_id, n, quantiles, max_ns in rows:
+        spec = spectrum_points(list(SPECTRUM_P), [q / 1e6 for q in quantiles], n, max_ns / 1e6)
+        spec.attack_id = attack_id
+        out[attack_id] = spec
+    return out
