@@ -142,15 +142,18 @@ def store_attack(
     attack: dict,
     csv_files: list[Path],
     samples: Iterable[Sample] = (),
+    nested: bool = False,
 ) -> int:
     """Store one finished attack (its row, every request, every sample) atomically.
 
     `attack` holds the attacks columns known before the run (run_id, endpoint, method, path,
     server, workers, mode, target_rate, concurrency, duration_s, started_at, finished_at);
     sent_rate and the generator verdict are derived here from the stored rows.
+    `nested`: the caller owns the transaction (DuckDB has no nested transactions).
     """
     samples = list(samples)
-    con.execute("BEGIN")
+    if not nested:
+        con.execute("BEGIN")
     try:
         attack_id = next_attack_id(con)
         rows = insert_requests(con, attack_id, csv_files)
@@ -185,23 +188,26 @@ def store_attack(
                 "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
                 [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
             )
-        con.execute("COMMIT")
+        if not nested:
+            con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        if not nested:
+            con.execute("ROLLBACK")
         raise
     return attack_id
 
 
 def ingest_files(
-    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: dict
+    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: dict,
+    nested: bool = False,
 ) -> int:
     """Store result files made elsewhere as one attack; CSV is read directly, others converted."""
     for path in files:
         if not path.is_file():
             raise PerfError(f"{path}: no such file")
     if all(is_vegeta_csv(p) for p in files):
-        return store_attack(con, attack, files)
+        return store_attack(con, attack, files, nested=nested)
     with tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
         csv_path = Path(tmp) / "results.csv"
         to_csv(vegeta, files, csv_path)
-        return store_attack(con, attack, [csv_path])
+        return store_attack(con, attack, [csv_path], nested=nested)

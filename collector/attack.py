@@ -1,0 +1,83 @@
+"""One vegeta attack: `vegeta attack | vegeta encode --to csv`, sampled while it runs."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from collector import processes
+from collector.ingest import Sample
+from collector.sampler import TreeSampler
+from perf.errors import PerfError
+
+
+@dataclass
+class AttackResult:
+    csv_path: Path
+    samples: list[Sample]
+    started_at: datetime
+    finished_at: datetime
+
+
+def rate_flag(rate: float) -> str:
+    """vegeta wants an integer frequency per period: 12.5/s becomes 125/10s."""
+    if float(rate).is_integer():
+        return f"{int(rate)}/1s"
+    return f"{round(rate * 1000)}/1000s"
+
+
+def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s: float,
+                timeout_s: float) -> list[str]:
+    args = [str(vegeta), "attack", "-format=json", f"-targets={targets}",
+            f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s"]
+    if mode == "concurrency":
+        # Closed loop: N workers, each sending its next request when the last one answered.
+        n = int(load)
+        args += ["-rate=0", f"-max-workers={n}", f"-workers={n}"]
+    else:
+        args += [f"-rate={rate_flag(load)}"]
+    return args
+
+
+def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: float,
+               duration_s: float, timeout_s: float, server_pid: int | None,
+               on_tick: Callable[[float], None] | None = None) -> AttackResult:
+    """Run one attack to completion; its results land in out_csv, its samples in the result."""
+    attack = processes.spawn(
+        attack_args(vegeta, targets, mode, load, duration_s, timeout_s),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )
+    encode = processes.spawn_in_group(
+        [str(vegeta), "encode", "--to", "csv", f"--output={out_csv}"],
+        leader=attack, stdin=attack.stdout, stderr=subprocess.PIPE,
+    )
+    attack.stdout.close()  # encode owns the pipe now; vegeta sees EPIPE if encode dies
+    started_at = datetime.now(timezone.utc)
+    sampler = TreeSampler({"server": server_pid, "loadgen": attack.pid}).start()
+    begin = time.monotonic()
+    try:
+        while attack.poll() is None:
+            if on_tick:
+                on_tick(time.monotonic() - begin)
+            time.sleep(0.1)
+        encode.wait(timeout=60)
+    finally:
+        samples = sampler.stop()
+        if attack.poll() is None or encode.poll() is None:
+            processes.stop_group(attack, grace_s=2.0)
+            encode.wait(timeout=5)
+        else:
+            processes.stop_group(attack, grace_s=0.5)
+    finished_at = datetime.now(timezone.utc)
+    if attack.returncode != 0 or encode.returncode != 0:
+        err = (attack.stderr.read() or b"").decode(errors="replace").strip()
+        err = err or (encode.stderr.read() or b"").decode(errors="replace").strip()
+        raise PerfError(f"vegeta failed (exit {attack.returncode}/{encode.returncode}): "
+                        f"{err.splitlines()[-1] if err else 'no message'}")
+    attack.stderr.close()
+    encode.stderr.close()
+    return AttackResult(out_csv, samples, started_at, finished_at)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from collector.plan import (DEFAULT_APP, QUICK, SERVERS, Settings, parse_duration, parse_numbers,
+                            pyproject_settings)
+from collector.progress import make_progress
+from collector.sweep import Interrupted, collect as run_collect
+from perf.errors import PerfError
+from perf.options import split_list, store_option, vegeta_option
+
+# Option name -> Settings field, for the options that [tool.perf] and --quick may also set.
+_SETTABLE = {
+    "app": "app", "url": "url", "filter": "filters", "endpoint": "endpoints", "rates": "rates",
+    "concurrency": "concurrency", "duration": "duration_s", "workers": "workers",
+    "server": "server", "timeout": "timeout_s", "warmup": "warmup_s", "label": "label",
+}
+
+
+@click.command()
+@click.option("--app", default=DEFAULT_APP, show_default=True, metavar="IMPORT",
+              help="ASGI app to serve, as MODULE:ATTRIBUTE.")
+@click.option("--url", default=None, help="Attack a server that is already running instead.")
+@click.option("--pid", type=int, default=None, help="With --url: the server process to sample.")
+@click.option("--filter", "filters", multiple=True, metavar="PREFIX",
+              help="Only paths starting with PREFIX (repeatable, comma lists).")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="'METHOD /path'",
+              help="Only this endpoint (repeatable); a bare path means every method.")
+@click.option("--rates", multiple=True, metavar="R1,R2",
+              help="Constant request rates per second (open loop)  [default: 25,50,100]")
+@click.option("--concurrency", multiple=True, metavar="N1,N2",
+              help="Closed loop: N workers each waiting for its answer (like wrk/hey/locust).")
+@click.option("--duration", default="10s", show_default=True, help="Length of each attack.")
+@click.option("--workers", multiple=True, metavar="W1,W2",
+              help="Server worker counts; one server start each  [default: 1,2]")
+@click.option("--server", type=click.Choice(SERVERS), default="uvicorn", show_default=True,
+              help="gunicorn runs uvicorn workers (UvicornWorker).")
+@click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
+@click.option("--warmup", default="1s", show_default=True,
+              help="Unrecorded load before each attack (0 to skip).")
+@click.option("--label", default=None, help="A name for this run (reports and compare accept it).")
+@click.option("--quick", is_flag=True,
+              help="About a minute: a few endpoints, rates 20,40, 2s attacks, 1 worker.")
+@click.option("--no-setup", is_flag=True, help="Do not call the app's setup routes (DB seed).")
+@store_option
+@vegeta_option
+@click.pass_context
+def collect(ctx: click.Context, **opts) -> None:
+    """Run a load sweep with vegeta and store every result.
+
+    Starts the app once per worker count on a free loopback port, drives each endpoint found
+    in its /openapi.json at each rate, samples the server's CPU and memory, and stores every
+    request in the DuckDB store. Settings may also come from [tool.perf] in pyproject.toml
+    (the command line wins).
+
+    \b
+    Examples:
+      perf collect --quick
+      perf collect --filter /api/simple --rates 50,100 --duration 5s --workers 1,2
+      perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
+      perf collect --url http://127.0.0.1:8000 --pid 4242 --rates 100 --label prod-like
+    """
+    settings = build_settings(ctx, opts)
+    try:
+        outcome = run_collect(settings, opts["store"], opts["vegeta"], make_progress())
+    except Interrupted as exc:
+        click.echo(f"perf: {exc}", err=True)
+        sys.exit(130)
+    click.echo(f"run {outcome.run_id}: {outcome.attacks} attacks stored ({outcome.status}); "
+               f"see `perf report --run {outcome.run_id}`", err=True)
+
+
+def build_settings(ctx: click.Context, opts: dict) -> Settings:
+    """Defaults < --quick < [tool.perf] < the command line."""
+    raw: dict = {}
+    if opts["quick"]:
+        raw.update({k: v for k, v in QUICK.items()})
+    config = pyproject_settings()
+    unknown = set(config) - set(_SETTABLE) - {"quick"}
+    if unknown:
+        raise PerfError(f"[tool.perf] has unknown keys: {', '.join(sorted(unknown))}")
+    if config.get("quick"):
+        raw.update(QUICK)
+    for key, field_name in _SETTABLE.items():
+        if key in config:
+            raw[field_name] = config[key]
+    for key, field_name in _SETTABLE.items():
+        source = ctx.get_parameter_source(_param_name(key))
+        value = opts[_param_name(key)]
+        if source is not click.core.ParameterSource.DEFAULT and value not in ((), None):
+            raw[field_name] = value
+    defaults = Settings()
+    settings = Settings(pid=opts["pid"], setup=not opts["no_setup"])
+    settings.app = raw.get("app", defaults.app)
+    settings.url = raw.get("url")
+    settings.filters = split_list(raw.get("filters", []))
+    settings.endpoints = [e.strip() for e in _as_list(raw.get("endpoints", [])) if e.strip()]
+    settings.server = raw.get("server", defaults.server)
+    settings.label = raw.get("label")
+    settings.duration_s = _seconds(raw.get("duration_s", "10s"), "--duration")
+    settings.timeout_s = _seconds(raw.get("timeout_s", "10s"), "--timeout")
+    settings.warmup_s = _seconds(raw.get("warmup_s", "1s"), "--warmup", allow_zero=True)
+    concurrency = split_list(_as_list(raw.get("concurrency", [])))
+    rates = split_list(_as_list(raw.get("rates", [])))
+    if concurrency and "rates" in raw and ctx.get_parameter_source("rates") is not \
+            click.core.ParameterSource.DEFAULT:
+        raise PerfError("use either --rates (open loop) or --concurrency (closed loop), not both")
+    settings.concurrency = parse_numbers(concurrency, "--concurrency", int)
+    settings.rates = [] if settings.concurrency else (
+        parse_numbers(rates, "--rates") if rates else defaults.rates)
+    settings.workers = parse_numbers(split_list(_as_list(raw.get("workers", []))), "--workers", int) \
+        or defaults.workers
+    if settings.url and opts["pid"] is None:
+        settings.pid = None
+    if not settings.url and opts["pid"] is not None:
+        raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
+    return settings
+
+
+def _param_name(key: str) -> str:
+    return {"filter": "filters", "endpoint": "endpoints"}.get(key, key)
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)] if value not in (None, "") else []
+
+
+def _seconds(value, option: str, allow_zero: bool = False) -> float:
+    if isinstance(value, (int, float)):
+        value = f"{value}s"
+    if allow_zero and str(value).strip() in ("0", "0s", "0ms"):
+        return 0.0
+    return parse_duration(str(value), option)
