@@ -1,0 +1,1 @@
+"""The FastAPI app under test: every scenario perf measures (see README.md)."""
