@@ -63,11 +63,11 @@ def pick_format(fmt: str | None, output: str | None) -> str:
 
 
 def render(report: Report, fmt: str, *, con=None, ascii: bool = True, width: int = 100,
-           plotlyjs: str = "embed") -> str:
+           plotlyjs: str = "embed", charts: list[str] | None = None) -> str:
     """The report in one format, as the text to print or write."""
     if fmt == "text":
         from reporter.render_text import render_text
-        return render_text(report, ascii=ascii, width=width)
+        return render_text(report, ascii=ascii, width=width, charts=charts)
     if fmt == "json":
         from reporter.render_json import render_json
         return render_json(report)
@@ -76,7 +76,7 @@ def render(report: Report, fmt: str, *, con=None, ascii: bool = True, width: int
         return render_csv(report)
     if fmt == "markdown":
         from reporter.render_markdown import render_markdown
-        return render_markdown(report)
+        return render_markdown(report, charts=charts)
     if fmt == "html":
         # Written by the dashboard's own module; imported only when asked for.
         from reporter.render_html import render_html

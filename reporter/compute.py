@@ -1,0 +1,132 @@
+"""Pure functions on the query's plain rows: grouping into tables, sustainable rates, flags.
+
+No IO here: plain dicts and lists in, plain dicts and lists out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+# A rate is sustained when nearly every request succeeded and the server kept up with the
+# offered load (DESIGN.md / the issue: both at least 99%).
+SUSTAINED_SUCCESS = 0.99
+SUSTAINED_ACHIEVED = 0.99
+
+# The metrics of the terminal / markdown table, after Endpoint and Target.
+TABLE_METRICS = [
+    "achieved_rps", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+    "success_ratio", "cpu_avg", "cpu_max", "rss_avg_mb",
+]
+CHART_METRICS = ["achieved_rps", "latency_p99_ms"]
+
+
+def load_of(attack: dict) -> float | int | None:
+    return attack["target_rate"] if attack["mode"] == "rate" else attack["concurrency"]
+
+
+def load_label(mode: str, load: float | int | None) -> str:
+    if load is None:
+        return "-"
+    if mode == "rate":
+        return f"{load:g}/s"
+    return f"c={load:g}"
+
+
+def untrusted(attack: dict) -> bool:
+    """The generator check failed: the load generator, not the server, may have set the numbers."""
+    return attack.get("generator_ok") is False
+
+
+def run_name(run: dict) -> str:
+    """The short name of a run in headers: its id's first 8 characters."""
+    return run["run_id"][:8]
+
+
+def group_key(attack: dict) -> tuple:
+    """One table per (mode, rate or concurrency, workers, server)."""
+    return (attack["mode"], load_of(attack), attack["workers"], attack["server"])
+
+
+def _sort_key(key: tuple) -> tuple:
+    mode, load, workers, server = key
+    return (mode != "rate", load if load is not None else -1,
+            workers if workers is not None else -1, server or "")
+
+
+def group_title(key: tuple, servers: int = 1) -> str:
+    mode, load, workers, server = key
+    title = f"rate {load:g}/s" if mode == "rate" else f"concurrency {load:g}"
+    if load is None:
+        title = mode
+    if workers is not None:
+        title += f", {workers} worker" + ("s" if workers != 1 else "")
+    if server and servers > 1:
+        title += f", {server}"
+    return title
+
+
+def grouped(attacks: list[dict]) -> list[tuple[tuple, list[dict]]]:
+    """[(group key, attacks)], groups by rate/concurrency then workers, attacks in input order."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for attack in attacks:
+        groups[group_key(attack)].append(attack)
+    return sorted(groups.items(), key=lambda item: _sort_key(item[0]))
+
+
+def endpoints_in_order(attacks: list[dict]) -> list[str]:
+    """Endpoints in the order they were first attacked (the sweep's order)."""
+    seen: dict[str, None] = {}
+    for attack in sorted(attacks, key=lambda a: a["attack_id"]):
+        seen.setdefault(attack["endpoint"], None)
+    return list(seen)
+
+
+def by_endpoint_and_run(attacks: list[dict]) -> dict[str, dict[str, dict]]:
+    """{endpoint: {run_id: attack}} for one group; a repeated cell keeps the run's last attack."""
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    for attack in sorted(attacks, key=lambda a: a["attack_id"]):
+        out[attack["endpoint"]][attack["run_id"]] = attack
+    return out
+
+
+def is_sustained(attack: dict) -> bool:
+    target = attack.get("target_rate")
+    if attack["mode"] != "rate" or not target:
+        return False
+    ratio, achieved = attack.get("success_ratio"), attack.get("achieved_rps")
+    if ratio is None or achieved is None:
+        return False
+    return ratio >= SUSTAINED_SUCCESS and achieved >= SUSTAINED_ACHIEVED * target
+
+
+def max_sustainable_rates(attacks: list[dict]) -> list[dict]:
+    """Per (run, endpoint, server, workers) of rate attacks: the highest rate sustained.
+
+    Each row: run_id, endpoint, server, workers, rate (None when no tested rate was
+    sustained), all_sustained (every tested rate was: the limit is higher than tested),
+    tested (the rates, ascending), untrusted (the deciding attack failed the generator check).
+    """
+    cells: dict[tuple, list[dict]] = defaultdict(list)
+    for attack in attacks:
+        if attack["mode"] == "rate" and attack.get("target_rate"):
+            cells[(attack["run_id"], attack["endpoint"], attack["server"], attack["workers"])].append(attack)
+    rows = []
+    for (run_id, endpoint, server, workers), cell in cells.items():
+        cell = sorted(cell, key=lambda a: (a["target_rate"], a["attack_id"]))
+        sustained = [a for a in cell if is_sustained(a)]
+        best = sustained[-1] if sustained else None
+        rows.append({
+            "run_id": run_id,
+            "endpoint": endpoint,
+            "server": server,
+            "workers": workers,
+            "rate": best["target_rate"] if best else None,
+            "all_sustained": len(sustained) == len(cell),
+            "tested": sorted({a["target_rate"] for a in cell}),
+            "untrusted": bool(best and untrusted(best)),
+        })
+    return rows
+
+
+def runs_by_id(runs: list[dict]) -> dict[str, dict]:
+    return {r["run_id"]: r for r in runs}

@@ -1,0 +1,59 @@
+"""`--format json`: every metric at full precision, with units and the run metadata.
+
+Keys are stable and documented in reporter/README.md; values are never rounded (format them
+with the `metrics` registry at the top of the document).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from reporter import compute
+from reporter.metrics import METRICS
+
+FORMAT_VERSION = 1
+RUN_KEYS = [
+    "run_id", "started_at", "finished_at", "status", "label", "git_commit", "git_branch",
+    "git_dirty", "host", "cpu_model", "cpu_count", "os", "python_version", "vegeta_version",
+    "perf_version", "target", "config", "attacks", "requests",
+]
+ATTACK_KEYS = [
+    "attack_id", "run_id", "endpoint", "method", "path", "server", "workers", "mode",
+    "target_rate", "concurrency", "planned_duration_s", "started_at", "finished_at",
+    "loadgen_cpu_max", "generator_ok", "generator_note",
+]
+
+
+def _iso(value):
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def report_dict(report) -> dict:
+    """The JSON document as plain data (also what tests and other tools can reuse)."""
+    attacks = []
+    for a in report.attacks:
+        row = {k: a.get(k) for k in ATTACK_KEYS}
+        row["started_at"] = _iso(a.get("attack_started_at"))
+        row["finished_at"] = _iso(a.get("attack_finished_at"))
+        row["metrics"] = {name: a.get(name) for name in METRICS}
+        row["status_codes"] = {str(code): n for code, n in report.statuses.get(a["attack_id"], {}).items()}
+        row["errors"] = dict(report.errors.get(a["attack_id"], {}))
+        attacks.append(row)
+    return {
+        "format": "perf-report",
+        "version": FORMAT_VERSION,
+        "metrics": {
+            m.name: {"label": m.label, "unit": m.unit, "higher_is_better": m.higher_is_better}
+            for m in METRICS.values()
+        },
+        "runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in report.runs],
+        "attacks": attacks,
+        "max_sustainable_rate": compute.max_sustainable_rates(report.attacks),
+    }
+
+
+def render_json(report) -> str:
+    return json.dumps(report_dict(report), indent=2) + "\n"

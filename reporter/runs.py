@@ -1,0 +1,27 @@
+"""`perf runs`: the runs in the store, newest last, as a text table or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from reporter import layout
+from reporter.render_json import RUN_KEYS, _iso
+from reporter.render_text import _ascii_table
+
+RUNS_FORMATS = ("text", "json")
+
+
+def render_runs_text(runs: list[dict]) -> str:
+    table = layout.Table(
+        "",
+        ["Run", "Started", "Label", "Commit", "Status", "Attacks", "Requests"],
+        [[r["run_id"], layout.when(r["started_at"]), r.get("label") or "-",
+          (r.get("git_commit") or "-")[:10] + ("+" if r.get("git_dirty") else ""),
+          r["status"], str(r["attacks"]), f"{r['requests']:,}"] for r in runs],
+        ["l", "l", "l", "l", "l", "r", "r"],
+    )
+    return "\n".join(_ascii_table(table)[1:]) + "\n"
+
+
+def render_runs_json(runs: list[dict]) -> str:
+    return json.dumps({"runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in runs]}, indent=2) + "\n"
