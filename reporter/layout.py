@@ -102,42 +102,42 @@ def endpoint_labels(endpoints: list[str], max_width: int | None) -> tuple[dict[s
     return cut, ("; ".join(notes) or None)
 
 
-def environment_lines(runs: list[dict]) -> list[str]:
-    """One block per distinct environment, naming the runs that share it."""
-    envs: dict[tuple, list[str]] = {}
-    for run in runs:
-        git = run.get("git_commit")
-        git_text = "-"
-        if git:
-            git_text = git[:10]
-            extra = [run.get("git_branch") or ""]
-            if run.get("git_dirty"):
-                extra.append("dirty")
-            extra = [x for x in extra if x]
-            if extra:
-                git_text += f" ({', '.join(extra)})"
-        cpu = run.get("cpu_model") or "-"
-        if run.get("cpu_count"):
-            cpu += f" x {run['cpu_count']}"
-        env = (
-            ("host", run.get("host") or "-"),
-            ("cpu", cpu),
-            ("os", run.get("os") or "-"),
-            ("python", run.get("python_version") or "-"),
-            ("vegeta", run.get("vegeta_version") or "-"),
-            ("perf", run.get("perf_version") or "-"),
-            ("git", git_text),
-            ("target", run.get("target") or "-"),
-        )
-        envs.setdefault(env, []).append(compute.run_name(run))
-    lines = []
-    for env, names in envs.items():
-        if len(envs) > 1:
-            lines.append(f"runs {', '.join(names)}:")
-        pad = "  " if len(envs) > 1 else ""
-        lines.append(pad + "   ".join(f"{k}: {v}" for k, v in env[:3]))
-        lines.append(pad + "   ".join(f"{k}: {v}" for k, v in env[3:6]))
-        lines.append(pad + "   ".join(f"{k}: {v}" for k, v in env[6:]))
+def _environment(run: dict) -> dict[str, str]:
+    git = run.get("git_commit")
+    git_text = "-"
+    if git:
+        extra = [x for x in (run.get("git_branch"), "dirty" if run.get("git_dirty") else None) if x]
+        git_text = git[:10] + (f" ({', '.join(extra)})" if extra else "")
+    cpu = run.get("cpu_model") or "-"
+    if run.get("cpu_count"):
+        cpu += f" x {run['cpu_count']}"
+    return {
+        "host": run.get("host") or "-",
+        "cpu": cpu,
+        "os": run.get("os") or "-",
+        "python": run.get("python_version") or "-",
+        "vegeta": run.get("vegeta_version") or "-",
+        "perf": run.get("perf_version") or "-",
+        "git": git_text,
+        "target": run.get("target") or "-",
+    }
+
+
+def environment_lines(runs: list[dict], max_values: int = 4) -> list[str]:
+    """What the runs ran on: shared facts three to a line, then each fact that differs
+    with its values and the runs that had them."""
+    envs = [_environment(r) for r in runs]
+    shared = [(k, v) for k, v in envs[0].items() if all(e[k] == v for e in envs)]
+    lines = ["   ".join(f"{k}: {v}" for k, v in shared[i:i + 3]) for i in range(0, len(shared), 3)]
+    for key in envs[0]:
+        if any(key == k for k, _ in shared):
+            continue
+        values: dict[str, list[str]] = {}
+        for run, env in zip(runs, envs):
+            values.setdefault(env[key], []).append(compute.run_name(run))
+        shown = [f"{v} [{', '.join(names)}]" for v, names in list(values.items())[-max_values:]]
+        more = len(values) - len(shown)
+        lines.append(f"{key}: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
     return lines
 
 

@@ -1,0 +1,47 @@
+"""`perf runs`: the runs of a store, as text and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from perf.cli import cli
+from perf.store import open_store
+from report_fixtures import build_store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("runs") / "perf.duckdb"
+    build_store(path)
+    return path
+
+
+def test_text_lists_every_run_oldest_first(store):
+    result = CliRunner().invoke(cli, ["runs", "--store", str(store)])
+    assert result.exit_code == 0
+    assert result.output == (
+        "Run           Started                 Label    Commit      Status   Attacks Requests\n"
+        "------------  ----------------------- -------- ----------- -------- ------- --------\n"
+        "a1b2c3d4e5f6  2024-05-01 10:00:00 UTC baseline 0123456789  complete      12    1,440\n"
+        "f6e5d4c3b2a1  2024-05-02 10:00:00 UTC -        fedcba9876+ complete      12    1,440\n"
+    )
+
+
+def test_json_and_last(store):
+    result = CliRunner().invoke(cli, ["runs", "--store", str(store), "--last", "1", "--format", "json"])
+    runs = json.loads(result.output)["runs"]
+    assert [r["run_id"] for r in runs] == ["f6e5d4c3b2a1"]
+    assert runs[0]["attacks"] == 12 and runs[0]["requests"] == 1440
+    assert runs[0]["git_commit"] == "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def test_errors(store, tmp_path):
+    result = CliRunner().invoke(cli, ["runs", "--store", str(store), "--format", "yaml"])
+    assert result.exit_code == 1 and "unknown format 'yaml'" in result.output
+    empty = tmp_path / "empty.duckdb"
+    open_store(empty).close()
+    result = CliRunner().invoke(cli, ["runs", "--store", str(empty)])
+    assert result.exit_code == 0 and "no runs yet" in result.output
