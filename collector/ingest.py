@@ -7,6 +7,7 @@ reads the CSV in bulk; bodies and headers are in the file but never stored.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ def to_csv(vegeta: Path, files: list[Path], out: Path) -> None:
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {proc.returncode}"
+        reason = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", reason)
         names = ", ".join(map(str, files))
         raise PerfError(f"{names}: not readable as vegeta results ({reason})")
 
@@ -92,15 +94,18 @@ def _csv_source(paths: list[Path]) -> str:
     )
 
 
-def insert_requests(con: duckdb.DuckDBPyConnection, attack_id: int, csv_files: list[Path]) -> int:
+def insert_requests(
+    con: duckdb.DuckDBPyConnection, attack_id: int, csv_files: list[Path], renumber: bool = False
+) -> int:
     """Bulk-insert vegeta CSV results as request rows of one attack; returns the row count.
 
-    Several files are one attack run from several load machines: their seq numbers
-    collide, so rows are renumbered in time order.
+    Several source files are one attack run from several load machines: their seq numbers
+    collide, so rows are renumbered in time order (`renumber`, implied by several CSVs).
     """
     for path in csv_files:
         _check_complete(path)
-    seq = "seq" if len(csv_files) == 1 else "row_number() OVER (ORDER BY ts, seq) - 1"
+    renumber = renumber or len(csv_files) > 1
+    seq = "row_number() OVER (ORDER BY ts, seq) - 1" if renumber else "seq"
     try:
         before = con.execute(
             "SELECT count(*) FROM requests WHERE attack_id = ?", [attack_id]
@@ -143,6 +148,7 @@ def store_attack(
     csv_files: list[Path],
     samples: Iterable[Sample] = (),
     nested: bool = False,
+    renumber: bool = False,
 ) -> int:
     """Store one finished attack (its row, every request, every sample) atomically.
 
@@ -156,7 +162,7 @@ def store_attack(
         con.execute("BEGIN")
     try:
         attack_id = next_attack_id(con)
-        rows = insert_requests(con, attack_id, csv_files)
+        rows = insert_requests(con, attack_id, csv_files, renumber)
         if rows == 0:
             raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
         n, first, last = con.execute(
@@ -201,13 +207,21 @@ def ingest_files(
     con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: dict,
     nested: bool = False,
 ) -> int:
-    """Store result files made elsewhere as one attack; CSV is read directly, others converted."""
+    """Store result files made elsewhere as one attack; CSV is read directly, others converted.
+
+    Each file is converted on its own: `vegeta encode` of several files stops quietly at the
+    first damaged one (exit 0), while one file at a time reports it.
+    """
     for path in files:
         if not path.is_file():
             raise PerfError(f"{path}: no such file")
-    if all(is_vegeta_csv(p) for p in files):
-        return store_attack(con, attack, files, nested=nested)
     with tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
-        csv_path = Path(tmp) / "results.csv"
-        to_csv(vegeta, files, csv_path)
-        return store_attack(con, attack, [csv_path], nested=nested)
+        csv_files = []
+        for i, path in enumerate(files):
+            if is_vegeta_csv(path):
+                csv_files.append(path)
+            else:
+                converted = Path(tmp) / f"{i}.csv"
+                to_csv(vegeta, [path], converted)
+                csv_files.append(converted)
+        return store_attack(con, attack, csv_files, nested=nested, renumber=len(files) > 1)

@@ -60,12 +60,13 @@ QUICK = {
 }
 
 
-def parse_duration(text: str, option: str = "--duration") -> float:
+def parse_duration(text: str | float, option: str = "--duration", allow_zero: bool = False) -> float:
+    """'10s', '500ms', '1m', or a bare number of seconds (as [tool.perf] may give it)."""
     match = _DURATION.match(str(text))
     if not match:
         raise PerfError(f"bad {option} {text!r}: use a number with a unit, e.g. 10s, 500ms, 1m")
     value = float(match.group(1)) * _UNIT_S[match.group(2)]
-    if value <= 0:
+    if value < 0 or (value == 0 and not allow_zero):
         raise PerfError(f"bad {option} {text!r}: must be greater than zero")
     return value
 

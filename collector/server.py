@@ -4,6 +4,7 @@ ready and idle, stop its whole process group. Or attach to a server that already
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -137,6 +138,18 @@ class Server:
             time.sleep(0.2)
 
 
+_EXCEPTION_LINE = re.compile(r"^\w+(Error|Exception)\b.*")
+
+
+def _cause(log_tail: str) -> str:
+    """The most telling line of a failed server's log: its exception, else its last line."""
+    lines = [line.strip() for line in log_tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    return lines[-1] if lines else "(empty log)"
+
+
 def _command(kind: str, app: str, workers: int, port: int) -> list[str]:
     if kind == "uvicorn":
         return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
@@ -184,10 +197,9 @@ def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | N
         if "address already in use" in tail.lower() and attempt < 4:
             continue
         why = "exited" if proc.returncode is not None else f"not healthy after {ready_timeout_s:g}s"
-        last = tail.splitlines()[-1] if tail else "(empty log)"
         raise PerfError(
-            f"{kind} ({workers} workers) did not become healthy ({why}): {last} "
-            f"[log tail:\n{tail}\n] full log: {log_path}"
+            f"{kind} ({workers} workers) did not become healthy ({why}): {_cause(tail)}; "
+            f"log: {log_path}\n" + "\n".join(f"  | {line}" for line in tail.splitlines())
         )
     raise PerfError("could not find a free port on 127.0.0.1")
 

@@ -73,19 +73,17 @@ def collect(ctx: click.Context, **opts) -> None:
 
 
 def build_settings(ctx: click.Context, opts: dict) -> Settings:
-    """Defaults < --quick < [tool.perf] < the command line."""
+    """Defaults < [tool.perf] < --quick < options given on the command line."""
     raw: dict = {}
-    if opts["quick"]:
-        raw.update({k: v for k, v in QUICK.items()})
     config = pyproject_settings()
-    unknown = set(config) - set(_SETTABLE) - {"quick"}
+    unknown = set(config) - set(_SETTABLE)
     if unknown:
         raise PerfError(f"[tool.perf] has unknown keys: {', '.join(sorted(unknown))}")
-    if config.get("quick"):
-        raw.update(QUICK)
     for key, field_name in _SETTABLE.items():
         if key in config:
             raw[field_name] = config[key]
+    if opts["quick"]:
+        raw.update(QUICK)
     for key, field_name in _SETTABLE.items():
         source = ctx.get_parameter_source(_param_name(key))
         value = opts[_param_name(key)]
@@ -99,21 +97,18 @@ def build_settings(ctx: click.Context, opts: dict) -> Settings:
     settings.endpoints = [e.strip() for e in _as_list(raw.get("endpoints", [])) if e.strip()]
     settings.server = raw.get("server", defaults.server)
     settings.label = raw.get("label")
-    settings.duration_s = _seconds(raw.get("duration_s", "10s"), "--duration")
-    settings.timeout_s = _seconds(raw.get("timeout_s", "10s"), "--timeout")
-    settings.warmup_s = _seconds(raw.get("warmup_s", "1s"), "--warmup", allow_zero=True)
+    settings.duration_s = parse_duration(raw.get("duration_s", defaults.duration_s), "--duration")
+    settings.timeout_s = parse_duration(raw.get("timeout_s", defaults.timeout_s), "--timeout")
+    settings.warmup_s = parse_duration(raw.get("warmup_s", defaults.warmup_s), "--warmup", allow_zero=True)
     concurrency = split_list(_as_list(raw.get("concurrency", [])))
     rates = split_list(_as_list(raw.get("rates", [])))
-    if concurrency and "rates" in raw and ctx.get_parameter_source("rates") is not \
-            click.core.ParameterSource.DEFAULT:
+    if concurrency and opts["rates"]:
         raise PerfError("use either --rates (open loop) or --concurrency (closed loop), not both")
     settings.concurrency = parse_numbers(concurrency, "--concurrency", int)
     settings.rates = [] if settings.concurrency else (
         parse_numbers(rates, "--rates") if rates else defaults.rates)
     settings.workers = parse_numbers(split_list(_as_list(raw.get("workers", []))), "--workers", int) \
         or defaults.workers
-    if settings.url and opts["pid"] is None:
-        settings.pid = None
     if not settings.url and opts["pid"] is not None:
         raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
     return settings
@@ -127,11 +122,3 @@ def _as_list(value) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [str(value)] if value not in (None, "") else []
-
-
-def _seconds(value, option: str, allow_zero: bool = False) -> float:
-    if isinstance(value, (int, float)):
-        value = f"{value}s"
-    if allow_zero and str(value).strip() in ("0", "0s", "0ms"):
-        return 0.0
-    return parse_duration(str(value), option)

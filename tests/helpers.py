@@ -1,0 +1,25 @@
+"""Small helpers for tests that run the real perf CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PERF = [sys.executable, "-m", "perf.cli"]
+
+
+def perf_env(tmp_path: Path, **extra: str) -> dict:
+    env = {**os.environ, "TARGET_APP_DB": str(tmp_path / "app.sqlite3"), **extra}
+    env.pop("PERF_STORE", None)
+    return env
+
+
+def run_perf(args: list[str], tmp_path: Path, timeout: float = 180, **extra: str):
+    """Run `perf ARGS` in the repo (so target_app imports) and return the CompletedProcess."""
+    return subprocess.run(
+        [*PERF, *args], cwd=REPO, env=perf_env(tmp_path, **extra), capture_output=True,
+        text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )

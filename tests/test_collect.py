@@ -1,0 +1,99 @@
+"""perf collect end to end: real uvicorn/gunicorn, real vegeta, a real DuckDB file."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.helpers import run_perf
+
+pytestmark = pytest.mark.slow
+
+
+def _store_facts(path):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, status FROM runs").fetchall()
+        attacks = con.execute(
+            """SELECT a.attack_id, a.endpoint, a.workers, a.server, a.mode, a.target_rate,
+                      a.concurrency, (SELECT count(*) FROM requests r WHERE r.attack_id = a.attack_id),
+                      (SELECT max(cpu_percent) FROM samples s
+                        WHERE s.attack_id = a.attack_id AND s.process = 'server'),
+                      (SELECT count(*) FROM samples s
+                        WHERE s.attack_id = a.attack_id AND s.process = 'loadgen')
+               FROM attacks a ORDER BY attack_id"""
+        ).fetchall()
+    finally:
+        con.close()
+    return runs, attacks
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "gunicorn"])
+def test_rate_sweep_over_two_worker_counts(tmp_path, server):
+    store = tmp_path / "x.duckdb"
+    proc = run_perf(
+        ["collect", "--filter", "/api/simple/async", "--rates", "50", "--duration", "2s",
+         "--workers", "1,2", "--server", server, "--warmup", "0", "--store", str(store)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs, attacks = _store_facts(store)
+    assert [status for _, status in runs] == ["complete"]
+    assert [(a[1], a[2], a[3], a[4], a[5]) for a in attacks] == [
+        ("GET /api/simple/async/{item_id}", 1, server, "rate", 50.0),
+        ("GET /api/simple/async/{item_id}", 2, server, "rate", 50.0),
+    ]
+    for attack in attacks:
+        assert 95 <= attack[7] <= 105  # 50/s for 2 s
+        assert attack[8] is not None and attack[8] > 0  # the server tree used CPU
+        assert attack[9] > 0  # vegeta was sampled too
+
+
+def test_concurrency_mode_is_closed_loop(tmp_path):
+    store = tmp_path / "c.duckdb"
+    proc = run_perf(
+        ["collect", "--endpoint", "GET /api/simple/async/{item_id}", "--concurrency", "5",
+         "--duration", "2s", "--workers", "1", "--warmup", "0", "--store", str(store)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs, attacks = _store_facts(store)
+    assert [status for _, status in runs] == ["complete"]
+    (attack,) = attacks
+    assert attack[4] == "concurrency" and attack[6] == 5 and attack[5] is None
+    # 5 workers, each waiting ~50 ms per request: about 100 req/s, far from unbounded.
+    assert 100 <= attack[7] <= 260
+    con = duckdb.connect(str(store), read_only=True)
+    in_flight = con.execute(
+        """SELECT max(n) FROM (
+             SELECT (SELECT count(*) FROM requests q
+                     WHERE q.ts <= r.ts AND q.ts + q.latency_ns > r.ts) AS n
+             FROM requests r)"""
+    ).fetchone()[0]
+    con.close()
+    assert in_flight <= 5
+
+
+def test_runs_store_setup_and_discovery_records_environment(tmp_path):
+    store = tmp_path / "e.duckdb"
+    proc = run_perf(
+        ["collect", "--endpoint", "GET /api/db/async/read/{item_id}", "--rates", "20",
+         "--duration", "1s", "--workers", "1", "--warmup", "0", "--label", "env-check",
+         "--store", str(store)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "setup: POST /api/db/seed -> 200" in proc.stderr
+    con = duckdb.connect(str(store), read_only=True)
+    run = con.execute(
+        "SELECT label, host, cpu_count, vegeta_version, python_version, config->>'$.rates[0]',"
+        " finished_at IS NOT NULL FROM runs"
+    ).fetchone()
+    codes = con.execute("SELECT DISTINCT code FROM requests").fetchall()
+    urls = con.execute("SELECT count(DISTINCT url) FROM requests").fetchone()[0]
+    con.close()
+    assert run[0] == "env-check" and run[1] and run[2] >= 1
+    assert run[3] == "v12.13.0" and run[4].startswith("3.") and float(run[5]) == 20.0
+    assert run[6]
+    assert codes == [(200,)]  # the seeded ids all exist
+    assert urls > 1  # ids cycle over the declared range

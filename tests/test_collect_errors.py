@@ -1,0 +1,163 @@
+"""Every expected failure of collect/ingest: a one-line message, exit 1, nothing half-stored."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from collector import server as server_mod
+from collector.server import free_port, start_server
+from perf.store import open_store, writer_lock
+from tests.helpers import REPO, run_perf
+
+
+def _one_line_error(proc) -> str:
+    assert proc.returncode == 1, proc.stderr
+    # A failed server's log tail may follow, indented; perf itself never prints a traceback.
+    assert not any("Traceback" in l for l in proc.stderr.splitlines() if not l.startswith("  | "))
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("perf: error:")]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+QUICK_ARGS = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
+
+
+def test_vegeta_missing(tmp_path):
+    proc = run_perf(["collect", *QUICK_ARGS, "--store", str(tmp_path / "s.duckdb")], tmp_path,
+                    PERF_VEGETA=str(tmp_path / "no-vegeta"))
+    line = _one_line_error(proc)
+    assert "vegeta not found" in line and "install" in line
+
+
+def test_app_import_fails(tmp_path):
+    proc = run_perf(["collect", "--app", "no_such_module.main:app", *QUICK_ARGS,
+                     "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    line = _one_line_error(proc)
+    assert "cannot import app 'no_such_module.main:app'" in line
+    assert "No module named 'no_such_module'" in line
+
+
+def test_server_never_healthy_shows_log_tail(tmp_path):
+    app_dir = tmp_path / "apps"
+    app_dir.mkdir()
+    (app_dir / "broken_app.py").write_text(textwrap.dedent("""
+        from contextlib import asynccontextmanager
+        from fastapi import FastAPI
+
+        @asynccontextmanager
+        async def lifespan(app):
+            raise RuntimeError("database unreachable at start-up")
+            yield
+
+        app = FastAPI(lifespan=lifespan)
+    """))
+    proc = run_perf(["collect", "--app", "broken_app:app", *QUICK_ARGS,
+                     "--store", str(tmp_path / "s.duckdb")], tmp_path,
+                    PYTHONPATH=str(app_dir))
+    line = _one_line_error(proc)
+    assert "did not become healthy (exited): RuntimeError: database unreachable at start-up" in line
+    assert "  | " in proc.stderr  # the log tail follows
+
+
+def test_busy_port_is_skipped_not_fatal(tmp_path, monkeypatch):
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    ports = iter([busy.getsockname()[1]])
+    monkeypatch.setattr(server_mod, "free_port", lambda host="127.0.0.1": next(ports, None) or free_port())
+    monkeypatch.setenv("TARGET_APP_DB", str(tmp_path / "app.sqlite3"))
+    monkeypatch.chdir(REPO)
+    srv = start_server("uvicorn", "target_app.main:app", 1, tmp_path / "logs")
+    try:
+        assert srv.base_url != f"http://127.0.0.1:{busy.getsockname()[1]}"
+        assert server_mod.health_latency(srv.base_url) is not None
+    finally:
+        srv.stop()
+        busy.close()
+
+
+def test_url_unreachable(tmp_path):
+    port = free_port()
+    proc = run_perf(["collect", "--url", f"http://127.0.0.1:{port}", *QUICK_ARGS,
+                     "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    line = _one_line_error(proc)
+    assert f"--url http://127.0.0.1:{port} is unreachable" in line
+
+
+def test_no_endpoint_matches(tmp_path):
+    proc = run_perf(["collect", "--filter", "/api/nothing-here", *QUICK_ARGS,
+                     "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    line = _one_line_error(proc)
+    assert "no endpoint matches /api/nothing-here" in line and "GET /items" in line
+    assert not (tmp_path / "s.duckdb").exists() or _count_runs(tmp_path / "s.duckdb") == 0
+
+
+def _count_runs(path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--rates", "fast"], "bad --rates value 'fast'"),
+    (["--rates", "-5"], "bad --rates value '-5'"),
+    (["--duration", "ten"], "bad --duration 'ten'"),
+    (["--duration", "0s"], "bad --duration '0s'"),
+    (["--concurrency", "0"], "bad --concurrency value '0'"),
+    (["--timeout", "5 parsecs"], "bad --timeout '5 parsecs'"),
+])
+def test_bad_rate_or_duration_syntax(tmp_path, args, expected):
+    proc = run_perf(["collect", *args, "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    assert expected in _one_line_error(proc)
+
+
+def test_unknown_option_is_a_usage_error(tmp_path):
+    proc = run_perf(["collect", "--ratez", "5"], tmp_path)
+    assert proc.returncode == 2 and "No such option '--ratez'" in proc.stderr
+
+
+def test_store_locked_by_another_perf(tmp_path):
+    store = tmp_path / "s.duckdb"
+    with writer_lock(store, "collect"):
+        proc = run_perf(["collect", *QUICK_ARGS, "--store", str(store)], tmp_path)
+    line = _one_line_error(proc)
+    assert f"store {store} is in use by perf collect (pid " in line
+
+
+def test_store_of_newer_schema(tmp_path):
+    store = tmp_path / "s.duckdb"
+    con = open_store(store)
+    con.execute("UPDATE perf_meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    proc = run_perf(["collect", *QUICK_ARGS, "--store", str(store)], tmp_path)
+    line = _one_line_error(proc)
+    assert "schema v99, newer than this perf knows" in line
+
+
+def test_store_held_open_by_another_process_names_it(tmp_path):
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(store)!r}); print('held', flush=True);"
+         " time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = run_perf(["ingest", str(tmp_path / "missing.bin"), "--store", str(store)], tmp_path)
+        line = _one_line_error(proc)
+        assert f"is locked by process {holder.pid}" in line or "no such file" in line
+        proc = run_perf(["ingest", str(REPO / "pyproject.toml"), "--store", str(store)], tmp_path)
+        assert f"is locked by process {holder.pid}" in _one_line_error(proc)
+    finally:
+        holder.kill()
+        holder.wait()

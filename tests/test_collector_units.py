@@ -1,0 +1,149 @@
+"""Pure pieces of the collector: option parsing, OpenAPI discovery, vegeta flags, sampling."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+
+import click
+import pytest
+
+from collector.attack import attack_args, rate_flag
+from collector.discovery import discover, select
+from collector.ingest import generator_verdict
+from collector.plan import parse_duration, parse_numbers
+from collector.sampler import TreeSampler
+from perf.commands.collect import build_settings, collect
+from perf.errors import PerfError
+
+SPEC = {
+    "paths": {
+        "/health": {"get": {"x-perf-skip": True}},
+        "/seed": {"post": {"x-perf-setup": True}},
+        "/things/{thing_id}": {"get": {"parameters": [
+            {"name": "thing_id", "in": "path",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 3, "examples": [2]}}]}},
+        "/named/{slug}": {"get": {"parameters": [
+            {"name": "slug", "in": "path", "schema": {"type": "string"}, "example": "abc"}]}},
+        "/things": {"post": {"requestBody": {"content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Thing"}}}}}},
+        "/list": {"get": {"parameters": [
+            {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer"},
+             "example": 5}]}},
+    },
+    "components": {"schemas": {"Thing": {"type": "object", "examples": [{"name": "x"}]}}},
+}
+
+
+def test_discovery_fills_parameters_and_bodies_from_examples(tmp_path):
+    found = discover(SPEC)
+    assert [e.name for e in found.setup] == ["POST /seed"]
+    by_name = {e.name: e for e in found.endpoints}
+    assert sorted(by_name) == ["GET /list", "GET /named/{slug}", "GET /things/{thing_id}",
+                               "POST /things"]
+    assert by_name["GET /things/{thing_id}"].urls("http://h") == [
+        "http://h/things/1", "http://h/things/2", "http://h/things/3"]
+    assert by_name["GET /named/{slug}"].urls("http://h/") == ["http://h/named/abc"]
+    assert by_name["GET /list"].urls("http://h") == ["http://h/list?limit=5"]
+    targets = by_name["POST /things"].write_targets("http://h", tmp_path / "t.jsonl")
+    (line,) = targets.read_text().splitlines()
+    target = json.loads(line)
+    assert target["method"] == "POST" and target["header"]["Content-Type"] == ["application/json"]
+    assert json.loads(base64.b64decode(target["body"])) == {"name": "x"}
+
+
+def test_discovery_names_the_operation_without_example():
+    spec = {"paths": {"/x/{name}": {"get": {"parameters": [
+        {"name": "name", "in": "path", "schema": {"type": "string"}}]}}}}
+    with pytest.raises(PerfError, match=r"GET /x/\{name\}: path parameter 'name' has no example"):
+        discover(spec)
+
+
+def test_filters_match_whole_segments_and_endpoints_match_exactly():
+    found = discover(SPEC).endpoints
+    names = lambda es: sorted(e.name for e in es)  # noqa: E731
+    assert names(select(found, ["/things"], [])) == ["GET /things/{thing_id}", "POST /things"]
+    assert names(select(found, ["/thing"], [])) == []
+    assert names(select(found, [], ["post /things"])) == ["POST /things"]
+    assert names(select(found, [], ["/things"])) == ["POST /things"]
+    assert len(select(found, [], [])) == len(found)
+
+
+def test_duration_and_number_parsing():
+    assert parse_duration("10s") == 10 and parse_duration("500ms") == 0.5
+    assert parse_duration("2m") == 120 and parse_duration("3") == 3
+    for bad in ("", "ten", "-1s", "0s", "5 parsecs"):
+        with pytest.raises(PerfError):
+            parse_duration(bad)
+    assert parse_numbers(["50", "100/s", "12.5"], "--rates") == [50, 100, 12.5]
+    with pytest.raises(PerfError, match="bad --workers value 'x'"):
+        parse_numbers(["x"], "--workers", int)
+
+
+def test_vegeta_flags_for_open_and_closed_loop():
+    assert rate_flag(50) == "50/1s" and rate_flag(12.5) == "12500/1000s"
+    open_loop = attack_args("vegeta", "t.jsonl", "rate", 50, 2, 5)
+    assert "-rate=50/1s" in open_loop and "-duration=2s" in open_loop and "-timeout=5s" in open_loop
+    closed = attack_args("vegeta", "t.jsonl", "concurrency", 5, 2, 5)
+    assert {"-rate=0", "-max-workers=5", "-workers=5"} <= set(closed)
+
+
+def test_generator_verdict():
+    assert generator_verdict("rate", 100, 99.5, 10) == (True, "")
+    ok, note = generator_verdict("rate", 100, 90, 10)
+    assert not ok and "sent 90.0/s < 99% of target 100/s" in note
+    ok, note = generator_verdict("concurrency", None, 500, 97)
+    assert not ok and "vegeta CPU-bound" in note
+
+
+def test_sampler_sees_cpu_of_children_in_the_tree():
+    # A parent that sleeps and a child that spins: only a tree-wide sum sees the load.
+    code = ("import subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'while True: pass']); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        time.sleep(0.5)
+        sampler = TreeSampler({"server": parent.pid}, interval_s=0.2).start()
+        time.sleep(1.2)
+        samples = sampler.stop()
+    finally:
+        import os
+        import signal
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()
+    cpu = [s.cpu_percent for s in samples if s.process == "server"]
+    assert len(cpu) >= 4
+    assert max(cpu) > 50 and sum(cpu) / len(cpu) > 40  # one spinning core, summed over the tree
+    assert all(s.rss_bytes > 0 for s in samples)
+
+
+def _settings(args, tmp_path, monkeypatch, pyproject=None):
+    monkeypatch.chdir(tmp_path)
+    if pyproject:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    ctx = collect.make_context("collect", list(args))
+    return build_settings(ctx, ctx.params)
+
+
+def test_settings_precedence_defaults_pyproject_cli(tmp_path, monkeypatch):
+    s = _settings([], tmp_path, monkeypatch)
+    assert (s.rates, s.workers, s.duration_s, s.server) == ([25.0, 50.0, 100.0], [1, 2], 10.0, "uvicorn")
+    conf = '[tool.perf]\nrates = [10, 20]\nworkers = "4"\nduration = "3s"\nfilter = ["/api/simple"]\n'
+    s = _settings([], tmp_path, monkeypatch, conf)
+    assert (s.rates, s.workers, s.duration_s, s.filters) == ([10, 20], [4], 3.0, ["/api/simple"])
+    s = _settings(["--rates", "7", "--duration", "1s"], tmp_path, monkeypatch, conf)
+    assert (s.rates, s.workers, s.duration_s) == ([7], [4], 1.0)
+    s = _settings(["--quick"], tmp_path, monkeypatch)
+    assert s.duration_s == 2.0 and s.rates == [20.0, 40.0] and s.workers == [1]
+    s = _settings(["--concurrency", "5,10"], tmp_path, monkeypatch)
+    assert s.mode == "concurrency" and s.loads == [5, 10]
+
+
+def test_settings_reject_mixed_modes_and_unknown_config(tmp_path, monkeypatch):
+    with pytest.raises(PerfError, match="either --rates"):
+        _settings(["--rates", "5", "--concurrency", "5"], tmp_path, monkeypatch)
+    with pytest.raises(PerfError, match="unknown keys: ratez"):
+        _settings([], tmp_path, monkeypatch, "[tool.perf]\nratez = 5\n")
