@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from reporter.query import ERROR_KIND_SQL
+
 MAX_POINTS = 4000
 
 # Percentiles of the spectrum, plotted at 1 / (1 - p): the HdrHistogram-style view where each
@@ -66,7 +68,7 @@ class OverTime:
     ok_ms: list[float]
     err_t: list[float]
     err_ms: list[float]
-    err_label: list[str]  # "503" or "0 timeout" for each kept error point
+    err_label: list[str]  # "503" or "0 <error kind>" for each kept error point
     requests: int
     errors: int
 
@@ -84,8 +86,9 @@ def _round_sig(values: np.ndarray, digits: int) -> list[float]:
 def over_time(con: duckdb.DuckDBPyConnection, attack_id: int, max_points: int = MAX_POINTS) -> OverTime:
     """Latency of every request against its start time; errors (not 200-399) as their own series."""
     rows = con.execute(
-        """
-        SELECT ts - min(ts) OVER () AS dt, latency_ns, code, error
+        f"""
+        SELECT ts - min(ts) OVER () AS dt, latency_ns, code,
+            CASE WHEN error = '' THEN '' ELSE {ERROR_KIND_SQL} END AS error
         FROM requests WHERE attack_id = ? ORDER BY ts, seq
         """,
         [attack_id],
@@ -104,9 +107,9 @@ def over_time(con: duckdb.DuckDBPyConnection, attack_id: int, max_points: int = 
     ]
     return OverTime(
         attack_id=attack_id,
-        ok_t=_round_sig(t[ok_keep], 5),
+        ok_t=np.round(t[ok_keep], 3).tolist(),  # 1 ms: finer than any chart shows
         ok_ms=_round_sig(ms[ok_keep], 4),
-        err_t=_round_sig(t[err_keep], 5),
+        err_t=np.round(t[err_keep], 3).tolist(),
         err_ms=_round_sig(ms[err_keep], 4),
         err_label=err_label,
         requests=len(t),

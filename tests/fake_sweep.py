@@ -31,14 +31,29 @@ class Endpoint:
     error_rate: float = 0.0  # failures that happen at any load (e.g. SQLite "database is locked")
 
 
-DEFAULT_ENDPOINTS = [
-    Endpoint("GET /api/simple/async/{item_id}", 50.5, 2000, 0.35),
+# Every route of target_app with a plausible service time and per-worker capacity on 2 cores.
+ALL_ENDPOINTS = [
     Endpoint("GET /api/simple/sync_threadpool/{item_id}", 51.0, 760, 0.55),
     Endpoint("GET /api/simple/async_blocking/{item_id}", 50.2, 19.8, 0.30),
-    Endpoint("GET /api/db/read/async", 2.5, 900, 1.1),
-    Endpoint("POST /api/db/write/sync", 4.0, 260, 1.6, error_rate=0.004),
-    Endpoint("GET /api/fanout/async_concurrent", 31.0, 1500, 0.5),
+    Endpoint("GET /api/simple/async/{item_id}", 50.5, 2000, 0.35),
+    Endpoint("GET /api/fanout/sync_baseline", 31.5, 1250, 0.6),
+    Endpoint("GET /api/fanout/async_independent", 31.0, 1500, 0.5),
+    Endpoint("GET /api/fanout/async_dependent", 31.2, 1500, 0.5),
+    Endpoint("GET /api/fanout/async_concurrent", 10.8, 1500, 0.5),
+    Endpoint("GET /api/db/async/read/{item_id}", 2.5, 900, 1.1),
+    Endpoint("GET /api/db/sync_threadpool/read/{item_id}", 2.1, 700, 1.2),
+    Endpoint("GET /api/db/async_blocking/read/{item_id}", 2.0, 450, 1.0),
+    Endpoint("POST /api/db/async/write", 4.0, 260, 1.6, error_rate=0.004),
+    Endpoint("POST /api/db/sync_threadpool/write", 4.2, 240, 1.7, error_rate=0.006),
+    Endpoint("POST /api/db/async_blocking/write", 5.0, 180, 1.5, error_rate=0.01),
+    Endpoint("GET /items", 3.0, 800, 1.3),
+    Endpoint("POST /items", 4.1, 300, 1.5),
+    Endpoint("GET /items/{item_id}", 2.2, 1000, 1.0),
+    Endpoint("POST /api/payload/ping", 1.5, 1200, 0.8),
+    Endpoint("POST /api/payload/pong", 1.2, 1500, 0.7),
 ]
+# A handful with every shape: flat, saturating, overloaded with timeouts, failing writes.
+DEFAULT_ENDPOINTS = [ALL_ENDPOINTS[i] for i in (2, 0, 1, 7, 10, 6)]
 
 
 def _url(endpoint: str) -> tuple[str, str]:
