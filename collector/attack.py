@@ -23,6 +23,33 @@ class AttackResult:
     finished_at: datetime
 
 
+class LiveCount:
+    """Counts results as `vegeta encode` streams them into the CSV, for the progress display."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+        self.results = 0
+        self.successes = 0
+
+    def update(self) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            self.results += 1
+            code = line.split(b",", 2)[1:2]
+            if code and code[0].isdigit() and 200 <= int(code[0]) < 400:
+                self.successes += 1
+
+
 def rate_flag(rate: float) -> str:
     """vegeta wants an integer frequency per period: 12.5/s becomes 125/10s."""
     if float(rate).is_integer():
@@ -45,8 +72,11 @@ def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s:
 
 def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: float,
                duration_s: float, timeout_s: float, server_pid: int | None,
-               on_tick: Callable[[float], None] | None = None) -> AttackResult:
-    """Run one attack to completion; its results land in out_csv, its samples in the result."""
+               on_tick: Callable[[float, int, int], None] | None = None) -> AttackResult:
+    """Run one attack to completion; its results land in out_csv, its samples in the result.
+
+    on_tick(elapsed_s, results, successes) is called about ten times a second.
+    """
     attack = processes.spawn(
         attack_args(vegeta, targets, mode, load, duration_s, timeout_s),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -59,10 +89,12 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
     started_at = datetime.now(timezone.utc)
     sampler = TreeSampler({"server": server_pid, "loadgen": attack.pid}).start()
     begin = time.monotonic()
+    live = LiveCount(out_csv)
     try:
         while attack.poll() is None:
             if on_tick:
-                on_tick(time.monotonic() - begin)
+                live.update()
+                on_tick(time.monotonic() - begin, live.results, live.successes)
             time.sleep(0.1)
         encode.wait(timeout=60)
     finally:

@@ -38,7 +38,7 @@ class PlainProgress:
         self.current_s = duration_s
         self.write(f"[{index}/{self.total_attacks}] {title} ...")
 
-    def tick(self, elapsed_s: float) -> None:
+    def tick(self, elapsed_s: float, results: int = 0, successes: int = 0) -> None:
         pass
 
     def attack_done(self, summary: str, duration_s: float) -> None:
@@ -64,7 +64,8 @@ class RichProgress(PlainProgress):
         self.console = Console(stderr=True)
         self.bars = Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console, transient=True,
+            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            TextColumn("{task.fields[live]}"), console=self.console, transient=True,
         )
         self.sweep_task = None
         self.attack_task = None
@@ -75,7 +76,7 @@ class RichProgress(PlainProgress):
     def start(self, total_attacks: int, planned_s: float) -> None:
         super().start(total_attacks, planned_s)
         self.bars.start()
-        self.sweep_task = self.bars.add_task("sweep", total=max(planned_s, 0.001))
+        self.sweep_task = self.bars.add_task("sweep", total=max(planned_s, 0.001), live="")
 
     def attack_started(self, index: int, title: str, duration_s: float) -> None:
         self.index = index
@@ -83,11 +84,13 @@ class RichProgress(PlainProgress):
         if self.attack_task is not None:
             self.bars.remove_task(self.attack_task)
         self.attack_task = self.bars.add_task(f"[{index}/{self.total_attacks}] {title}",
-                                              total=duration_s)
+                                              total=duration_s, live="")
 
-    def tick(self, elapsed_s: float) -> None:
+    def tick(self, elapsed_s: float, results: int = 0, successes: int = 0) -> None:
         if self.attack_task is not None:
-            self.bars.update(self.attack_task, completed=min(elapsed_s, self.current_s))
+            rate = successes / elapsed_s if elapsed_s > 0.2 else 0.0
+            self.bars.update(self.attack_task, completed=min(elapsed_s, self.current_s),
+                             live=f"{results} results, {rate:.1f} ok/s")
             self.bars.update(self.sweep_task, completed=self.done_s + min(elapsed_s, self.current_s))
 
     def attack_done(self, summary: str, duration_s: float) -> None:

@@ -147,3 +147,19 @@ def test_settings_reject_mixed_modes_and_unknown_config(tmp_path, monkeypatch):
         _settings(["--rates", "5", "--concurrency", "5"], tmp_path, monkeypatch)
     with pytest.raises(PerfError, match="unknown keys: ratez"):
         _settings([], tmp_path, monkeypatch, "[tool.perf]\nratez = 5\n")
+
+
+def test_live_count_follows_a_growing_results_file(tmp_path):
+    from collector.attack import LiveCount
+
+    path = tmp_path / "r.csv"
+    live = LiveCount(path)
+    live.update()  # not created yet
+    assert (live.results, live.successes) == (0, 0)
+    path.write_bytes(b"1795305502670528600,200,1,0,0,,,,0,GET,http://h/,\n1795305502670528601,50")
+    live.update()
+    assert (live.results, live.successes) == (1, 1)  # the half-written record waits
+    with open(path, "ab") as fh:
+        fh.write(b"0,1,0,0,boom,,,1,GET,http://h/,\n1795305502670528602,0,1,0,0,x,,,2,GET,u,\n")
+    live.update()
+    assert (live.results, live.successes) == (3, 1)
