@@ -110,28 +110,42 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def all_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every run, oldest first, with its number of attacks and requests."""
+    """Every run, oldest first, with its number of stored attacks (cheap: no request scan)."""
     runs = _dicts(con.execute(
         """
         SELECT runs.* REPLACE (
                 timezone('UTC', started_at) AS started_at,
                 timezone('UTC', finished_at) AS finished_at),
-            coalesce(n.attacks, 0) AS attacks,
-            coalesce(n.requests, 0) AS requests
+            coalesce(n.attacks, 0) AS attacks
         FROM runs
-        LEFT JOIN (
-            SELECT a.run_id, count(DISTINCT a.attack_id) AS attacks, sum(c.n) AS requests
-            FROM attacks a
-            LEFT JOIN (SELECT attack_id, count(*) AS n FROM requests GROUP BY attack_id) c
-                USING (attack_id)
-            GROUP BY a.run_id
-        ) n USING (run_id)
+        LEFT JOIN (SELECT run_id, count(*) AS attacks FROM attacks GROUP BY run_id) n
+            USING (run_id)
         ORDER BY started_at, run_id
         """
     ))
     for run in runs:
         if isinstance(run.get("config"), str):
             run["config"] = json.loads(run["config"])
+    return runs
+
+
+def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list[dict]:
+    """Set each run's `requests` (stored request rows); scans only these runs' attacks."""
+    counts = dict(con.execute(
+        """
+        SELECT a.run_id, sum(c.n)::BIGINT
+        FROM attacks a
+        JOIN (
+            SELECT attack_id, count(*) AS n FROM requests
+            WHERE attack_id IN (SELECT attack_id FROM attacks WHERE list_contains($runs, run_id))
+            GROUP BY attack_id
+        ) c USING (attack_id)
+        GROUP BY a.run_id
+        """,
+        {"runs": [r["run_id"] for r in runs]},
+    ).fetchall()) if runs else {}
+    for run in runs:
+        run["requests"] = counts.get(run["run_id"], 0)
     return runs
 
 
@@ -164,7 +178,11 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
     Without --run, only runs that stored at least one attack count as candidates: the
     default is the latest of them, --last N the N latest, --label all runs with that label.
     """
-    runs = all_runs(con)
+    return add_request_counts(con, _pick_runs(all_runs(con), sel))
+
+
+def _pick_runs(runs: list[dict], sel: Selection) -> list[dict]:
+    """Selection rules on the list of runs (see select_runs)."""
     if not runs:
         raise PerfError("the store has no runs yet; run `perf collect` first")
     if sel.runs:

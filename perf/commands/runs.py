@@ -21,7 +21,7 @@ def runs(store, last, fmt) -> None:
       perf runs --last 5 --format json
     A '+' after the commit means the checkout had uncommitted changes.
     """
-    from reporter.query import all_runs
+    from reporter.query import add_request_counts, all_runs
     from reporter.runs import RUNS_FORMATS, render_runs_json, render_runs_text
 
     if fmt not in RUNS_FORMATS:
@@ -30,8 +30,9 @@ def runs(store, last, fmt) -> None:
         raise PerfError("--last must be at least 1")
     with store_session(store, read_only=True) as con:
         rows = all_runs(con)
-    if last is not None:
-        rows = rows[-last:]
+        if last is not None:
+            rows = rows[-last:]
+        add_request_counts(con, rows)
     if not rows and fmt == "text":
         click.echo("no runs yet; run `perf collect` first", err=True)
         return

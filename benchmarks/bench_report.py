@@ -1,0 +1,224 @@
+"""Benchmark `perf report` on a large generated store.
+
+    .venv/bin/python benchmarks/bench_report.py                     # 1,000 runs x 20 attacks x 5,000 requests
+    .venv/bin/python benchmarks/bench_report.py --runs 100          # a quicker, smaller store
+
+The store is generated with DuckDB SQL from range() (never Python loops) under /tmp and reused
+when it already has the requested shape (--regenerate forces a new one). It is never committed.
+Prints the store size and wall-clock times of `perf report` (whole CLI process, as a user
+runs it, and in-process build+render) for one run and for --last 50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from perf.store import open_store  # noqa: E402
+
+ENDPOINTS = ["async", "sync_threadpool", "async_blocking", "db_read"]
+RATES = [50, 100, 200, 400, 800]  # 4 endpoints x 5 rates = 20 attacks per run
+
+
+def generate(path: Path, runs: int, attacks: int, requests: int) -> None:
+    if path.exists():
+        path.unlink()
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        wal.unlink()
+    con = open_store(path)
+    con.execute("SET preserve_insertion_order = true")
+    base = 1_700_000_000_000_000_000  # unix ns
+    run_gap = 3_600_000_000_000  # a run an hour
+    attack_gap = 60_000_000_000  # an attack a minute
+    con.execute(
+        """
+        INSERT INTO runs (run_id, started_at, finished_at, status, label, git_commit, git_branch,
+            git_dirty, host, cpu_model, cpu_count, os, python_version, vegeta_version,
+            perf_version, target, config)
+        SELECT printf('%012x', 1000000 + i),
+            make_timestamp((($base + i * $run_gap) // 1000)::BIGINT),
+            make_timestamp((($base + i * $run_gap + $attacks * $attack_gap) // 1000)::BIGINT),
+            'complete', CASE WHEN i % 10 = 0 THEN 'nightly' END,
+            md5(i::VARCHAR) || '01234567', 'main', false, 'bench', 'Bench CPU', 2,
+            'Linux', '3.11', 'v12.13.0', '0.1.0', 'target_app.main:app', '{}'
+        FROM range($runs) t(i)
+        """,
+        {"base": base, "run_gap": run_gap, "attack_gap": attack_gap, "runs": runs,
+         "attacks": attacks},
+    )
+    con.execute(
+        """
+        INSERT INTO attacks (attack_id, run_id, endpoint, method, path, server, workers, mode,
+            target_rate, concurrency, duration_s, started_at, finished_at, sent_rate,
+            loadgen_cpu_max, generator_ok, generator_note)
+        SELECT a + 1, printf('%012x', 1000000 + a // $attacks),
+            'GET /api/simple/' || list_extract($endpoints, (a % $attacks) % len($endpoints) + 1)
+                || '/{item_id}',
+            'GET',
+            '/api/simple/' || list_extract($endpoints, (a % $attacks) % len($endpoints) + 1)
+                || '/{item_id}',
+            'uvicorn', 1, 'rate',
+            list_extract($rates, ((a % $attacks) // len($endpoints)) % len($rates) + 1),
+            NULL, $requests / list_extract($rates, ((a % $attacks) // len($endpoints)) % len($rates) + 1),
+            NULL, NULL, NULL, 20.0, true, NULL
+        FROM range($runs * $attacks) t(a)
+        """,
+        {"attacks": attacks, "endpoints": ENDPOINTS, "rates": RATES, "runs": runs,
+         "requests": requests},
+    )
+    # Requests in attack order, as the collector stores them (one attack after another).
+    # Latency: a deterministic pseudo-random spread from hash(); 1 in 200 is a 500 error.
+    con.execute(
+        """
+        INSERT INTO requests
+        SELECT a.attack_id, r.i % $requests AS seq,
+            $base + (a.attack_id - 1) // $attacks * $run_gap + (a.attack_id - 1) % $attacks * $attack_gap
+                + (r.i % $requests) * (1000000000 // a.target_rate)::BIGINT AS ts,
+            2000000 + hash(r.i) % 60000000 AS latency_ns,
+            CASE WHEN hash(r.i * 7) % 200 = 0 THEN 500 ELSE 200 END AS code,
+            27, 0,
+            CASE WHEN hash(r.i * 7) % 200 = 0 THEN '500 Internal Server Error' ELSE '' END,
+            'GET',
+            'http://127.0.0.1:8000' || replace(a.path, '{item_id}', (r.i % 2000)::VARCHAR)
+        FROM range($runs * $attacks * $requests) r(i)
+        JOIN attacks a ON a.attack_id = r.i // $requests + 1
+        ORDER BY r.i
+        """,
+        {"requests": requests, "attacks": attacks, "base": base, "run_gap": run_gap,
+         "attack_gap": attack_gap, "runs": runs},
+    )
+    con.execute(
+        """
+        INSERT INTO samples
+        SELECT a.attack_id, k * 500000000, p.process,
+            CASE p.process WHEN 'server' THEN 20 + hash(a.attack_id * 31 + k) % 60 ELSE 10 END,
+            100000000 + hash(a.attack_id + k) % 5000000
+        FROM attacks a, range(10) t(k), (VALUES ('server'), ('loadgen')) p(process)
+        ORDER BY a.attack_id, k
+        """
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+
+
+def shape(path: Path) -> tuple[int, int, int] | None:
+    if not path.exists():
+        return None
+    con = open_store(path, read_only=True)
+    try:
+        runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        attacks = con.execute("SELECT count(*) FROM attacks").fetchone()[0]
+        requests = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    finally:
+        con.close()
+    return runs, attacks, requests
+
+
+def time_cli(path: Path, args: list[str], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "perf.cli", "report", "--store", str(path), *args],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_runs(path: Path, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "perf.cli", "runs", "--store", str(path)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_history(path: Path, repeat: int) -> list[float]:
+    """The dashboard's trend query: the latest run's cells in every run of the store."""
+    from reporter import query
+    from reporter.selection import Selection
+
+    times = []
+    for _ in range(repeat):
+        con = open_store(path, read_only=True)
+        try:
+            runs = query.select_runs(con, Selection())
+            attacks = query.attack_summaries(con, [r["run_id"] for r in runs], Selection())
+            started = time.perf_counter()
+            query.history(con, attacks)
+            times.append(time.perf_counter() - started)
+        finally:
+            con.close()
+    return times
+
+
+def time_in_process(path: Path, sel, repeat: int) -> list[float]:
+    from reporter.report import build_report, render
+
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        con = open_store(path, read_only=True)
+        try:
+            render(build_report(con, sel, with_history=False), "text", ascii=True)
+        finally:
+            con.close()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def line(name: str, times: list[float]) -> str:
+    return (f"  {name:<36} median {statistics.median(times):6.3f} s   "
+            f"min {min(times):6.3f} s   max {max(times):6.3f} s   (n={len(times)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=Path("/tmp/perf-bench/perf.duckdb"))
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--attacks", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    from reporter.selection import Selection
+
+    want = (args.runs, args.runs * args.attacks, args.runs * args.attacks * args.requests)
+    args.store.parent.mkdir(parents=True, exist_ok=True)
+    if args.regenerate or shape(args.store) != want:
+        print(f"generating {want[0]:,} runs, {want[1]:,} attacks, {want[2]:,} requests "
+              f"into {args.store} ...", flush=True)
+        started = time.perf_counter()
+        generate(args.store, args.runs, args.attacks, args.requests)
+        print(f"  generated in {time.perf_counter() - started:.0f} s")
+    size = args.store.stat().st_size
+    print(f"store: {args.store}  {size / 1e9:.2f} GB ({size / want[2]:.1f} bytes per request row)")
+    print(f"  {want[0]:,} runs x {args.attacks} attacks x {args.requests:,} requests = "
+          f"{want[2]:,} request rows;  cpus: {os.cpu_count()}")
+
+    def timings(title: str) -> None:
+        print(title)
+        print(line("perf report (one run, CLI)", time_cli(args.store, [], args.repeat)))
+        print(line("perf report --last 50 (CLI)", time_cli(args.store, ["--last", "50"], args.repeat)))
+        print(line("build+render one run (in-process)", time_in_process(args.store, Selection(), args.repeat)))
+        print(line("build+render --last 50 (in-process)",
+                   time_in_process(args.store, Selection(last=50), args.repeat)))
+        print(line("perf report --format json (CLI)",
+                   time_cli(args.store, ["--format", "json"], args.repeat)))
+
+    timings("timings (every metric computed from the raw rows; no summary cache):")
+    print(line("perf runs (all runs, CLI)", time_runs(args.store, args.repeat)))
+    print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
+
+if __name__ == "__main__":
+    main()
