@@ -37,9 +37,14 @@ def untrusted(attack: dict) -> bool:
     return attack.get("generator_ok") is False
 
 
-def run_name(run: dict) -> str:
-    """The short name of a run in headers: its id's first 8 characters."""
-    return run["run_id"][:8]
+def run_names(runs: list[dict], min_length: int = 8) -> dict[str, str]:
+    """Short names of runs for column headers: the shortest id prefix (at least `min_length`
+    characters) that tells these runs apart."""
+    ids = [r["run_id"] for r in runs]
+    length = min_length
+    while len({i[:length] for i in ids}) < len(set(ids)) and length < max(map(len, ids)):
+        length += 1
+    return {i: i[:length] for i in ids}
 
 
 def group_key(attack: dict) -> tuple:

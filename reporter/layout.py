@@ -123,7 +123,7 @@ def _environment(run: dict) -> dict[str, str]:
     }
 
 
-def environment_lines(runs: list[dict], max_values: int = 4) -> list[str]:
+def environment_lines(runs: list[dict], names: dict[str, str], max_values: int = 4) -> list[str]:
     """What the runs ran on: shared facts three to a line, then each fact that differs
     with its values and the runs that had them."""
     envs = [_environment(r) for r in runs]
@@ -134,16 +134,16 @@ def environment_lines(runs: list[dict], max_values: int = 4) -> list[str]:
             continue
         values: dict[str, list[str]] = {}
         for run, env in zip(runs, envs):
-            values.setdefault(env[key], []).append(compute.run_name(run))
+            values.setdefault(env[key], []).append(names[run["run_id"]])
         shown = [f"{v} [{', '.join(names)}]" for v, names in list(values.items())[-max_values:]]
         more = len(values) - len(shown)
         lines.append(f"{key}: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
     return lines
 
 
-def runs_table(runs: list[dict]) -> Table:
+def runs_table(runs: list[dict], names: dict[str, str]) -> Table:
     rows = [
-        [compute.run_name(r), when(r["started_at"]), r.get("label") or "-",
+        [names[r["run_id"]], when(r["started_at"]), r.get("label") or "-",
          (r.get("git_commit") or "-")[:10], r["status"], str(r["attacks"]), f"{r['requests']:,}"]
         for r in runs
     ]
@@ -172,9 +172,9 @@ def single_run_table(key: tuple, attacks: list[dict], labels: dict[str, str], se
 
 
 def multi_run_table(key: tuple, attacks: list[dict], runs: list[dict], labels: dict[str, str],
-                    servers: int, mark: str) -> Table:
+                    servers: int, mark: str, names: dict[str, str]) -> Table:
     """Each metric per run side by side: a row per metric under each endpoint, a column per run."""
-    header = ["Endpoint"] + [compute.run_name(r) for r in runs]
+    header = ["Endpoint"] + [names[r["run_id"]] for r in runs]
     cells = compute.by_endpoint_and_run(attacks)
     rows, sections = [], set()
     for endpoint in compute.endpoints_in_order(attacks):
@@ -189,7 +189,7 @@ def multi_run_table(key: tuple, attacks: list[dict], runs: list[dict], labels: d
 
 
 def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, str],
-                      mark: str) -> Table | None:
+                      mark: str, names: dict[str, str]) -> Table | None:
     rows_in = compute.max_sustainable_rates(attacks)
     if not rows_in:
         return None
@@ -225,7 +225,7 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
                      ["l", "r", "r", "l"])
     rows = [[labels[e], workers_text(w, s)] + [value(cells[(e, w, s)].get(r["run_id"])) for r in runs]
             for e, w, s in keys]
-    return Table(title, ["Endpoint", "Workers"] + [compute.run_name(r) for r in runs], rows,
+    return Table(title, ["Endpoint", "Workers"] + [names[r["run_id"]] for r in runs], rows,
                  ["l", "r"] + ["r"] * len(runs))
 
 
@@ -233,7 +233,7 @@ CHART_TITLES = {"achieved_rps": "Achieved RPS", "latency_p99_ms": "P99 latency"}
 
 
 def charts(groups: list[tuple[tuple, list[dict]]], runs: list[dict], labels: dict[str, str],
-           servers: int, metrics: list[str]) -> list[Chart]:
+           servers: int, metrics: list[str], names: dict[str, str]) -> list[Chart]:
     out = []
     multi = len(runs) > 1
     label_w = max((len(labels[a["endpoint"]]) for _, g in groups for a in g), default=0)
@@ -244,51 +244,69 @@ def charts(groups: list[tuple[tuple, list[dict]]], runs: list[dict], labels: dic
             cells = compute.by_endpoint_and_run(attacks)
             bars = []
             for endpoint in compute.endpoints_in_order(attacks):
+                first = True
                 for run in runs:
                     attack = cells[endpoint].get(run["run_id"])
                     if attack is None:
                         continue
                     label = labels[endpoint]
                     if multi:
-                        label = f"{label.ljust(label_w)}  {compute.run_name(run)}"
+                        # The endpoint once, then one bar per run under it.
+                        shown = label if first else ""
+                        label = f"{shown.ljust(label_w)}  {names[run['run_id']]}"
+                    first = False
                     bars.append((label, attack[name], compute.untrusted(attack)))
             chart_groups.append((compute.group_title(key, servers), bars))
         out.append(Chart(f"{CHART_TITLES.get(name, m.label)} ({m.unit})", name, chart_groups))
     return out
 
 
-def problems(report, labels: dict[str, str], servers: int, mark: str) -> Lines | None:
-    """Attacks that failed the generator check, and error kinds, one line each."""
-    lines, flagged = [], False
+def problems(report, labels: dict[str, str], servers: int, mark: str,
+             names: dict[str, str], runs: list[dict], limit: int = 20) -> Lines | None:
+    """Attacks of `runs` that failed the generator check, and their error kinds, one line
+    each, at most `limit` lines of each kind (json and csv have them all)."""
+    flags, errors_lines = [], []
     multi = len(report.runs) > 1
+    shown = {r["run_id"] for r in runs}
     for attack in report.attacks:
+        if attack["run_id"] not in shown:
+            continue
         where = (f"{labels[attack['endpoint']]} at "
                  f"{compute.group_title(compute.group_key(attack), servers)}"
-                 + (f" (run {attack['run_id'][:8]})" if multi else ""))
+                 + (f" (run {names[attack['run_id']]})" if multi else ""))
         if compute.untrusted(attack):
-            flagged = True
-            lines.append(f"{mark} {where}: generator check failed: "
+            flags.append(f"{mark} {where}: generator check failed: "
                          f"{attack.get('generator_note') or 'no reason recorded'}")
         errors = report.errors.get(attack["attack_id"]) or {}
         if errors:
             total = sum(errors.values())
             kinds = "; ".join(f"{n:,} x {kind}" for kind, n in list(errors.items())[:3])
             more = f"; {len(errors) - 3} more kinds" if len(errors) > 3 else ""
-            lines.append(f"  {where}: {total:,} errors: {kinds}{more}")
-    if not lines:
+            text = kinds + more if len(errors) == 1 else f"{total:,} errors ({kinds}{more})"
+            errors_lines.append(f"  {where}: {text}")
+    if not flags and not errors_lines:
         return None
-    if flagged:
-        lines.insert(0, f"{mark} = not trustworthy: the load generator could not offer the "
-                        "planned load")
+    lines = []
+    if flags:
+        lines.append(f"{mark} = not trustworthy: the load generator could not offer the "
+                     "planned load")
+    for found in (flags, errors_lines):
+        lines += found[:limit]
+        if len(found) > limit:
+            lines.append(f"  ... and {len(found) - limit} more (--format json lists them all)")
     return Lines("Warnings", lines)
 
 
 def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None = None,
            chart_metrics: list[str] | None = None) -> list[Block]:
-    """The whole report, top to bottom; bar charts of `chart_metrics` (default: achieved, p99)."""
+    """The whole report, top to bottom; bar charts of `chart_metrics` (default: achieved, p99).
+
+    `width` None means no limit (markdown): full endpoint names and every run side by side.
+    """
     runs, attacks = report.runs, report.attacks
     servers = len({a["server"] for a in attacks})
     groups = compute.grouped(attacks)
+    names = compute.run_names(runs)
     out: list[Block] = []
     if len(runs) == 1:
         run = runs[0]
@@ -296,12 +314,17 @@ def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None 
         if run.get("label"):
             head += f" ({run['label']})"
         head += f" - {run['status']} - {when(run['started_at'])}"
-        out.append(Lines(head, environment_lines(runs)))
+        out.append(Lines(head, environment_lines(runs, names)))
     else:
         out.append(Lines(f"perf report - {len(runs)} runs", []))
-        out.append(runs_table(runs))
-        out.append(Lines("Environment", environment_lines(runs)))
+        out.append(runs_table(runs, names))
+        out.append(Lines("Environment", environment_lines(runs, names)))
 
+    # Side by side, each run takes a column as wide as its name or a value ("100.00%"); runs
+    # that do not fit next to a 26-character endpoint column are left out, oldest first.
+    run_column = max(8, max(map(len, names.values()))) + 1
+    if max_run_columns is None and width is not None:
+        max_run_columns = max(1, (width - 28) // run_column)
     shown_runs = runs
     run_note = None
     if max_run_columns is not None and len(runs) > max_run_columns:
@@ -309,10 +332,10 @@ def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None 
         run_note = (f"tables show the newest {len(shown_runs)} of {len(runs)} runs; "
                     "--format csv or json has them all")
 
-    # Width left for the endpoint column: the widest table is the single-run one (~72 columns).
+    # Width left for the endpoint column: the single-run table's numbers take ~74 columns.
     label_width = None if width is None else max(16, width - 74)
     if width is not None and len(runs) > 1:
-        label_width = max(16, min(label_width + 30, width - 10 * len(shown_runs) - 1))
+        label_width = max(16, width - 2 - run_column * len(shown_runs))
     labels, label_note = endpoint_labels(compute.endpoints_in_order(attacks), label_width)
     notes = ["Latency in ms; Target and Achieved in req/s; Success% = status 200-399.",
              "CPU: 100% = one core, summed over the server's processes; Mem: server RSS in MB "
@@ -329,13 +352,13 @@ def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None 
         else:
             shown = {r["run_id"] for r in shown_runs}
             out.append(multi_run_table(key, [a for a in group if a["run_id"] in shown],
-                                       shown_runs, labels, servers, mark))
-    sustainable = sustainable_table(attacks, shown_runs, labels, mark)
+                                       shown_runs, labels, servers, mark, names))
+    sustainable = sustainable_table(attacks, shown_runs, labels, mark, names)
     if sustainable:
         out.append(sustainable)
-    issues = problems(report, labels, servers, mark)
+    issues = problems(report, labels, servers, mark, names, shown_runs)
     if issues:
         out.append(issues)
     chart_metrics = compute.CHART_METRICS if chart_metrics is None else chart_metrics
-    out.extend(charts(groups, shown_runs, labels, servers, [metric(n).name for n in chart_metrics]))
+    out.extend(charts(groups, shown_runs, labels, servers, [metric(n).name for n in chart_metrics], names))
     return out

@@ -8,18 +8,12 @@ import textwrap
 from reporter import layout
 from reporter.metrics import METRICS, format_value
 
-# Columns of a side-by-side (several runs) table: one per run, each about this wide.
-RUN_COLUMN_WIDTH = 10
-
-
 def render_text(report, ascii: bool = False, width: int = 100,
                 charts: list[str] | None = None) -> str:
     """The report for a terminal; `ascii` gives the deterministic plain form.
     `charts`: metric names to draw as bars (default: achieved RPS and p99)."""
-    max_runs = max(1, (width - 30) // RUN_COLUMN_WIDTH)
     mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
-    blocks = layout.blocks(report, width=width, mark=mark, max_run_columns=max_runs,
-                           chart_metrics=charts)
+    blocks = layout.blocks(report, width=width, mark=mark, chart_metrics=charts)
     if ascii:
         return "\n".join(_ascii_block(b, width) for b in blocks).rstrip() + "\n"
     return _rich(blocks, width)

@@ -100,3 +100,22 @@ def test_markdown_side_by_side_runs(store):
     for table in tables[1:5]:
         assert table[0] == ["Endpoint", "a1b2c3d4", "f6e5d4c3"]
         assert all(len(row) == 3 for row in table)
+
+
+def test_terminal_form_uses_rich_bars_and_warning_marks(store):
+    import re
+
+    from perf.store import open_store
+    from reporter.render_text import render_text
+    from reporter.report import build_report
+    from reporter.selection import Selection
+
+    con = open_store(store, read_only=True)
+    try:
+        report = build_report(con, Selection(last=2), with_history=False)
+    finally:
+        con.close()
+    text = render_text(report, ascii=False, width=100)
+    visible = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert "█" in visible and "⚠" in visible
+    assert max(len(line) for line in visible.splitlines()) <= 100
