@@ -1,0 +1,80 @@
+"""The reporter's pure functions on hand-made rows: sustainable rates, grouping, labels, names."""
+
+from __future__ import annotations
+
+from reporter import compute, layout
+from reporter.report import Report
+from reporter.render_text import render_text
+
+
+def attack(attack_id, endpoint="GET /a", rate=100.0, ok=1.0, achieved=None, run="r1", workers=1,
+           mode="rate", concurrency=None, generator_ok=True):
+    row = {
+        "attack_id": attack_id, "run_id": run, "endpoint": endpoint, "method": "GET",
+        "path": endpoint.split(" ", 1)[1], "server": "uvicorn", "workers": workers, "mode": mode,
+        "target_rate": rate if mode == "rate" else None, "concurrency": concurrency,
+        "generator_ok": generator_ok, "generator_note": None if generator_ok else "sent too slowly",
+        "success_ratio": ok, "achieved_rps": rate if achieved is None else achieved,
+    }
+    for name in ("requests", "successes", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+                 "cpu_avg", "cpu_max", "rss_avg_mb"):
+        row.setdefault(name, 1)
+    return row
+
+
+def test_sustainable_rate_is_the_highest_rate_meeting_both_thresholds():
+    rows = compute.max_sustainable_rates([
+        attack(1, rate=50, achieved=49.6),        # 99.2% of target: sustained
+        attack(2, rate=100, achieved=98.9),       # 98.9%: not
+        attack(3, rate=200, ok=0.995, achieved=199),  # sustained, above a failing rate
+        attack(4, rate=400, ok=0.98, achieved=400),   # success below 99%: not
+    ])
+    assert rows == [{"run_id": "r1", "endpoint": "GET /a", "server": "uvicorn", "workers": 1,
+                     "rate": 200, "all_sustained": False, "tested": [50, 100, 200, 400],
+                     "untrusted": False}]
+
+
+def test_sustainable_rate_edges():
+    none = compute.max_sustainable_rates([attack(1, rate=50, ok=0.5)])
+    assert none[0]["rate"] is None and not none[0]["all_sustained"]
+    every = compute.max_sustainable_rates([attack(1, rate=50), attack(2, rate=100, generator_ok=False)])
+    assert every[0]["rate"] == 100 and every[0]["all_sustained"] and every[0]["untrusted"]
+    closed_loop = compute.max_sustainable_rates([attack(1, mode="concurrency", concurrency=10)])
+    assert closed_loop == []
+
+
+def test_groups_order_rates_then_workers_then_concurrency():
+    attacks = [attack(1, rate=200, workers=2), attack(2, rate=50, workers=2),
+               attack(3, rate=50, workers=1), attack(4, mode="concurrency", concurrency=5)]
+    keys = [key for key, _ in compute.grouped(attacks)]
+    assert [compute.group_title(k) for k in keys] == [
+        "rate 50/s, 1 worker", "rate 50/s, 2 workers", "rate 200/s, 2 workers",
+        "concurrency 5, 1 worker"]
+
+
+def test_run_names_are_unique_prefixes():
+    runs = [{"run_id": "abcdef123456"}, {"run_id": "abcdef129999"}, {"run_id": "0123456789ab"}]
+    assert compute.run_names(runs) == {"abcdef123456": "abcdef123", "abcdef129999": "abcdef129",
+                                       "0123456789ab": "012345678"}
+
+
+def test_endpoint_labels_shorten_only_as_far_as_needed():
+    endpoints = ["GET /api/simple/sync_threadpool/{item_id}", "GET /api/simple/async/{item_id}"]
+    assert layout.endpoint_labels(endpoints, 60) == ({e: e for e in endpoints}, None)
+    labels, note = layout.endpoint_labels(endpoints, 26)
+    assert labels[endpoints[0]] == "sync_threadpool/{item_id}"
+    assert note == "every endpoint is GET; paths under /api/simple/"
+    labels, note = layout.endpoint_labels(endpoints, 18)
+    assert labels[endpoints[0]] == "sync_threadpool/{}" and note.endswith("path parameters shown as {}")
+    labels, _ = layout.endpoint_labels(endpoints + ["POST /items"], 12)
+    assert all(len(label) <= 12 for label in labels.values())
+
+
+def test_concurrency_mode_tables():
+    attacks = [attack(1, mode="concurrency", concurrency=5, achieved=80.0),
+               attack(2, endpoint="GET /b", mode="concurrency", concurrency=5, achieved=40.0)]
+    run = {"run_id": "r1", "started_at": None, "status": "complete", "attacks": 2, "requests": 2}
+    text = render_text(Report([run], attacks), ascii=True)
+    assert "concurrency 5, 1 worker" in text
+    assert "GET /a       c=5     80.0 1.0" in text
+    assert "Maximum sustainable rate" not in text  # closed loop has no offered rate
