@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_html.py                      # a default-sweep-shaped store
     .venv/bin/python benchmarks/bench_html.py --store results/perf.duckdb   # e.g. after make demo
+    .venv/bin/python benchmarks/bench_html.py --store S --screenshot docs/report.png  # README image
 
 Without --store it builds, with the real ingest code, a store shaped like `perf collect`'s
 defaults (every target_app route x rates 25,50,100 x workers 1,2 x 10 s) with two earlier runs
@@ -68,15 +69,42 @@ def measure(store: Path, out: Path, repeat: int) -> None:
           f"(+ {pack_s:.2f} s to pack plotly.js once per process)")
 
 
+def screenshot(report: Path, png: Path, height: int) -> None:
+    """The top of the opened report, as the README shows it (headless Chromium, offline)."""
+    from cdp import Browser, TrapProxy, find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        raise SystemExit("no Chromium found (set PERF_CHROMIUM or `make chromium`)")
+    proxy = TrapProxy()
+    browser = Browser(binary, proxy.port, width=1400, height=height)
+    try:
+        browser.open(report.resolve().as_uri())
+        state = browser.wait_for("(() => { const s = document.getElementById('perf-status');"
+                                 " return s && ['ready', 'error'].includes(s.dataset.state) && s.dataset.state; })()",
+                                 timeout=90)
+        if state != "ready" or browser.problems():
+            raise SystemExit(f"report did not render cleanly: {state} {browser.problems()}")
+        browser.screenshot(png, full_page=False)
+    finally:
+        browser.close()
+        proxy.close()
+    print(f"screenshot: {png} ({png.stat().st_size:,} bytes)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", type=Path, help="an existing store [default: build one]")
     ap.add_argument("--output", type=Path, default=ROOT / "results" / "bench-report.html")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--screenshot", type=Path, help="also write a PNG of the report's top")
+    ap.add_argument("--height", type=int, default=2000, help="screenshot height in CSS px")
     args = ap.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.store:
         measure(args.store, args.output, args.repeat)
+        if args.screenshot:
+            screenshot(args.output, args.screenshot, args.height)
         return
     with tempfile.TemporaryDirectory(prefix="perf-bench-html-") as tmp:
         store = Path(tmp) / "perf.duckdb"

@@ -135,7 +135,9 @@ def load_figure(slot: str, lines: list[tuple[str, list[dict]]], mode: str, title
         yaxis = {"title": {"text": axis_title(metric)}, "rangemode": "tozero"}
         if METRICS[metric].unit == "ratio":
             yaxis.update(tickformat=".0%", range=[0, 1.05])
-        layout = _layout(f"{METRICS[metric].label} vs load{title_suffix}", x_title, "", yaxis=yaxis)
+        # The small charts share the latency chart's colours and legend; hover names each line.
+        layout = _layout(f"{METRICS[metric].label} vs load", x_title, "", yaxis=yaxis,
+                         showlegend=False, height=320)
         return {"data": traces, "layout": layout}
     # Side-by-side panels (p50 | p95 | p99), one colour per line across them, log latency.
     traces, layout = [], _layout(f"Latency vs load{title_suffix}", "", "")
@@ -311,6 +313,8 @@ def history_figure(metric: str, rows: list[dict], runs: list[dict], title_suffix
         })
     return {"data": traces, "layout": _layout(
         f"{METRICS[metric].label} across runs{title_suffix}", "run (oldest → newest)", "",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}, height=400,
+        margin={"l": 60, "r": 20, "t": 80, "b": 50},
         xaxis={"type": "category", "categoryorder": "array",
                "categoryarray": [txt(r) for r in order], "title": {"text": "run (oldest → newest)"}},
         yaxis={"title": {"text": axis_title(metric)}, "rangemode": "tozero"})}

@@ -35,6 +35,11 @@ OVER_TIME_BUDGET = 20_000
 MIN_POINTS_PER_SERIES = 200
 
 
+# The settings shown in the header's one-line sweep summary (all of them are one click away).
+SWEEP_KEYS = ("server", "workers", "rates", "concurrency", "duration_s", "timeout_s", "warmup_s",
+              "filters", "endpoints", "url", "timeout", "duration")
+
+
 @dataclass
 class Select:
     dim: str  # run | workers | endpoint | load
@@ -339,4 +344,5 @@ def render_html(report, con: duckdb.DuckDBPyConnection, plotlyjs: str = "embed")
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         perf_version=__version__,
         n_figures=sum(len(v) for v in b.figures.values()),
+        sweep_keys=SWEEP_KEYS,
     )
