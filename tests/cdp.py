@@ -53,7 +53,9 @@ def find_chromium() -> str | None:
 # API keys) reach out even on about:blank; nothing a report could load lives on these hosts.
 BROWSER_SERVICE_HOSTS = {"update.googleapis.com", "accounts.google.com", "clients2.google.com",
                          "clientservices.googleapis.com", "content-autofill.googleapis.com",
-                         "optimizationguide-pa.googleapis.com", "safebrowsing.googleapis.com"}
+                         "optimizationguide-pa.googleapis.com", "safebrowsing.googleapis.com",
+                         "www.googleapis.com", "clients1.google.com", "redirector.gvt1.com",
+                         "edgedl.me.gvt1.com", "dl.google.com"}
 
 
 def proxy_host(first_bytes: bytes) -> str:
