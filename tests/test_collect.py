@@ -97,3 +97,29 @@ def test_runs_store_setup_and_discovery_records_environment(tmp_path):
     assert run[6]
     assert codes == [(200,)]  # the seeded ids all exist
     assert urls > 1  # ids cycle over the declared range
+
+
+def test_attach_to_running_server_and_sample_the_given_pid(tmp_path):
+    from collector.server import start_server
+    from tests.helpers import REPO
+
+    srv = start_server("uvicorn", "target_app.main:app", 2, tmp_path / "logs",
+                       env={"TARGET_APP_DB": str(tmp_path / "ext.sqlite3"), "PYTHONPATH": str(REPO)})
+    try:
+        store = tmp_path / "u.duckdb"
+        proc = run_perf(
+            ["collect", "--url", srv.base_url, "--pid", str(srv.pid), "--endpoint",
+             "GET /api/simple/async/{item_id}", "--rates", "30", "--duration", "1s",
+             "--warmup", "0", "--store", str(store)],
+            tmp_path,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert srv.proc.poll() is None  # perf leaves a server it did not start running
+    finally:
+        srv.stop()
+    runs, attacks = _store_facts(store)
+    assert [status for _, status in runs] == ["complete"]
+    (attack,) = attacks
+    assert attack[3] == "external" and attack[2] is None
+    assert 28 <= attack[7] <= 32
+    assert attack[8] is not None and attack[8] > 0  # the --pid tree (master + 2 workers) sampled
