@@ -22,7 +22,7 @@ from collector.discovery import Endpoint, discover, select
 from collector.environment import git_info, machine_info
 from collector.ingest import store_attack
 from collector.plan import SERVERS, Settings
-from collector.server import Server, attach, check_importable, http_post, openapi, start_server
+from collector.server import Server, attach, check_importable, http_post, openapi, start_server as _start_server
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
@@ -64,7 +64,7 @@ def _run_setup(server: Server, setup: list[Endpoint], progress) -> None:
 def _start(settings: Settings, workers: int | None, log_dir: Path) -> Server:
     if settings.url:
         return attach(settings.url, settings.pid)
-    return start_server(settings.server, settings.app, workers, log_dir)
+    return _start_server(settings.server, settings.app, workers, log_dir)
 
 
 def _summary_line(con, attack_id: int) -> str:
@@ -110,6 +110,71 @@ def _finish_run(store: Path, run_id: str, status: str) -> None:
         )
 
 
+@dataclass
+class _Sweep:
+    """What every attack of one run shares."""
+
+    settings: Settings
+    store: Path
+    vegeta: Path
+    scratch: Path
+    log_dir: Path
+    progress: object
+    setup: list[Endpoint]
+    run_id: str | None = None
+    stored: int = 0
+    server: Server | None = None
+
+    def start_server(self, workers: int | None) -> None:
+        self.progress.message(f"starting {self.settings.url or self.settings.server} "
+                              f"({workers or 'external'} workers) ...")
+        self.server = _start(self.settings, workers, self.log_dir)
+
+    def run_setup(self) -> None:
+        if self.settings.setup:
+            _run_setup(self.server, self.setup, self.progress)
+
+    def ensure_idle(self) -> None:
+        """A server still busy with the last attack's backlog would skew the next one."""
+        wait = self.settings.idle_wait_s
+        if self.server.wait_idle(wait):
+            return
+        if self.server.kind == "external":
+            self.progress.message(f"warning: {self.server.base_url} is not idle after {wait:g}s")
+            return
+        self.progress.message(f"{self.server.kind} not idle after {wait:g}s: restarting it")
+        self.server.stop()
+        self.start_server(self.server.workers)
+        self.run_setup()
+
+    def attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
+        s = self.settings
+        self.ensure_idle()
+        # Targets carry the server's address, which changes when ensure_idle restarted it.
+        targets = endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
+        title = f"{endpoint.name} @ {load_title(s.mode, load)} [{self.server.kind} w{workers or '?'}]"
+        if s.warmup_s > 0:
+            run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=s.mode, load=load,
+                       duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
+        self.progress.attack_started(index, title, s.duration_s)
+        result = run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
+                            load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
+                            server_pid=self.server.pid, on_tick=self.progress.tick)
+        attack = {
+            "run_id": self.run_id, "endpoint": endpoint.name, "method": endpoint.method,
+            "path": endpoint.path, "server": self.server.kind, "workers": workers,
+            "mode": s.mode, "target_rate": load if s.mode == "rate" else None,
+            "concurrency": int(load) if s.mode == "concurrency" else None,
+            "duration_s": s.duration_s, "started_at": result.started_at,
+            "finished_at": result.finished_at,
+        }
+        with store_session(self.store) as con:
+            attack_id = store_attack(con, attack, [result.csv_path], result.samples)
+            line = _summary_line(con, attack_id)
+        self.stored += 1
+        self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
+
+
 def collect(settings: Settings, store: str | None, vegeta: str | None, progress) -> Outcome:
     if settings.server not in SERVERS:
         raise PerfError(f"unknown --server {settings.server!r}: use {' or '.join(SERVERS)}")
@@ -119,99 +184,49 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     store_path = resolve_store(store)
     worker_counts: list[int | None] = [None] if settings.url else list(settings.workers)
     previous_handler = signal.signal(signal.SIGTERM, _on_sigterm)
-    scratch = Path(tempfile.mkdtemp(prefix="perf-collect-"))
-    log_dir = store_path.parent / "logs"
-    server: Server | None = None
-    run_id, stored = None, 0
+    sweep = _Sweep(settings, store_path, vegeta_path, Path(tempfile.mkdtemp(prefix="perf-collect-")),
+                   store_path.parent / "logs", progress, setup=[])
     try:
         with writer_lock(store_path, "collect"):
-            progress.message(f"starting {settings.url or settings.server} "
-                             f"({worker_counts[0] or 'external'} workers) ...")
-            server = _start(settings, worker_counts[0], log_dir)
-            found = discover(openapi(server), ids=settings.ids)
+            sweep.start_server(worker_counts[0])
+            found = discover(openapi(sweep.server), ids=settings.ids)
+            sweep.setup = found.setup
             endpoints = select(found.endpoints, settings.filters, settings.endpoints)
             if not endpoints:
                 wanted = ", ".join(settings.filters + settings.endpoints)
                 known = ", ".join(e.name for e in found.endpoints) or "none"
                 raise PerfError(f"no endpoint matches {wanted}; the app has: {known}")
-            target = settings.url or settings.app
-            run_id = _create_run(store_path, settings, vegeta_path, target)
+            sweep.run_id = _create_run(store_path, settings, vegeta_path, settings.url or settings.app)
             loads = settings.loads
             total = len(worker_counts) * len(endpoints) * len(loads)
             progress.start(total, total * (settings.duration_s + settings.warmup_s))
-            progress.message(f"run {run_id}: {len(endpoints)} endpoints x {len(loads)} "
+            progress.message(f"run {sweep.run_id}: {len(endpoints)} endpoints x {len(loads)} "
                              f"{settings.mode}s x {len(worker_counts)} worker counts -> {store_path}")
             index = 0
             for n, workers in enumerate(worker_counts):
                 if n > 0:
-                    server.stop()
-                    progress.message(f"starting {settings.server} ({workers} workers) ...")
-                    server = _start(settings, workers, log_dir)
-                if settings.setup:
-                    _run_setup(server, found.setup, progress)
+                    sweep.server.stop()
+                    sweep.start_server(workers)
+                sweep.run_setup()
                 for endpoint in endpoints:
-                    targets = endpoint.write_targets(server.base_url, scratch / "targets.jsonl")
                     for load in loads:
                         index += 1
-                        server = _ensure_idle(server, settings, found.setup, log_dir, progress)
-                        title = (f"{endpoint.name} @ {load_title(settings.mode, load)} "
-                                 f"[{server.kind} w{workers or '?'}]")
-                        if settings.warmup_s > 0:
-                            run_attack(vegeta_path, targets, scratch / "warmup.csv",
-                                       mode=settings.mode, load=load, duration_s=settings.warmup_s,
-                                       timeout_s=settings.timeout_s, server_pid=None)
-                        progress.attack_started(index, title, settings.duration_s)
-                        result = run_attack(
-                            vegeta_path, targets, scratch / "attack.csv", mode=settings.mode,
-                            load=load, duration_s=settings.duration_s,
-                            timeout_s=settings.timeout_s, server_pid=server.pid,
-                            on_tick=progress.tick,
-                        )
-                        attack = {
-                            "run_id": run_id, "endpoint": endpoint.name,
-                            "method": endpoint.method, "path": endpoint.path,
-                            "server": server.kind, "workers": workers, "mode": settings.mode,
-                            "target_rate": load if settings.mode == "rate" else None,
-                            "concurrency": int(load) if settings.mode == "concurrency" else None,
-                            "duration_s": settings.duration_s,
-                            "started_at": result.started_at, "finished_at": result.finished_at,
-                        }
-                        with store_session(store_path) as con:
-                            attack_id = store_attack(con, attack, [result.csv_path], result.samples)
-                            line = _summary_line(con, attack_id)
-                        stored += 1
-                        progress.attack_done(f"{title}: {line}", settings.duration_s + settings.warmup_s)
-            _finish_run(store_path, run_id, "complete")
-            return Outcome(run_id, stored, "complete")
+                        sweep.attack(index, endpoint, load, workers)
+            _finish_run(store_path, sweep.run_id, "complete")
+            return Outcome(sweep.run_id, sweep.stored, "complete")
     except KeyboardInterrupt:
-        if run_id:
-            _finish_run(store_path, run_id, "partial")
-            raise Interrupted(run_id, stored) from None
+        if sweep.run_id:
+            _finish_run(store_path, sweep.run_id, "partial")
+            raise Interrupted(sweep.run_id, sweep.stored) from None
         raise
     except BaseException:
-        if run_id:
-            _finish_run(store_path, run_id, "partial" if stored else "failed")
+        if sweep.run_id:
+            _finish_run(store_path, sweep.run_id, "partial" if sweep.stored else "failed")
         raise
     finally:
         progress.close()
-        if server is not None:
-            server.stop()
+        if sweep.server is not None:
+            sweep.server.stop()
         processes.stop_all()
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(sweep.scratch, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous_handler)
-
-
-def _ensure_idle(server: Server, settings: Settings, setup: list[Endpoint], log_dir: Path,
-                 progress) -> Server:
-    """A server still busy with the last attack's backlog would skew the next one: restart it."""
-    if server.wait_idle(settings.idle_wait_s):
-        return server
-    if server.kind == "external":
-        progress.message(f"warning: {server.base_url} is not idle after {settings.idle_wait_s:g}s")
-        return server
-    progress.message(f"{server.kind} not idle after {settings.idle_wait_s:g}s: restarting it")
-    server.stop()
-    fresh = start_server(server.kind, server.app, server.workers, log_dir)
-    if settings.setup:
-        _run_setup(fresh, setup, progress)
-    return fresh

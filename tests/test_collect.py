@@ -123,3 +123,26 @@ def test_attach_to_running_server_and_sample_the_given_pid(tmp_path):
     assert attack[3] == "external" and attack[2] is None
     assert 28 <= attack[7] <= 32
     assert attack[8] is not None and attack[8] > 0  # the --pid tree (master + 2 workers) sampled
+
+
+def test_busy_server_is_restarted_and_the_next_attack_reaches_it(tmp_path):
+    # 200 ms of time.sleep inside async def: 5 req/s at most, and /health waits behind them.
+    # 20/s for 1 s leaves a backlog of seconds after vegeta gives up (1 s timeout).
+    store = tmp_path / "r.duckdb"
+    proc = run_perf(
+        ["collect", "--endpoint", "GET /api/simple/async_blocking/{item_id}",
+         "--endpoint", "GET /api/simple/async/{item_id}", "--rates", "20", "--duration", "1s",
+         "--timeout", "1s", "--workers", "1", "--warmup", "0", "--idle-wait", "0.5s",
+         "--store", str(store)],
+        tmp_path, TARGET_APP_DELAY_SCALE="4",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "uvicorn not idle after 0.5s: restarting it" in proc.stderr
+    con = duckdb.connect(str(store), read_only=True)
+    codes = dict(con.execute(
+        """SELECT a.endpoint, list(DISTINCT r.code ORDER BY r.code)
+           FROM requests r JOIN attacks a USING (attack_id) GROUP BY ALL"""
+    ).fetchall())
+    con.close()
+    assert 0 in codes["GET /api/simple/async_blocking/{item_id}"]  # timed out: the backlog
+    assert codes["GET /api/simple/async/{item_id}"] == [200]  # the restarted server answered

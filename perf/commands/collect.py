@@ -16,6 +16,7 @@ _SETTABLE = {
     "app": "app", "url": "url", "filter": "filters", "endpoint": "endpoints", "rates": "rates",
     "concurrency": "concurrency", "duration": "duration_s", "workers": "workers",
     "server": "server", "timeout": "timeout_s", "warmup": "warmup_s", "label": "label",
+    "idle_wait": "idle_wait_s",
 }
 
 
@@ -40,6 +41,8 @@ _SETTABLE = {
 @click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
 @click.option("--warmup", default="1s", show_default=True,
               help="Unrecorded load before each attack (0 to skip).")
+@click.option("--idle-wait", default="10s", show_default=True,
+              help="How long the server may take to go idle before an attack; then it is restarted.")
 @click.option("--label", default=None, help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
               help="About a minute: a few endpoints, rates 20,40, 2s attacks, 1 worker.")
@@ -100,6 +103,8 @@ def build_settings(ctx: click.Context, opts: dict) -> Settings:
     settings.duration_s = parse_duration(raw.get("duration_s", defaults.duration_s), "--duration")
     settings.timeout_s = parse_duration(raw.get("timeout_s", defaults.timeout_s), "--timeout")
     settings.warmup_s = parse_duration(raw.get("warmup_s", defaults.warmup_s), "--warmup", allow_zero=True)
+    settings.idle_wait_s = parse_duration(raw.get("idle_wait_s", defaults.idle_wait_s), "--idle-wait",
+                                          allow_zero=True)
     concurrency = split_list(_as_list(raw.get("concurrency", [])))
     rates = split_list(_as_list(raw.get("rates", [])))
     if concurrency and opts["rates"]:
