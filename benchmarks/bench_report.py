@@ -6,7 +6,8 @@
 The store is generated with DuckDB SQL from range() (never Python loops) under /tmp and reused
 when it already has the requested shape (--regenerate forces a new one). It is never committed.
 Prints the store size and wall-clock times of `perf report` (whole CLI process, as a user
-runs it, and in-process build+render) for one run and for --last 50.
+runs it, and in-process build+render) for one run and for --last 50, first with every metric
+aggregated from the raw rows, then with the attack_stats cache that perf collect fills.
 """
 
 from __future__ import annotations
@@ -108,6 +109,22 @@ def generate(path: Path, runs: int, attacks: int, requests: int) -> None:
     )
     con.execute("CHECKPOINT")
     con.close()
+
+
+def set_cache(path: Path, filled: bool) -> None:
+    """Empty attack_stats, or fill it for every attack with the collector's own SQL."""
+    from perf.stats import LIVE_STATS_SQL, STATS_VERSION
+
+    con = open_store(path)
+    try:
+        con.execute("DELETE FROM attack_stats")
+        if filled:
+            ids = [r[0] for r in con.execute("SELECT attack_id FROM attacks").fetchall()]
+            con.execute(f"INSERT INTO attack_stats BY NAME SELECT {STATS_VERSION} AS version, * "
+                        f"FROM ({LIVE_STATS_SQL})", {"ids": ids})
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def shape(path: Path) -> tuple[int, int, int] | None:
@@ -216,8 +233,15 @@ def main() -> None:
         print(line("perf report --format json (CLI)",
                    time_cli(args.store, ["--format", "json"], args.repeat)))
 
-    timings("timings (every metric computed from the raw rows; no summary cache):")
+    set_cache(args.store, filled=False)
+    timings("timings, every metric aggregated from the raw rows (no attack_stats rows):")
     print(line("perf runs (all runs, CLI)", time_runs(args.store, args.repeat)))
+    print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
+    started = time.perf_counter()
+    set_cache(args.store, filled=True)
+    print(f"filling attack_stats for every attack (what collect does per attack): "
+          f"{time.perf_counter() - started:.0f} s")
+    timings("timings with the attack_stats cache (what a store written by perf collect has):")
     print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
 
 if __name__ == "__main__":

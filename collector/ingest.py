@@ -17,6 +17,7 @@ from typing import Iterable
 import duckdb
 
 from perf.errors import PerfError
+from perf.stats import cache_stats
 from perf.store import next_attack_id
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
@@ -162,9 +163,12 @@ def store_attack(
         rows = insert_requests(con, attack_id, csv_files, renumber)
         if rows == 0:
             raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
-        n, first, last = con.execute(
-            "SELECT count(*), min(ts), max(ts) FROM requests WHERE attack_id = ?", [attack_id]
-        ).fetchone()
+        if samples:
+            con.executemany(
+                "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
+                [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
+            )
+        n, first, last = cache_stats(con, attack_id)
         sent_rate = n / ((last - first) / 1e9) if last > first else None
         loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
         loadgen_cpu_max = max(loadgen) if loadgen else None
@@ -186,11 +190,6 @@ def store_attack(
                 loadgen_cpu_max, ok, note or None,
             ],
         )
-        if samples:
-            con.executemany(
-                "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
-                [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
-            )
         if not nested:
             con.execute("COMMIT")
     except BaseException:

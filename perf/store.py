@@ -17,7 +17,7 @@ import duckdb
 
 from perf.errors import PerfError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_STORE = "results/perf.duckdb"
 
 # Each entry migrates a store from version i to i + 1 (index 0: empty file -> v1).
@@ -81,6 +81,26 @@ MIGRATIONS: list[str] = [
         process     VARCHAR NOT NULL,      -- server | loadgen
         cpu_percent DOUBLE NOT NULL,       -- summed over the process tree, 100 = one core
         rss_bytes   BIGINT NOT NULL        -- summed over the process tree
+    );
+    """,
+    # v2: a cache of each finished attack's aggregates (perf/stats.py). Attacks stored
+    # before it have no row and are aggregated from their raw rows when read.
+    """
+    CREATE TABLE attack_stats (
+        attack_id   BIGINT PRIMARY KEY,
+        version     INTEGER NOT NULL,      -- perf.stats.STATS_VERSION that computed the row
+        requests    BIGINT NOT NULL,
+        successes   BIGINT NOT NULL,
+        first_ts    BIGINT,
+        last_ts     BIGINT,
+        end_ts      BIGINT,                -- max(ts + latency_ns)
+        mean_ns     DOUBLE,
+        max_ns      BIGINT,
+        q           DOUBLE[],              -- latency quantiles, perf.stats.QUANTILES
+        cpu_avg     DOUBLE,                -- server samples
+        cpu_max     DOUBLE,
+        rss_avg     DOUBLE,
+        rss_max     BIGINT
     );
     """,
 ]

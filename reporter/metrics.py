@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perf.errors import PerfError
+from perf.stats import QUANTILES
 
 
 @dataclass(frozen=True)
@@ -49,14 +50,11 @@ METRICS: dict[str, Metric] = {
     ]
 }
 
-# The latency quantiles, in the order they are computed by one quantile_cont call.
-PERCENTILES: dict[str, float] = {
-    "latency_p50_ms": 0.50,
-    "latency_p90_ms": 0.90,
-    "latency_p95_ms": 0.95,
-    "latency_p99_ms": 0.99,
-    "latency_p999_ms": 0.999,
-}
+# The latency quantiles, in the order one quantile_cont call computes them (perf.stats).
+PERCENTILES: dict[str, float] = dict(zip(
+    ["latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p999_ms"],
+    QUANTILES, strict=True,
+))
 
 
 def metric(name: str) -> Metric:

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from perf.errors import PerfError
+from perf.stats import STATS_SQL, stats_params
 from reporter.metrics import METRICS, PERCENTILES
 from reporter.selection import Selection
 
@@ -25,40 +26,21 @@ ATTACK_KEYS = [
     "started_at", "label", "git_commit",
 ]
 
-_QUANTILES = "[" + ", ".join(repr(q) for q in PERCENTILES.values()) + "]"
 _PERCENTILE_COLUMNS = ",\n".join(
-    f"    r.q[{i}] / 1e6 AS {name}" for i, name in enumerate(PERCENTILES, start=1)
+    f"    st.q[{i}] / 1e6 AS {name}" for i, name in enumerate(PERCENTILES, start=1)
 )
 
-# One row per attack whose attack_id is in the list parameter $ids. duration/wait/rates
-# follow vegeta (metrics.go): duration = last - first start, wait = last end - last start.
+# One row per attack whose attack_id is in $cached + $live (perf.stats.stats_params): the
+# per-attack aggregates come from the attack_stats cache or, for attacks it lacks, straight
+# from the raw rows. duration/wait/rates follow vegeta (metrics.go): duration = last - first
+# start, wait = last end - last start.
 SUMMARY_SQL = f"""
 WITH a AS (
-    SELECT * FROM attacks WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
+    SELECT * FROM attacks
+    WHERE attack_id IN (SELECT unnest(list_concat($cached::BIGINT[], $live::BIGINT[])))
 ),
-r AS (
-    SELECT attack_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE code BETWEEN 200 AND 399) AS successes,
-        min(ts) AS first_ts,
-        max(ts) AS last_ts,
-        max(ts + latency_ns) AS end_ts,
-        avg(latency_ns) AS mean_ns,
-        max(latency_ns) AS max_ns,
-        quantile_cont(latency_ns, {_QUANTILES}) AS q
-    FROM requests
-    WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
-    GROUP BY attack_id
-),
-s AS (
-    SELECT attack_id,
-        avg(cpu_percent) AS cpu_avg,
-        max(cpu_percent) AS cpu_max,
-        avg(rss_bytes) AS rss_avg,
-        max(rss_bytes) AS rss_max
-    FROM samples
-    WHERE process = 'server' AND attack_id IN (SELECT unnest($ids::BIGINT[]))
-    GROUP BY attack_id
+st AS (
+{STATS_SQL}
 )
 SELECT
     a.attack_id, a.run_id, a.endpoint, a.method, a.path, a.server, a.workers, a.mode,
@@ -67,29 +49,28 @@ SELECT
     timezone('UTC', a.finished_at) AS attack_finished_at,
     a.loadgen_cpu_max, a.generator_ok, a.generator_note,
     timezone('UTC', runs.started_at) AS started_at, runs.label, runs.git_commit,
-    r.requests,
-    r.successes,
-    r.successes / r.requests AS success_ratio,
-    CASE WHEN r.last_ts > r.first_ts THEN r.requests / ((r.last_ts - r.first_ts) / 1e9) END
+    st.requests,
+    st.successes,
+    st.successes / st.requests AS success_ratio,
+    CASE WHEN st.last_ts > st.first_ts THEN st.requests / ((st.last_ts - st.first_ts) / 1e9) END
         AS sent_rate,
-    CASE WHEN r.last_ts > r.first_ts THEN r.successes / ((r.end_ts - r.first_ts) / 1e9) END
+    CASE WHEN st.last_ts > st.first_ts THEN st.successes / ((st.end_ts - st.first_ts) / 1e9) END
         AS achieved_rps,
-    r.mean_ns / 1e6 AS latency_mean_ms,
+    st.mean_ns / 1e6 AS latency_mean_ms,
 {_PERCENTILE_COLUMNS},
-    r.max_ns / 1e6 AS latency_max_ms,
-    s.cpu_avg,
-    s.cpu_max,
-    s.rss_avg / 1e6 AS rss_avg_mb,
-    s.rss_max / 1e6 AS rss_max_mb,
-    CASE WHEN r.successes > 0 THEN
-        s.cpu_avg / 100 * ((r.end_ts - r.first_ts) / 1e9) / r.successes * 1000 END
+    st.max_ns / 1e6 AS latency_max_ms,
+    st.cpu_avg,
+    st.cpu_max,
+    st.rss_avg / 1e6 AS rss_avg_mb,
+    st.rss_max / 1e6 AS rss_max_mb,
+    CASE WHEN st.successes > 0 THEN
+        st.cpu_avg / 100 * ((st.end_ts - st.first_ts) / 1e9) / st.successes * 1000 END
         AS cpu_s_per_1k,
-    (r.last_ts - r.first_ts) / 1e9 AS duration_s,
-    (r.end_ts - r.last_ts) / 1e9 AS wait_s
+    (st.last_ts - st.first_ts) / 1e9 AS duration_s,
+    (st.end_ts - st.last_ts) / 1e9 AS wait_s
 FROM a
 JOIN runs USING (run_id)
-LEFT JOIN r USING (attack_id)
-LEFT JOIN s USING (attack_id)
+LEFT JOIN st USING (attack_id)
 ORDER BY runs.started_at, a.run_id, a.attack_id
 """
 
@@ -257,7 +238,7 @@ def summaries(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[dic
     """Exact metrics of the given attacks, computed from their raw rows."""
     if not attack_ids:
         return []
-    return _dicts(con.execute(SUMMARY_SQL, {"ids": list(attack_ids)}))
+    return _dicts(con.execute(SUMMARY_SQL, stats_params(con, attack_ids)))
 
 
 def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[dict]:

@@ -1,0 +1,84 @@
+"""Per-attack aggregates of the raw rows, defined once for collector and reporter.
+
+The collector caches them in `attack_stats` when it stores an attack (same transaction, so
+they describe exactly the stored rows); the reporter reads the cache and recomputes, from the
+raw rows, any attack without a current row (stores migrated from v1, an older STATS_VERSION).
+The raw rows stay the source of truth: a cached row is the same SQL run once instead of per
+report.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Bump when an aggregate below changes: cached rows of another version are then ignored.
+STATS_VERSION = 1
+# Latency quantiles of one quantile_cont call (linear interpolation = numpy's default).
+QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
+
+_IDS = "(SELECT unnest($ids::BIGINT[]))"
+
+# The aggregates of the attacks in the list parameter $ids, from the raw rows.
+LIVE_STATS_SQL = f"""
+SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
+       r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
+FROM (
+    SELECT attack_id,
+        count(*) AS requests,
+        count(*) FILTER (WHERE code BETWEEN 200 AND 399) AS successes,
+        min(ts) AS first_ts,
+        max(ts) AS last_ts,
+        max(ts + latency_ns) AS end_ts,
+        avg(latency_ns) AS mean_ns,
+        max(latency_ns) AS max_ns,
+        quantile_cont(latency_ns, {list(QUANTILES)!r}) AS q
+    FROM requests
+    WHERE attack_id IN {_IDS}
+    GROUP BY attack_id
+) r
+LEFT JOIN (
+    SELECT attack_id,
+        avg(cpu_percent) AS cpu_avg,
+        max(cpu_percent) AS cpu_max,
+        avg(rss_bytes) AS rss_avg,
+        max(rss_bytes) AS rss_max
+    FROM samples
+    WHERE process = 'server' AND attack_id IN {_IDS}
+    GROUP BY attack_id
+) s USING (attack_id)
+"""
+
+# Cached rows of the attacks in $cached, live aggregates of those in $live.
+STATS_SQL = f"""
+SELECT * EXCLUDE (version) FROM attack_stats
+WHERE attack_id IN (SELECT unnest($cached::BIGINT[])) AND version = {STATS_VERSION}
+UNION ALL BY NAME
+SELECT * FROM ({LIVE_STATS_SQL.replace("$ids", "$live")})
+"""
+
+
+def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int) -> tuple:
+    """Compute and store one attack's aggregates; returns (requests, first_ts, last_ts)."""
+    con.execute(
+        f"INSERT OR REPLACE INTO attack_stats BY NAME "
+        f"SELECT {STATS_VERSION} AS version, * FROM ({LIVE_STATS_SQL})",
+        {"ids": [attack_id]},
+    )
+    row = con.execute(
+        "SELECT requests, first_ts, last_ts FROM attack_stats WHERE attack_id = ?", [attack_id]
+    ).fetchone()
+    return row or (0, None, None)
+
+
+def stats_params(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict:
+    """The $cached / $live parameters of STATS_SQL: which attacks the cache can answer."""
+    ids = list(attack_ids)
+    cached = {
+        row[0]
+        for row in con.execute(
+            f"SELECT attack_id FROM attack_stats WHERE attack_id IN {_IDS} "
+            f"AND version = {STATS_VERSION}",
+            {"ids": ids},
+        ).fetchall()
+    }
+    return {"cached": sorted(cached), "live": [i for i in ids if i not in cached]}

@@ -1,0 +1,96 @@
+"""The store's schema versions and the attack_stats cache: migration in place, cache == raw."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from perf.errors import PerfError
+from perf.store import SCHEMA_VERSION, open_store
+from reporter import query
+from tests.report_fixtures import build_store
+
+
+def _summaries(path) -> list[dict]:
+    con = open_store(path, read_only=True)
+    try:
+        ids = [r[0] for r in con.execute("SELECT attack_id FROM attacks").fetchall()]
+        return query.summaries(con, ids)
+    finally:
+        con.close()
+
+
+def _counts(path) -> dict:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("runs", "attacks", "requests", "samples")}
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = tmp_path / "s.duckdb"
+    build_store(path)
+    return path
+
+
+def test_ingest_caches_stats_for_every_attack(store):
+    con = duckdb.connect(str(store), read_only=True)
+    missing = con.execute(
+        "SELECT count(*) FROM attacks WHERE attack_id NOT IN (SELECT attack_id FROM attack_stats)"
+    ).fetchone()[0]
+    con.close()
+    assert missing == 0
+
+
+def test_cached_and_raw_summaries_are_identical(store):
+    cached = _summaries(store)
+    con = duckdb.connect(str(store))
+    con.execute("DELETE FROM attack_stats")
+    con.close()
+    assert _summaries(store) == cached
+
+
+def test_cache_rows_of_another_stats_version_are_ignored(store):
+    cached = _summaries(store)
+    con = duckdb.connect(str(store))
+    # A stale row with wrong numbers must never be read.
+    con.execute("UPDATE attack_stats SET version = version + 100, requests = 1, q = [0, 0, 0, 0, 0]")
+    con.close()
+    assert _summaries(store) == cached
+
+
+def test_v1_store_is_migrated_in_place_keeping_every_row(store):
+    before_counts, before = _counts(store), _summaries(store)
+    con = duckdb.connect(str(store))  # make it a v1 store: v2 only added attack_stats
+    con.execute("DROP TABLE attack_stats")
+    con.execute("UPDATE perf_meta SET value = '1' WHERE key = 'schema_version'")
+    con.close()
+
+    assert _summaries(store) == before  # a reader migrates it, then reads the raw rows
+    con = duckdb.connect(str(store), read_only=True)
+    version = con.execute("SELECT value FROM perf_meta WHERE key = 'schema_version'").fetchone()
+    cached = con.execute("SELECT count(*) FROM attack_stats").fetchone()[0]
+    con.close()
+    assert version == (str(SCHEMA_VERSION),) and cached == 0
+    assert _counts(store) == before_counts
+
+
+def test_newer_store_is_refused_not_touched(store):
+    con = duckdb.connect(str(store))
+    con.execute("UPDATE perf_meta SET value = '99' WHERE key = 'schema_version'")
+    con.close()
+    for read_only in (True, False):
+        with pytest.raises(PerfError, match="schema v99, newer than this perf knows"):
+            open_store(store, read_only=read_only)
+
+
+def test_a_duckdb_file_that_is_not_a_store_is_refused(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE mine (x INTEGER)")
+    con.close()
+    with pytest.raises(PerfError, match="not a perf store"):
+        open_store(path)
