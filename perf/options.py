@@ -40,7 +40,7 @@ def selection_options(func):
         click.option("--endpoint", multiple=True, metavar="ENDPOINT",
                      help="Only this endpoint, e.g. 'GET /api/simple/async/{item_id}' or its path (repeatable)."),
         click.option("--filter", "filter", multiple=True, metavar="PREFIX",
-                     help="Only endpoints whose path starts with PREFIX (repeatable)."),
+                     help="Only endpoints under the path PREFIX, by whole segments (repeatable)."),
         click.option("--workers", multiple=True, metavar="N[,N]",
                      help="Only these server worker counts (repeatable or comma list)."),
     ]

@@ -210,9 +210,13 @@ def _attack_filter(sel: Selection) -> tuple[str, dict]:
         clauses.append("(list_contains($endpoints, endpoint) OR list_contains($endpoints, path))")
         params["endpoints"] = list(sel.endpoints)
     if sel.prefixes:
+        # Whole path segments, as in `perf collect --filter`: /api/simple/async does not
+        # match /api/simple/async_blocking.
         clauses.append(
-            "EXISTS (SELECT 1 FROM unnest($prefixes::VARCHAR[]) AS p(prefix) "
-            "WHERE starts_with(path, p.prefix) OR starts_with(endpoint, p.prefix))"
+            "EXISTS (SELECT 1 FROM unnest($prefixes::VARCHAR[]) AS p(prefix), "
+            "LATERAL (SELECT rtrim(p.prefix, '/') AS stem) "
+            "WHERE stem = '' OR path = stem OR starts_with(path, stem || '/') "
+            "OR endpoint = stem OR starts_with(endpoint, stem || '/'))"
         )
         params["prefixes"] = list(sel.prefixes)
     if sel.workers:

@@ -136,3 +136,19 @@ def test_a_store_briefly_locked_by_a_writer_does_not_block_reading(store):
         assert time.monotonic() - started < 10
     finally:
         holder.wait(timeout=10)
+
+
+@pytest.mark.parametrize("prefix, endpoints", [
+    ("/api/simple/async", {"GET /api/simple/async/{item_id}"}),  # not .../async_blocking
+    ("/api/simple/async/", {"GET /api/simple/async/{item_id}"}),
+    ("GET /api/simple/sync_threadpool", {"GET /api/simple/sync_threadpool/{item_id}"}),
+    ("/api/simple", {"GET /api/simple/async/{item_id}", "GET /api/simple/sync_threadpool/{item_id}",
+                     "GET /api/simple/async_blocking/{item_id}"}),
+    ("/api/sim", set()),
+])
+def test_filter_matches_whole_path_segments_like_collect(store, prefix, endpoints):
+    result = run("report", "--store", str(store), "--filter", prefix, "--format", "csv")
+    if not endpoints:
+        assert "no attack" in error_line(result)
+        return
+    assert {r["endpoint"] for r in csv.DictReader(io.StringIO(result.output))} == endpoints

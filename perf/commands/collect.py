@@ -26,7 +26,7 @@ _SETTABLE = {
 @click.option("--url", default=None, help="Attack a server that is already running instead.")
 @click.option("--pid", type=int, default=None, help="With --url: the server process to sample.")
 @click.option("--filter", "filters", multiple=True, metavar="PREFIX",
-              help="Only paths starting with PREFIX (repeatable, comma lists).")
+              help="Only paths under PREFIX, by whole segments (repeatable, comma lists).")
 @click.option("--endpoint", "endpoints", multiple=True, metavar="'METHOD /path'",
               help="Only this endpoint (repeatable); a bare path means every method.")
 @click.option("--rates", multiple=True, metavar="R1,R2",
