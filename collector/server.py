@@ -3,7 +3,9 @@ ready and idle, stop its whole process group. Or attach to a server that already
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import socket
 import subprocess
@@ -11,12 +13,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from collector import processes
+from collector.sampler import TreeSampler
 from perf.errors import PerfError
 
 READY_TIMEOUT_S = 30.0
@@ -58,31 +61,13 @@ def health_latency(base_url: str) -> float | None:
     return time.perf_counter() - start if 200 <= status < 300 else None
 
 
-def tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
 def tree_cpu_percent(pid: int, window_s: float = 0.2) -> float:
     """CPU of a whole process tree over a short window, 100 = one core."""
-    def total() -> dict[int, float]:
-        out = {}
-        for proc in tree(pid):
-            try:
-                t = proc.cpu_times()
-                out[proc.pid] = t.user + t.system
-            except psutil.NoSuchProcess:
-                pass
-        return out
-
-    before, start = total(), time.monotonic()
+    sampler = TreeSampler({"tree": pid}, interval_s=window_s)
+    sampler.tick(emit=False)
     time.sleep(window_s)
-    after, wall = total(), time.monotonic() - start
-    used = sum(after[p] - before.get(p, 0.0) for p in after)
-    return max(0.0, used / wall * 100.0)
+    sampler.tick()
+    return sampler.samples[-1].cpu_percent if sampler.samples else 0.0
 
 
 def check_importable(app: str, python: str = sys.executable) -> None:
@@ -112,7 +97,6 @@ class Server:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     app: str | None = None
-    env: dict = field(default_factory=dict)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -162,18 +146,15 @@ def _command(kind: str, app: str, workers: int, port: int) -> list[str]:
 
 
 def _gunicorn_worker() -> str:
-    try:
-        import uvicorn_worker  # noqa: F401  (the maintained home of UvicornWorker)
+    # uvicorn_worker is the maintained home of UvicornWorker; uvicorn.workers is deprecated.
+    if importlib.util.find_spec("uvicorn_worker"):
         return "uvicorn_worker.UvicornWorker"
-    except ImportError:
-        return "uvicorn.workers.UvicornWorker"
+    return "uvicorn.workers.UvicornWorker"
 
 
 def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | None = None,
                  ready_timeout_s: float = READY_TIMEOUT_S) -> Server:
     """Start and wait for /health. A port taken between probe and bind is retried elsewhere."""
-    import os
-
     log_dir.mkdir(parents=True, exist_ok=True)
     for attempt in range(5):
         port = free_port()
@@ -184,7 +165,7 @@ def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | N
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **(env or {})},
             )
-        server = Server(kind, workers, f"http://127.0.0.1:{port}", proc.pid, proc, log_path, app, env or {})
+        server = Server(kind, workers, f"http://127.0.0.1:{port}", proc.pid, proc, log_path, app)
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
