@@ -17,8 +17,10 @@ from typing import Iterable
 import duckdb
 
 from perf.errors import PerfError
+from collector.runs import insert_run
+from collector.vegeta import vegeta_version
 from perf.stats import cache_stats
-from perf.store import next_attack_id
+from perf.store import next_attack_id, store_session, writer_lock
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
 VEGETA_CSV_COLUMNS = {
@@ -69,19 +71,18 @@ def _check_complete(path: Path) -> None:
             raise PerfError(f"{path}: truncated vegeta results (last record is incomplete)")
 
 
-def to_csv(vegeta: Path, files: list[Path], out: Path) -> None:
-    """Convert vegeta results in any encoding (gob, json, csv) to one CSV file."""
+def to_csv(vegeta: Path, source: Path, out: Path) -> None:
+    """Convert one vegeta results file in any encoding (gob, json, csv) to CSV."""
     with open(out, "wb") as fh:
         proc = subprocess.run(
-            [str(vegeta), "encode", "--to", "csv", *map(str, files)],
+            [str(vegeta), "encode", "--to", "csv", str(source)],
             stdout=fh, stderr=subprocess.PIPE, timeout=3600,
         )
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {proc.returncode}"
         reason = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", reason)
-        names = ", ".join(map(str, files))
-        raise PerfError(f"{names}: not readable as vegeta results ({reason})")
+        raise PerfError(f"{source}: not readable as vegeta results ({reason})")
 
 
 def _csv_source(paths: list[Path]) -> str:
@@ -218,6 +219,65 @@ def ingest_files(
                 csv_files.append(path)
             else:
                 converted = Path(tmp) / f"{i}.csv"
-                to_csv(vegeta, [path], converted)
+                to_csv(vegeta, path, converted)
                 csv_files.append(converted)
         return store_attack(con, attack, csv_files, nested=nested, renumber=len(files) > 1)
+
+
+def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, label: str | None,
+               endpoint: str | None, rate: float | None, workers: int | None) -> tuple[str, int]:
+    """`perf ingest`: the files become one complete run of one attack; returns (run_id, rows).
+
+    The run's and the attack's times are those of the results themselves; the endpoint, unless
+    given, is the most common method and URL path in them.
+    """
+    method, path = None, None
+    if endpoint:
+        method, _, path = endpoint.strip().partition(" ")
+        if not path.strip():
+            raise PerfError(f"bad --endpoint {endpoint!r}: use 'METHOD /path'")
+        method, path = method.upper(), path.strip()
+    with writer_lock(store, "ingest") as store_path, store_session(store_path) as con:
+        con.execute("BEGIN")
+        try:
+            run_id = insert_run(
+                con, status="complete", label=label, target="ingested",
+                config={"ingested": [str(p) for p in files], "rate": rate},
+                vegeta_version=vegeta_version(vegeta), with_git=False,
+            )
+            attack = {"run_id": run_id, "endpoint": "", "method": "", "path": "",
+                      "server": "external", "workers": workers, "mode": "rate",
+                      "target_rate": rate}
+            attack_id = ingest_files(con, vegeta, files, attack, nested=True)
+            if method is None:
+                method, path = _most_common_request(con, attack_id)
+            n, first, last = con.execute(
+                "SELECT requests, first_ts, last_ts FROM attack_stats WHERE attack_id = ?",
+                [attack_id],
+            ).fetchone()
+            con.execute(
+                """UPDATE attacks SET endpoint = ?, method = ?, path = ?, duration_s = ?,
+                       started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
+                       finished_at = make_timestamp_ns(?)::TIMESTAMPTZ
+                   WHERE attack_id = ?""",
+                [f"{method} {path}", method, path, (last - first) / 1e9, first, last, attack_id],
+            )
+            con.execute(
+                """UPDATE runs SET started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
+                       finished_at = make_timestamp_ns(?)::TIMESTAMPTZ WHERE run_id = ?""",
+                [first, last, run_id],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return run_id, n
+
+
+def _most_common_request(con: duckdb.DuckDBPyConnection, attack_id: int) -> tuple[str, str]:
+    method, path = con.execute(
+        """SELECT method, regexp_replace(regexp_replace(url, '^[a-z]+://[^/]+', ''), '\\?.*$', '')
+           FROM requests WHERE attack_id = ? GROUP BY ALL ORDER BY count(*) DESC LIMIT 1""",
+        [attack_id],
+    ).fetchone()
+    return method, path or "/"

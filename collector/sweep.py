@@ -7,24 +7,20 @@ SIGTERM) the run is marked and every child process group is stopped.
 
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import tempfile
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from collector import processes
 from collector.attack import run_attack
 from collector.discovery import Endpoint, discover, select
-from collector.environment import git_info, machine_info
 from collector.ingest import store_attack
 from collector.plan import SERVERS, Settings
-from collector.server import Server, attach, check_importable, http_post, openapi, start_server as _start_server
+from collector.runs import finish_run, insert_run
+from collector.server import Server, attach, check_importable, http_post, openapi, start_server
 from collector.vegeta import find_vegeta, vegeta_version
-from perf import __version__
 from perf.errors import PerfError
 from perf.store import resolve_store, store_session, writer_lock
 
@@ -61,53 +57,31 @@ def _run_setup(server: Server, setup: list[Endpoint], progress) -> None:
         progress.message(f"setup: {endpoint.name} -> {status}")
 
 
-def _start(settings: Settings, workers: int | None, log_dir: Path) -> Server:
-    if settings.url:
-        return attach(settings.url, settings.pid)
-    return _start_server(settings.server, settings.app, workers, log_dir)
-
-
 def _summary_line(con, attack_id: int) -> str:
-    n, ok, first, last, end, flag, note = con.execute(
+    """One line for the progress display, from the aggregates store_attack just cached."""
+    n, ok, first, end, flag, note = con.execute(
         """
-        SELECT count(*), count(*) FILTER (code BETWEEN 200 AND 399), min(ts), max(ts),
-               max(ts + latency_ns), any_value(a.generator_ok), any_value(a.generator_note)
-        FROM requests r JOIN attacks a USING (attack_id) WHERE attack_id = ?
+        SELECT st.requests, st.successes, st.first_ts, st.end_ts, a.generator_ok, a.generator_note
+        FROM attack_stats st JOIN attacks a USING (attack_id) WHERE attack_id = ?
         """,
         [attack_id],
     ).fetchone()
-    span = (end - first) / 1e9 if n else 0
+    span = (end - first) / 1e9
     rps = ok / span if span > 0 else 0.0
     warn = "" if flag else f"  !! generator: {note}"
-    return f"{n} requests, {100.0 * ok / n if n else 0:.1f}% ok, {rps:.1f} successful/s{warn}"
+    return f"{n} requests, {100.0 * ok / n:.1f}% ok, {rps:.1f} successful/s{warn}"
 
 
 def _create_run(store: Path, settings: Settings, vegeta_path: Path, target: str) -> str:
-    run_id = uuid.uuid4().hex[:12]
-    env = {**machine_info(), **git_info()}
     config = {**settings.to_config(), "vegeta": str(vegeta_path)}
     with store_session(store) as con:
-        con.execute(
-            """
-            INSERT INTO runs (run_id, started_at, status, label, git_commit, git_branch, git_dirty,
-                host, cpu_model, cpu_count, os, python_version, vegeta_version, perf_version,
-                target, config)
-            VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [run_id, datetime.now(timezone.utc), settings.label, env["git_commit"],
-             env["git_branch"], env["git_dirty"], env["host"], env["cpu_model"], env["cpu_count"],
-             env["os"], env["python_version"], vegeta_version(vegeta_path), __version__, target,
-             json.dumps(config)],
-        )
-    return run_id
+        return insert_run(con, status="running", label=settings.label, target=target,
+                          config=config, vegeta_version=vegeta_version(vegeta_path))
 
 
 def _finish_run(store: Path, run_id: str, status: str) -> None:
     with store_session(store) as con:
-        con.execute(
-            "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-            [status, datetime.now(timezone.utc), run_id],
-        )
+        finish_run(con, run_id, status)
 
 
 @dataclass
@@ -128,7 +102,9 @@ class _Sweep:
     def start_server(self, workers: int | None) -> None:
         self.progress.message(f"starting {self.settings.url or self.settings.server} "
                               f"({workers or 'external'} workers) ...")
-        self.server = _start(self.settings, workers, self.log_dir)
+        s = self.settings
+        self.server = (attach(s.url, s.pid) if s.url
+                       else start_server(s.server, s.app, workers, self.log_dir))
 
     def run_setup(self) -> None:
         if self.settings.setup:

@@ -65,7 +65,7 @@ def test_metrics_agree_with_vegeta_report(vegeta, http_server, tmp_path):
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout)
     csv_path = tmp_path / "results.csv"
-    to_csv(vegeta, [gob], csv_path)
+    to_csv(vegeta, gob, csv_path)
 
     store = tmp_path / "perf.duckdb"
     con = open_store(store)
