@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 
-import click
 import pytest
 
 from collector.attack import attack_args, rate_flag

@@ -5,7 +5,6 @@ The browser tests skip only when no Chromium is found and CI is unset; under CI 
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from datetime import datetime, timedelta, timezone

@@ -20,6 +20,16 @@ def _summaries(path) -> list[dict]:
         con.close()
 
 
+def _execute(path, *statements: str) -> None:
+    """Change the store behind perf's back, as another DuckDB client (or an old perf) would."""
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
 def _counts(path) -> dict:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -47,27 +57,22 @@ def test_ingest_caches_stats_for_every_attack(store):
 
 def test_cached_and_raw_summaries_are_identical(store):
     cached = _summaries(store)
-    con = duckdb.connect(str(store))
-    con.execute("DELETE FROM attack_stats")
-    con.close()
+    _execute(store, "DELETE FROM attack_stats")
     assert _summaries(store) == cached
 
 
 def test_cache_rows_of_another_stats_version_are_ignored(store):
     cached = _summaries(store)
-    con = duckdb.connect(str(store))
     # A stale row with wrong numbers must never be read.
-    con.execute("UPDATE attack_stats SET version = version + 100, requests = 1, q = [0, 0, 0, 0, 0]")
-    con.close()
+    _execute(store, "UPDATE attack_stats SET version = version + 100, requests = 1, q = [0, 0, 0, 0, 0]")
     assert _summaries(store) == cached
 
 
 def test_v1_store_is_migrated_in_place_keeping_every_row(store):
     before_counts, before = _counts(store), _summaries(store)
-    con = duckdb.connect(str(store))  # make it a v1 store: v2 only added attack_stats
-    con.execute("DROP TABLE attack_stats")
-    con.execute("UPDATE perf_meta SET value = '1' WHERE key = 'schema_version'")
-    con.close()
+    # Make it a v1 store: v2 only added attack_stats.
+    _execute(store, "DROP TABLE attack_stats",
+             "UPDATE perf_meta SET value = '1' WHERE key = 'schema_version'")
 
     assert _summaries(store) == before  # a reader migrates it, then reads the raw rows
     con = duckdb.connect(str(store), read_only=True)
@@ -79,9 +84,7 @@ def test_v1_store_is_migrated_in_place_keeping_every_row(store):
 
 
 def test_newer_store_is_refused_not_touched(store):
-    con = duckdb.connect(str(store))
-    con.execute("UPDATE perf_meta SET value = '99' WHERE key = 'schema_version'")
-    con.close()
+    _execute(store, "UPDATE perf_meta SET value = '99' WHERE key = 'schema_version'")
     for read_only in (True, False):
         with pytest.raises(PerfError, match="schema v99, newer than this perf knows"):
             open_store(store, read_only=read_only)
@@ -89,8 +92,6 @@ def test_newer_store_is_refused_not_touched(store):
 
 def test_a_duckdb_file_that_is_not_a_store_is_refused(tmp_path):
     path = tmp_path / "other.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE mine (x INTEGER)")
-    con.close()
+    _execute(path, "CREATE TABLE mine (x INTEGER)")
     with pytest.raises(PerfError, match="not a perf store"):
         open_store(path)
