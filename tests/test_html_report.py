@@ -49,13 +49,18 @@ def store(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def report_file(store, tmp_path_factory):
+def dashboard(store, plotlyjs: str = "embed") -> str:
+    """The latest run's dashboard, rendered as `perf report --output X.html` does."""
     con = open_store(store, read_only=True)
     try:
-        html = render_html(build_report(con, Selection()), con)
+        return render_html(build_report(con, Selection()), con, plotlyjs=plotlyjs)
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def report_file(store, tmp_path_factory):
+    html = dashboard(store)
     path = tmp_path_factory.mktemp("out") / "report.html"
     path.write_text(html, encoding="utf-8")
     return path
@@ -163,11 +168,7 @@ def test_figures_use_the_metric_registry_and_show_units(report_file):
 
 
 def test_cdn_variant_is_small_and_points_at_plotly_cdn(store, tmp_path):
-    con = open_store(store, read_only=True)
-    try:
-        html = render_html(build_report(con, Selection()), con, plotlyjs="cdn")
-    finally:
-        con.close()
+    html = dashboard(store, plotlyjs="cdn")
     assert len(html.encode()) < 300_000
     assert re.search(r'<script src="https://cdn\.plot\.ly/plotly-[\d.]+\.min\.js"', html)
     assert 'id="plotly-js"' not in html
@@ -286,11 +287,7 @@ def test_attack_table_sorts_by_value(opened):
 @needs_chromium
 def test_cdn_report_offline_says_why_and_the_trap_sees_it(store, tmp_path):
     """The negative control: a page that does reach out is caught by both checks."""
-    con = open_store(store, read_only=True)
-    try:
-        html = render_html(build_report(con, Selection()), con, plotlyjs="cdn")
-    finally:
-        con.close()
+    html = dashboard(store, plotlyjs="cdn")
     path = tmp_path / "cdn.html"
     path.write_text(html, encoding="utf-8")
     proxy = TrapProxy()
