@@ -26,6 +26,7 @@ READY_TIMEOUT_S = 30.0
 IDLE_CPU_PERCENT = 20.0  # whole tree, 100 = one core
 IDLE_HEALTH_S = 0.1
 LOG_TAIL_LINES = 15
+KEEP_LOGS = 50  # server logs kept in the log folder; each start writes one, so old ones go
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -152,10 +153,23 @@ def _gunicorn_worker() -> str:
     return "uvicorn.workers.UvicornWorker"
 
 
+def prune_logs(log_dir: Path, keep: int) -> None:
+    """Delete all but the `keep` newest server logs (every start writes one; nothing reads old ones)."""
+    dated = []
+    for log in log_dir.glob("*.log"):
+        try:
+            dated.append((log.stat().st_mtime, log))
+        except FileNotFoundError:  # another perf (another store in this folder) pruned it
+            pass
+    for _, old in sorted(dated, reverse=True)[keep:]:
+        old.unlink(missing_ok=True)
+
+
 def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | None = None,
                  ready_timeout_s: float = READY_TIMEOUT_S) -> Server:
     """Start and wait for /health. A port taken between probe and bind is retried elsewhere."""
     log_dir.mkdir(parents=True, exist_ok=True)
+    prune_logs(log_dir, KEEP_LOGS - 1)
     for attempt in range(5):
         port = free_port()
         log_path = log_dir / f"{kind}-w{workers}-{port}.log"

@@ -162,3 +162,18 @@ def test_live_count_follows_a_growing_results_file(tmp_path):
         fh.write(b"0,1,0,0,boom,,,1,GET,http://h/,\n1795305502670528602,0,1,0,0,x,,,2,GET,u,\n")
     live.update()
     assert (live.results, live.successes) == (3, 1)
+
+
+def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
+    import os
+
+    from collector.server import prune_logs
+
+    for i in range(6):
+        log = tmp_path / f"uvicorn-w1-{9000 + i}.log"
+        log.write_text(f"start {i}\n")
+        os.utime(log, (1_700_000_000 + i, 1_700_000_000 + i))  # log i is the i-th newest start
+    (tmp_path / "notes.txt").write_text("not a server log")
+    prune_logs(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt", "uvicorn-w1-9004.log", "uvicorn-w1-9005.log"]
