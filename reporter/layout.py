@@ -35,6 +35,59 @@ class Chart:
 
 
 @dataclass
+class BarRow:
+    label: str  # padded to the chart's widest label, the warn mark appended when flagged
+    value: float | None
+    text: str  # the value, formatted by the metric registry
+    warn: bool
+
+
+@dataclass
+class Bars:
+    """A Chart measured for drawing: every renderer pads and scales its bars the same way."""
+    title: str
+    groups: list[tuple[str, list[BarRow]]]
+    scale: float  # the largest value: a full-width bar
+    value_w: int
+    label_w: int
+
+    def bar_width(self, width: int) -> int:
+        """What a `width`-column line leaves for the bar after indent, label, value and gaps."""
+        return max(10, width - 4 - self.label_w - 2 - 2 - self.value_w)
+
+
+def bars(chart: Chart, mark: str) -> Bars | None:
+    """None when the chart has no bar at all (nothing is drawn, not even its title)."""
+    flat = [b for _, group in chart.groups for b in group]
+    if not flat:
+        return None
+    label_w = max(len(label) + (len(mark) + 1 if warn else 0) for label, _, warn in flat)
+    groups = [
+        (subtitle, [BarRow((label + (f" {mark}" if warn else "")).ljust(label_w), value,
+                           format_value(chart.metric, value), warn)
+                    for label, value, warn in group])
+        for subtitle, group in chart.groups
+    ]
+    return Bars(chart.title, groups,
+                scale=max((v for _, v, _ in flat if v is not None), default=0),
+                value_w=max(len(row.text) for _, rows in groups for row in rows),
+                label_w=label_w)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: float | None, scale: float, width: int, ascii: bool) -> str:
+    """A bar of `value` against `scale` (= `width` columns): '#' cells, or unicode eighths."""
+    if value is None or scale <= 0:
+        return ""
+    if ascii:
+        return "#" * round(width * value / scale)
+    full, rest = divmod(round(width * 8 * value / scale), 8)
+    return "█" * full + (_EIGHTHS[rest] if rest else "")
+
+
+@dataclass
 class Lines:
     title: str | None
     lines: list[str]

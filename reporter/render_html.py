@@ -12,10 +12,8 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 import duckdb
-import jinja2
 import orjson
 import plotly.io
 
@@ -25,8 +23,8 @@ from reporter import html_figures as hf
 from reporter.metrics import METRICS, format_value
 from reporter.plotly_bundle import cdn_url, pack, packed_plotlyjs, plotlyjs_version
 from reporter.series import MAX_POINTS, over_time, spectra
+from reporter.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
 # Latency-over-time points across all attacks of a report. Each attack gets an equal share,
@@ -298,15 +296,6 @@ def _config_items(config) -> list[tuple[str, str]]:
     return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in config.items()]
 
 
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,  # every label from the store is text, never markup
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
-    )
-
-
 def render_html(report, con: duckdb.DuckDBPyConnection, plotlyjs: str = "embed") -> str:
     """The dashboard of one report as a complete HTML document."""
     if plotlyjs not in ("embed", "cdn"):
@@ -316,7 +305,7 @@ def render_html(report, con: duckdb.DuckDBPyConnection, plotlyjs: str = "embed")
     b = Builder(report, con)
     sections = [b.by_endpoint(), b.by_workers(), b.within_attack(), b.errors()]
     hist = b.history()
-    env = environment()
+    env = environment(html=True)
     # The two big tables are rendered (autoescaped) like the rest of the page, then packed with
     # the figures: as plain HTML they would weigh more than all the charts' data.
     tables = {

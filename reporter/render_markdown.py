@@ -1,12 +1,15 @@
-"""`--format markdown`: GitHub-flavoured, for a PR comment or $GITHUB_STEP_SUMMARY."""
+"""`--format markdown`: GitHub-flavoured, for a PR comment or $GITHUB_STEP_SUMMARY.
+
+The layout's blocks become plain parts here; templates/summary.md.j2 lays them out.
+"""
 
 from __future__ import annotations
 
 from reporter import layout
-from reporter.render_text import _bar_unicode
-from reporter.metrics import format_value
+from reporter.templating import environment
 
 WARN = "⚠️"
+CHART_WIDTH = 40  # bar columns; a PR comment has no terminal width to fill
 
 
 def _cell(text: str) -> str:
@@ -14,55 +17,43 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").strip() or " "
 
 
-def _table(table: layout.Table, heading: str) -> list[str]:
-    out = [f"{heading} {table.title}", ""]
-    out.append("| " + " | ".join(_cell(h) for h in table.header) + " |")
-    out.append("|" + "|".join(":---" if a == "l" else "---:" for a in table.align) + "|")
+def _table(table: layout.Table) -> dict:
+    rows = []
     for i, row in enumerate(table.rows):
         cells = [_cell(c) for c in row]
         if i in table.section_rows:
             cells[0] = f"**{cells[0]}**"
-        out.append("| " + " | ".join(cells) + " |")
-    out.append("")
-    return out
+        rows.append(cells)
+    return {"kind": "table", "title": table.title, "header": [_cell(h) for h in table.header],
+            "align": [":---" if a == "l" else "---:" for a in table.align], "rows": rows}
 
 
-def _chart(chart: layout.Chart, name: str, width: int = 40) -> list[str]:
-    bars = [b for _, group in chart.groups for b in group]
-    if not bars:
+def _chart(chart: layout.Chart) -> list[str]:
+    drawn = layout.bars(chart, layout.WARN_ASCII)
+    if drawn is None:
         return []
-    label_w = max(len(label) + (2 if warn else 0) for label, _, warn in bars)
-    scale = max((v for _, v, _ in bars if v is not None), default=0)
-    out = [chart.title]
-    for subtitle, group in chart.groups:
+    out = [drawn.title]
+    for subtitle, rows in drawn.groups:
         out.append(f"  {subtitle}")
-        for label, value, warn in group:
-            text = (label + (" !" if warn else "")).ljust(label_w)
-            out.append(f"    {text}  {_bar_unicode(value, scale, width).ljust(width)}  "
-                       f"{format_value(name, value)}")
+        out += [f"    {row.label}  "
+                f"{layout.bar(row.value, drawn.scale, CHART_WIDTH, ascii=False).ljust(CHART_WIDTH)}  "
+                f"{row.text}" for row in rows]
     return out
 
 
 def render_markdown(report, charts: list[str] | None = None) -> str:
-    blocks = layout.blocks(report, width=None, mark=WARN, chart_metrics=charts)
-    out: list[str] = []
+    parts: list[dict] = []
     chart_lines: list[str] = []
-    first = True
-    for block in blocks:
+    for block in layout.blocks(report, width=None, mark=WARN, chart_metrics=charts):
         if isinstance(block, layout.Table):
-            out += _table(block, "###")
+            parts.append(_table(block))
         elif isinstance(block, layout.Chart):
-            chart_lines += _chart(block, block.metric) + [""]
-        elif first:
-            # The headline, then the environment as a compact list.
-            out += [f"## {block.title}", ""]
-            out += [f"- {line.strip()}" for line in block.lines] + [""]
-            first = False
+            chart_lines += _chart(block) + [""]
         else:
-            if block.title:
-                out += [f"**{block.title}**", ""]
-            out += [f"- {line.strip()}" for line in block.lines] + [""]
-    if chart_lines:
-        out += ["<details><summary>Charts</summary>", "", "```text", *chart_lines[:-1], "```", "",
-                "</details>", ""]
-    return "\n".join(out).rstrip() + "\n"
+            # The first Lines block is the headline; later ones are titled notes.
+            kind = "notes" if any(p["kind"] != "table" for p in parts) else "head"
+            parts.append({"kind": kind, "title": block.title,
+                          "lines": [line.strip() for line in block.lines]})
+    text = environment(html=False).get_template("summary.md.j2").render(
+        parts=parts, charts=chart_lines[:-1])
+    return text.rstrip() + "\n"

@@ -6,7 +6,7 @@ import io
 import textwrap
 
 from reporter import layout
-from reporter.metrics import METRICS, format_value
+from reporter.metrics import METRICS
 
 def render_text(report, ascii: bool = False, width: int = 100,
                 charts: list[str] | None = None) -> str:
@@ -36,29 +36,16 @@ def _ascii_table(table: layout.Table) -> list[str]:
     return out
 
 
-def _bar_ascii(value: float | None, scale: float, width: int) -> str:
-    if value is None or scale <= 0:
-        return " " * width
-    n = round(width * value / scale)
-    return ("#" * n).ljust(width)
-
-
-def _ascii_chart(chart: layout.Chart, name: str, width: int) -> list[str]:
-    bars = [b for _, group in chart.groups for b in group]
-    if not bars:
+def _ascii_chart(chart: layout.Chart, width: int) -> list[str]:
+    drawn = layout.bars(chart, layout.WARN_ASCII)
+    if drawn is None:
         return []
-    label_w = max(len(label) + (2 if warn else 0) for label, _, warn in bars)
-    values = [format_value(name, v) for _, v, _ in bars]
-    value_w = max(map(len, values))
-    bar_w = max(10, width - 4 - label_w - 2 - 2 - value_w)
-    scale = max((v for _, v, _ in bars if v is not None), default=0)
-    out = [chart.title]
-    for subtitle, group in chart.groups:
+    bar_w = drawn.bar_width(width)
+    out = [drawn.title]
+    for subtitle, rows in drawn.groups:
         out.append(f"  {subtitle}")
-        for label, value, warn in group:
-            text = label + (f" {layout.WARN_ASCII}" if warn else "")
-            out.append(f"    {text.ljust(label_w)}  {_bar_ascii(value, scale, bar_w)}  "
-                       f"{format_value(name, value).rjust(value_w)}".rstrip())
+        out += [f"    {row.label}  {layout.bar(row.value, drawn.scale, bar_w, ascii=True).ljust(bar_w)}  "
+                f"{row.text.rjust(drawn.value_w)}".rstrip() for row in rows]
     return out
 
 
@@ -66,7 +53,7 @@ def _ascii_block(block: layout.Block, width: int) -> str:
     if isinstance(block, layout.Table):
         lines = _ascii_table(block)
     elif isinstance(block, layout.Chart):
-        lines = _ascii_chart(block, block.metric, width)
+        lines = _ascii_chart(block, width)
     else:
         lines = ([block.title] if block.title else []) + _wrap(block.lines, width)
     return "\n".join(lines) + "\n"
@@ -83,17 +70,6 @@ def _wrap(lines: list[str], width: int) -> list[str]:
 
 
 # ---- rich (a terminal) -------------------------------------------------------------------
-
-_EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def _bar_unicode(value: float | None, scale: float, width: int) -> str:
-    if value is None or scale <= 0:
-        return ""
-    eighths = round(width * 8 * value / scale)
-    full, rest = divmod(eighths, 8)
-    return "█" * full + (_EIGHTHS[rest] if rest else "")
-
 
 def _rich(blocks: list[layout.Block], width: int) -> str:
     from rich import box
@@ -124,26 +100,21 @@ def _rich(blocks: list[layout.Block], width: int) -> str:
             console.print(table)
             console.print()
         elif isinstance(block, layout.Chart):
-            name = block.metric
-            bars = [b for _, group in block.groups for b in group]
-            if not bars:
+            drawn = layout.bars(block, layout.WARN_UNICODE)
+            if drawn is None:
                 continue
-            label_w = max(len(label) + (2 if warn else 0) for label, _, warn in bars)
-            values = [format_value(name, v) for _, v, _ in bars]
-            value_w = max(map(len, values))
-            bar_w = max(10, width - 4 - label_w - 2 - 2 - value_w)
-            scale = max((v for _, v, _ in bars if v is not None), default=0)
-            console.print(Text(block.title, style="bold"))
-            for subtitle, group in block.groups:
+            bar_w = drawn.bar_width(width)
+            colour = "cyan" if METRICS[block.metric].higher_is_better else "magenta"
+            console.print(Text(drawn.title, style="bold"))
+            for subtitle, rows in drawn.groups:
                 console.print(Text(f"  {subtitle}", style="dim"))
-                for label, value, warn in group:
+                for row in rows:
                     line = Text("    ")
-                    line.append((label + (f" {layout.WARN_UNICODE}" if warn else "")).ljust(label_w),
-                                style="yellow" if warn else None)
+                    line.append(row.label, style="yellow" if row.warn else None)
                     line.append("  ")
-                    line.append(_bar_unicode(value, scale, bar_w).ljust(bar_w),
-                                style="cyan" if METRICS[name].higher_is_better else "magenta")
-                    line.append("  " + format_value(name, value).rjust(value_w))
+                    line.append(layout.bar(row.value, drawn.scale, bar_w, ascii=False).ljust(bar_w),
+                                style=colour)
+                    line.append("  " + row.text.rjust(drawn.value_w))
                     console.print(line)
             console.print()
         else:
