@@ -4,6 +4,7 @@ ready and idle, stop its whole process group. Or attach to a server that already
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,8 +201,31 @@ def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | N
     raise PerfError("could not find a free port on 127.0.0.1")
 
 
+def require_loopback(url: str) -> None:
+    """perf samples the server's processes and waits for them to go idle, so the server runs on
+    this machine; and load never leaves it (a typo must not turn into a load test of a host)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise PerfError(f"--url {url}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PerfError(f"--url {url}: expected http://HOST:PORT, e.g. http://127.0.0.1:8000")
+    host = parts.hostname
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise PerfError(f"--url {url}: perf only sends load to this machine's loopback address "
+                        f"(127.0.0.1, localhost or [::1]), not to {host}")
+
+
 def attach(url: str, pid: int | None) -> Server:
     """An already running server: it must answer /openapi.json (or /health) now."""
+    require_loopback(url)
     base = url.rstrip("/")
     try:
         status, _ = http_get(base + "/openapi.json", timeout=3.0)

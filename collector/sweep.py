@@ -100,9 +100,12 @@ class _Sweep:
     server: Server | None = None
 
     def start_server(self, workers: int | None) -> None:
-        self.progress.message(f"starting {self.settings.url or self.settings.server} "
-                              f"({workers or 'external'} workers) ...")
         s = self.settings
+        if s.url:
+            self.progress.message(f"attaching to {s.url}" + (f" (pid {s.pid})" if s.pid else "")
+                                  + " ...")
+        else:
+            self.progress.message(f"starting {s.server} ({workers} workers) ...")
         self.server = (attach(s.url, s.pid) if s.url
                        else start_server(s.server, s.app, workers, self.log_dir))
 

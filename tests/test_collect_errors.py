@@ -90,6 +90,25 @@ def test_url_unreachable(tmp_path):
     assert f"--url http://127.0.0.1:{port} is unreachable" in line
 
 
+@pytest.mark.parametrize("url, expected", [
+    ("http://10.1.2.3:8000", "only sends load to this machine's loopback address"),
+    ("http://example.com", "not to example.com"),
+    ("ftp://127.0.0.1:21", "expected http://HOST:PORT"),
+    ("http://127.0.0.1:http", "Port could not be cast"),
+])
+def test_url_must_be_loopback(tmp_path, url, expected):
+    proc = run_perf(["collect", "--url", url, *QUICK_ARGS, "--store", str(tmp_path / "s.duckdb")],
+                    tmp_path)
+    assert expected in _one_line_error(proc)
+    assert not (tmp_path / "s.duckdb").exists() or _count_runs(tmp_path / "s.duckdb") == 0
+
+
+def test_loopback_urls_are_accepted():
+    for url in ("http://127.0.0.1:8000", "http://localhost:8000/", "http://[::1]:8000",
+                "http://127.0.0.2:9000"):
+        server_mod.require_loopback(url)  # raises PerfError otherwise
+
+
 def test_no_endpoint_matches(tmp_path):
     proc = run_perf(["collect", "--filter", "/api/nothing-here", *QUICK_ARGS,
                      "--store", str(tmp_path / "s.duckdb")], tmp_path)

@@ -23,7 +23,8 @@ _SETTABLE = {
 @click.command()
 @click.option("--app", default=DEFAULT_APP, show_default=True, metavar="IMPORT",
               help="ASGI app to serve, as MODULE:ATTRIBUTE.")
-@click.option("--url", default=None, help="Attack a server that is already running instead.")
+@click.option("--url", default=None,
+              help="Attack a server already running on this machine (a loopback URL) instead.")
 @click.option("--pid", type=int, default=None, help="With --url: the server process to sample.")
 @click.option("--filter", "filters", multiple=True, metavar="PREFIX",
               help="Only paths under PREFIX, by whole segments (repeatable, comma lists).")
