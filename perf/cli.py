@@ -10,8 +10,35 @@ from perf import __version__
 from perf.errors import PerfError
 
 
+class OneLineUsageError(click.UsageError):
+    """A mistyped option or command, shown as one line like every other perf error (click's
+    own form spends three lines on usage and a hint before the message). Exit code stays 2."""
+
+    def __init__(self, original: click.UsageError, where: str):
+        super().__init__(original.format_message(), original.ctx)
+        self.where = original.ctx.command_path if original.ctx else where
+
+    def show(self, file=None) -> None:
+        click.echo(f"perf: error: {self.message} (see `{self.where} --help`)", err=True, file=file)
+
+
+def _one_line(exc: click.UsageError, ctx: click.Context | None) -> click.UsageError:
+    if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc  # bare `perf` shows the help itself
+    # Some parser errors carry no context; the command being started is the one to read about.
+    where = " ".join(p for p in ("perf", ctx and ctx.invoked_subcommand) if p)
+    return OneLineUsageError(exc, where)
+
+
 class PerfGroup(click.Group):
-    """Turns PerfError into one line on stderr and exit 1; lists commands in a stable order."""
+    """Turns PerfError into one line on stderr and exit 1, usage errors into one line and
+    exit 2; lists commands in a stable order."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line(exc, None) from None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -19,6 +46,8 @@ class PerfGroup(click.Group):
         except PerfError as exc:
             click.echo(f"perf: error: {exc}", err=True)
             sys.exit(1)
+        except click.UsageError as exc:
+            raise _one_line(exc, ctx) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)

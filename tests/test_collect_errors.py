@@ -138,9 +138,21 @@ def test_bad_rate_or_duration_syntax(tmp_path, args, expected):
     assert expected in _one_line_error(proc)
 
 
-def test_unknown_option_is_a_usage_error(tmp_path):
-    proc = run_perf(["collect", "--ratez", "5"], tmp_path)
-    assert proc.returncode == 2 and "No such option '--ratez'" in proc.stderr
+@pytest.mark.parametrize("args, expected", [
+    (["collect", "--ratez", "5"],
+     "perf: error: No such option '--ratez'. Did you mean '--rates'? (see `perf collect --help`)"),
+    (["collect", "--server", "nginx"],
+     "perf: error: Invalid value for '--server': 'nginx' is not one of 'uvicorn', 'gunicorn'. "
+     "(see `perf collect --help`)"),
+    (["report", "--last"], "perf: error: Option '--last' requires an argument. (see `perf report --help`)"),
+    (["ingest"], "perf: error: Missing argument 'FILES...'. (see `perf ingest --help`)"),
+    (["reprot"], "perf: error: No such command 'reprot'. Did you mean 'report'? (see `perf --help`)"),
+])
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, expected):
+    proc = run_perf(args, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [expected]
+    assert proc.stdout == ""
 
 
 def test_store_locked_by_another_perf(tmp_path):
