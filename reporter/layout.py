@@ -246,7 +246,7 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
     rows_in = compute.max_sustainable_rates(attacks)
     if not rows_in:
         return None
-    title = "Maximum sustainable rate (success >= 99% and achieved >= 99% of target)"
+    title = "Maximum sustainable rate (success >= 99%, achieved >= 99% of target allowing one p50 wait)"
 
     def value(row: dict | None) -> str:
         if row is None:

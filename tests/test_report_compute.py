@@ -34,6 +34,23 @@ def test_sustainable_rate_is_the_highest_rate_meeting_both_thresholds():
                      "untrusted": False}]
 
 
+def test_a_slow_endpoint_that_keeps_up_is_sustained_and_a_queue_is_not():
+    # 250 requests at 25/s over 9.96 s. Keeping up at 300 ms, the last answers wait ~0.3 s:
+    # achieved = 250 / 10.27 = 24.3/s, under 99% of 25 yet all a keeping-up server can show.
+    slow = attack(1, rate=25, achieved=250 / (9.96 + 0.31))
+    slow.update(duration_s=9.96, latency_p50_ms=305.0)
+    assert compute.is_sustained(slow)
+    # Capacity 20/s against 25/s: a queue builds, the last answer waits 2.5 s (p50 1.2 s).
+    queued = attack(2, rate=25, achieved=250 / (9.96 + 2.5))
+    queued.update(duration_s=9.96, latency_p50_ms=1200.0)
+    assert not compute.is_sustained(queued)
+    # Slightly behind (capacity 97% of the target): the wait outgrows one p50, and it fails.
+    behind = attack(3, rate=100, achieved=97.0)
+    behind.update(duration_s=9.99, latency_p50_ms=150.0)
+    assert compute.keeping_up_rps(behind) == 100 * 9.99 / (9.99 + 0.15)
+    assert not compute.is_sustained(behind)
+
+
 def test_sustainable_rate_edges():
     none = compute.max_sustainable_rates([attack(1, rate=50, ok=0.5)])
     assert none[0]["rate"] is None and not none[0]["all_sustained"]
