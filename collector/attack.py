@@ -58,9 +58,13 @@ def rate_flag(rate: float) -> str:
 
 
 def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s: float,
-                timeout_s: float) -> list[str]:
+                timeout_s: float, body: Path | None = None) -> list[str]:
     args = [str(vegeta), "attack", "-format=json", f"-targets={targets}",
             f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s"]
+    if body is not None:
+        # A large body goes by file: vegeta reads it once and sends it with every target that
+        # carries none, instead of a base64 copy of it on each line of the targets file.
+        args.append(f"-body={body}")
     if mode == "concurrency":
         # Closed loop: N workers, each sending its next request when the last one answered.
         n = int(load)
@@ -72,13 +76,14 @@ def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s:
 
 def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: float,
                duration_s: float, timeout_s: float, server_pid: int | None,
-               on_tick: Callable[[float, int, int], None] | None = None) -> AttackResult:
+               on_tick: Callable[[float, int, int], None] | None = None,
+               body: Path | None = None) -> AttackResult:
     """Run one attack to completion; its results land in out_csv, its samples in the result.
 
     on_tick(elapsed_s, results, successes) is called about ten times a second.
     """
     attack = processes.spawn(
-        attack_args(vegeta, targets, mode, load, duration_s, timeout_s),
+        attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )
     encode = processes.spawn_in_group(

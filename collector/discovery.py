@@ -46,13 +46,15 @@ class Endpoint:
             out.append(base.rstrip("/") + path + (f"?{query}" if query else ""))
         return out
 
-    def write_targets(self, base: str, dest: Path) -> Path:
-        """vegeta's JSON targets format, one target per line."""
+    def write_targets(self, base: str, dest: Path, with_body: bool = True) -> Path:
+        """vegeta's JSON targets format, one target per line. Without the body (vegeta's
+        -body file then supplies one), the JSON content type is still declared."""
         header = {}
         body = None
         if self.body is not None:
             header = {"Content-Type": ["application/json"]}
-            body = base64.b64encode(json.dumps(self.body).encode()).decode()
+            if with_body:
+                body = base64.b64encode(json.dumps(self.body).encode()).decode()
         with open(dest, "w") as fh:
             for url in self.urls(base):
                 target = {"method": self.method, "url": url, "header": header}

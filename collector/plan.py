@@ -34,6 +34,8 @@ class Settings:
     setup: bool = True
     idle_wait_s: float = 10.0
     ids: int = 2000  # path ids cycle over 1..ids when the schema gives no range
+    large_body: int | None = None  # bytes; the payload scenario's large requests, when set
+    large_rate: float = 1.0  # large requests per second beside each attack
 
     @property
     def mode(self) -> str:

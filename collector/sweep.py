@@ -10,13 +10,15 @@ from __future__ import annotations
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector import processes
-from collector.attack import run_attack
+from collector.attack import AttackResult, run_attack
 from collector.discovery import Endpoint, discover, select
 from collector.ingest import store_attack
+from collector.payload import growable_field, grow_body, size_text
 from collector.plan import SERVERS, Settings
 from collector.runs import finish_run, insert_run
 from collector.server import Server, attach, check_importable, http_post, openapi, start_server
@@ -98,6 +100,7 @@ class _Sweep:
     run_id: str | None = None
     stored: int = 0
     server: Server | None = None
+    large_bodies: dict[str, Path] = field(default_factory=dict)  # endpoint name -> body file
 
     def start_server(self, workers: int | None) -> None:
         s = self.settings
@@ -139,19 +142,90 @@ class _Sweep:
         result = run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
                             load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
                             server_pid=self.server.pid, on_tick=self.progress.tick)
-        attack = {
-            "run_id": self.run_id, "endpoint": endpoint.name, "method": endpoint.method,
+        line = self._store(self._attack_row(endpoint.name, endpoint, workers, s.mode, load, result),
+                           result)
+        self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
+
+    def mixed_attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
+        """The payload scenario: the same attack again while large bodies go to the same
+        endpoint beside it, at --large-rate. Two attacks are stored: the small requests (named
+        "... (beside 25MB@1/s)", with the server's samples of the whole mix) and the large ones
+        ("... (25MB bodies)", rate mode at --large-rate, load-generator samples only)."""
+        s = self.settings
+        size = size_text(s.large_body)
+        small_name = f"{endpoint.name} (beside {size}@{s.large_rate:g}/s)"
+        large_name = f"{endpoint.name} ({size} bodies)"
+        body = self._large_body(endpoint)
+        self.ensure_idle()
+        targets = endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
+        large_targets = endpoint.write_targets(self.server.base_url,
+                                               self.scratch / "large-targets.jsonl", with_body=False)
+        title = f"{small_name} @ {load_title(s.mode, load)} [{self.server.kind} w{workers or '?'}]"
+        self.progress.attack_started(index, title, s.duration_s)
+        beside = _Background(lambda: run_attack(
+            self.vegeta, large_targets, self.scratch / "large.csv", mode="rate",
+            load=s.large_rate, duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None,
+            body=body))
+        result = run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
+                            load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
+                            server_pid=self.server.pid, on_tick=self.progress.tick)
+        large = beside.result(timeout_s=s.timeout_s + 30)
+        line = self._store(self._attack_row(small_name, endpoint, workers, s.mode, load, result),
+                           result)
+        large_line = self._store(
+            self._attack_row(large_name, endpoint, workers, "rate", s.large_rate, large), large)
+        self.progress.attack_done(f"{title}: {line}; {size} bodies: {large_line}", s.duration_s)
+
+    def _large_body(self, endpoint: Endpoint) -> Path:
+        """Grown once per endpoint and sweep (25 MB take about a second to build)."""
+        if endpoint.name not in self.large_bodies:
+            path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
+            path.write_bytes(grow_body(endpoint.body, self.settings.large_body))
+            self.large_bodies[endpoint.name] = path
+        return self.large_bodies[endpoint.name]
+
+    def _attack_row(self, name: str, endpoint: Endpoint, workers: int | None, mode: str,
+                    load: float, result: AttackResult) -> dict:
+        return {
+            "run_id": self.run_id, "endpoint": name, "method": endpoint.method,
             "path": endpoint.path, "server": self.server.kind, "workers": workers,
-            "mode": s.mode, "target_rate": load if s.mode == "rate" else None,
-            "concurrency": int(load) if s.mode == "concurrency" else None,
-            "duration_s": s.duration_s, "started_at": result.started_at,
+            "mode": mode, "target_rate": load if mode == "rate" else None,
+            "concurrency": int(load) if mode == "concurrency" else None,
+            "duration_s": self.settings.duration_s, "started_at": result.started_at,
             "finished_at": result.finished_at,
         }
+
+    def _store(self, attack: dict, result: AttackResult) -> str:
         with store_session(self.store) as con:
             attack_id = store_attack(con, attack, [result.csv_path], result.samples)
             line = _summary_line(con, attack_id)
         self.stored += 1
-        self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
+        return line
+
+
+class _Background:
+    """A blocking call run on a thread, its result or error collected later. Ctrl-C lands on
+    the main thread; the sweep's cleanup then stops the call's vegeta, which ends the thread."""
+
+    def __init__(self, call):
+        self._outcome: list = []
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call) -> None:
+        try:
+            self._outcome.append((True, call()))
+        except BaseException as exc:  # handed to the caller of result()
+            self._outcome.append((False, exc))
+
+    def result(self, timeout_s: float):
+        self._thread.join(timeout_s)
+        if not self._outcome:
+            raise PerfError(f"the large-body attack did not finish within {timeout_s:g}s of the other")
+        ok, value = self._outcome[0]
+        if not ok:
+            raise value
+        return value
 
 
 def collect(settings: Settings, store: str | None, vegeta: str | None, progress) -> Outcome:
@@ -175,9 +249,16 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                 wanted = ", ".join(settings.filters + settings.endpoints)
                 known = ", ".join(e.name for e in found.endpoints) or "none"
                 raise PerfError(f"no endpoint matches {wanted}; the app has: {known}")
+            if settings.large_body:
+                flat = [e.name for e in endpoints if growable_field(e.body) is None]
+                if flat:
+                    raise PerfError(
+                        f"--large-body grows an endpoint's example body, which needs an object or "
+                        f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
+                        f"(pick endpoints with --filter, e.g. --filter /api/payload)")
             sweep.run_id = _create_run(store_path, settings, vegeta_path, settings.url or settings.app)
             loads = settings.loads
-            total = len(worker_counts) * len(endpoints) * len(loads)
+            total = len(worker_counts) * len(endpoints) * len(loads) * (2 if settings.large_body else 1)
             progress.start(total, total * (settings.duration_s + settings.warmup_s))
             progress.message(f"run {sweep.run_id}: {len(endpoints)} endpoints x {len(loads)} "
                              f"{settings.mode}s x {len(worker_counts)} worker counts -> {store_path}")
@@ -191,6 +272,9 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                     for load in loads:
                         index += 1
                         sweep.attack(index, endpoint, load, workers)
+                        if settings.large_body:
+                            index += 1
+                            sweep.mixed_attack(index, endpoint, load, workers)
             _finish_run(store_path, sweep.run_id, "complete")
             return Outcome(sweep.run_id, sweep.stored, "complete")
     except KeyboardInterrupt:

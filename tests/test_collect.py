@@ -146,3 +146,52 @@ def test_busy_server_is_restarted_and_the_next_attack_reaches_it(tmp_path):
     con.close()
     assert 0 in codes["GET /api/simple/async_blocking/{item_id}"]  # timed out: the backlog
     assert codes["GET /api/simple/async/{item_id}"] == [200]  # the restarted server answered
+
+
+def test_large_bodies_run_beside_the_small_ones(tmp_path):
+    """DESIGN's payload scenario: small-request latency while large requests run beside them."""
+    store = tmp_path / "p.duckdb"
+    proc = run_perf(
+        ["collect", "--endpoint", "POST /api/payload/pong", "--large-body", "1MB",
+         "--large-rate", "2", "--rates", "20", "--duration", "2s", "--workers", "1",
+         "--warmup", "0", "--store", str(store)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs, attacks = _store_facts(store)
+    assert [status for _, status in runs] == ["complete"]
+    names = [a[1] for a in attacks]
+    assert names == ["POST /api/payload/pong", "POST /api/payload/pong (beside 1MB@2/s)",
+                     "POST /api/payload/pong (1MB bodies)"]
+    plain, beside, large = attacks
+    assert plain[5] == beside[5] == 20.0 and 38 <= beside[7] <= 42  # 20/s for 2 s
+    assert large[4] == "rate" and large[5] == 2.0 and 3 <= large[7] <= 5  # 2/s for 2 s
+    assert beside[8] is not None and beside[8] > 0  # the server's samples go with the small side
+    assert large[8] is None and large[9] > 0  # the large side has its vegeta's only
+    con = duckdb.connect(str(store), read_only=True)
+    sizes = dict(con.execute(
+        """SELECT a.endpoint, min(r.bytes_out) FROM requests r JOIN attacks a USING (attack_id)
+           WHERE r.code = 200 GROUP BY 1""").fetchall())
+    codes = con.execute("SELECT DISTINCT code FROM requests").fetchall()
+    overlap = con.execute(
+        """SELECT least(max(r.ts) FILTER (WHERE a.endpoint LIKE '%beside%'),
+                        max(r.ts) FILTER (WHERE a.endpoint LIKE '%bodies%'))
+                - greatest(min(r.ts) FILTER (WHERE a.endpoint LIKE '%beside%'),
+                           min(r.ts) FILTER (WHERE a.endpoint LIKE '%bodies%'))
+           FROM requests r JOIN attacks a USING (attack_id)""").fetchone()[0]
+    con.close()
+    assert codes == [(200,)]  # the grown body is one the endpoint accepts
+    assert sizes["POST /api/payload/pong (1MB bodies)"] >= 1_000_000
+    assert sizes["POST /api/payload/pong (beside 1MB@2/s)"] == sizes["POST /api/payload/pong"] < 1000
+    assert overlap > 1.0e9  # the two attacks ran side by side for most of their 2 s
+
+
+def test_large_bodies_need_a_body_to_grow(tmp_path):
+    store = tmp_path / "p.duckdb"
+    proc = run_perf(["collect", "--filter", "/items", "--large-body", "1MB", "--rates", "5",
+                     "--duration", "1s", "--workers", "1", "--store", str(store)], tmp_path)
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()[-1:]
+    assert line.startswith("perf: error: --large-body grows an endpoint's example body")
+    assert "GET /items, POST /items, GET /items/{item_id} have none" in line
+    assert not store.exists()  # refused before any run was recorded

@@ -138,20 +138,21 @@ def test_bad_rate_or_duration_syntax(tmp_path, args, expected):
     assert expected in _one_line_error(proc)
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["collect", "--ratez", "5"],
-     "perf: error: No such option '--ratez'. Did you mean '--rates'? (see `perf collect --help`)"),
-    (["collect", "--server", "nginx"],
-     "perf: error: Invalid value for '--server': 'nginx' is not one of 'uvicorn', 'gunicorn'. "
-     "(see `perf collect --help`)"),
-    (["report", "--last"], "perf: error: Option '--last' requires an argument. (see `perf report --help`)"),
-    (["ingest"], "perf: error: Missing argument 'FILES...'. (see `perf ingest --help`)"),
-    (["reprot"], "perf: error: No such command 'reprot'. Did you mean 'report'? (see `perf --help`)"),
+@pytest.mark.parametrize("args, message, where", [
+    # click's own wording (and its "did you mean" hints) may vary by version; our frame may not.
+    (["collect", "--ratez", "5"], "No such option '--ratez'.", "perf collect"),
+    (["collect", "--server", "nginx"], "Invalid value for '--server': 'nginx' is not one of",
+     "perf collect"),
+    (["report", "--last"], "Option '--last' requires an argument.", "perf report"),
+    (["ingest"], "Missing argument 'FILES...'.", "perf ingest"),
+    (["reprot"], "No such command 'reprot'.", "perf"),
 ])
-def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, expected):
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message, where):
     proc = run_perf(args, tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [expected]
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(f"perf: error: {message}")
+    assert line.endswith(f"(see `{where} --help`)")
     assert proc.stdout == ""
 
 

@@ -177,3 +177,26 @@ def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
     prune_logs(tmp_path, keep=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "notes.txt", "uvicorn-w1-9004.log", "uvicorn-w1-9005.log"]
+
+
+def test_large_bodies_grow_the_example_to_the_size():
+    from collector.payload import grow_body, parse_size, size_text
+
+    example = {"name": "small", "data": {"a": 1, "b": 2}}
+    for size in (1_000, 250_000, 1_000_003):
+        body = grow_body(example, size)
+        entry = len('"k100000":1,')
+        assert size <= len(body) < size + entry
+        doc = json.loads(body)
+        assert doc["name"] == "small" and set(doc["data"].values()) == {1}
+    listed = json.loads(grow_body({"items": [{"x": 1}], "n": 2}, 500))
+    assert listed["n"] == 2 and len(listed["items"]) > 10 and listed["items"][-1] == {"x": 1}
+    with pytest.raises(PerfError, match="no object or array field"):
+        grow_body({"name": "x", "description": "y"}, 1000)
+    assert [parse_size(t) for t in ("25MB", "512KiB", "300", "1.5 mb")] == [
+        25_000_000, 524_288, 300, 1_500_000]
+    for bad in ("25 parsecs", "0MB", "-1MB"):
+        with pytest.raises(PerfError, match="bad --large-body"):
+            parse_size(bad)
+    assert [size_text(n) for n in (25_000_000, 1_500_000, 512_000, 300)] == [
+        "25MB", "1.5MB", "512KB", "300B"]

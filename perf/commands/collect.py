@@ -6,6 +6,7 @@ import click
 
 from collector.plan import (DEFAULT_APP, QUICK, SERVERS, Settings, parse_duration, parse_numbers,
                             pyproject_settings)
+from collector.payload import parse_size
 from collector.progress import make_progress
 from collector.sweep import Interrupted, collect as run_collect
 from perf.errors import PerfError
@@ -16,7 +17,7 @@ _SETTABLE = {
     "app": "app", "url": "url", "filter": "filters", "endpoint": "endpoints", "rates": "rates",
     "concurrency": "concurrency", "duration": "duration_s", "workers": "workers",
     "server": "server", "timeout": "timeout_s", "warmup": "warmup_s", "label": "label",
-    "idle_wait": "idle_wait_s",
+    "idle_wait": "idle_wait_s", "large_body": "large_body", "large_rate": "large_rate",
 }
 
 
@@ -44,6 +45,11 @@ _SETTABLE = {
               help="Unrecorded load before each attack (0 to skip).")
 @click.option("--idle-wait", default="10s", show_default=True,
               help="How long the server may take to go idle before an attack; then it is restarted.")
+@click.option("--large-body", default=None, metavar="SIZE",
+              help="Payload scenario: run each attack a second time while SIZE bodies (e.g. 25MB) "
+                   "go to the same endpoint beside it; both stored as attacks of their own.")
+@click.option("--large-rate", default="1", show_default=True, metavar="R",
+              help="With --large-body: large requests per second.")
 @click.option("--label", default=None, help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
               help="About a minute: a few endpoints, rates 20,40, 2s attacks, 1 worker.")
@@ -65,6 +71,7 @@ def collect(ctx: click.Context, **opts) -> None:
       perf collect --filter /api/simple --rates 50,100 --duration 5s --workers 1,2
       perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
       perf collect --url http://127.0.0.1:8000 --pid 4242 --rates 100 --label prod-like
+      perf collect --filter /api/payload --large-body 25MB --rates 20,50
     """
     settings = build_settings(ctx, opts)
     try:
@@ -115,6 +122,10 @@ def build_settings(ctx: click.Context, opts: dict) -> Settings:
         parse_numbers(rates, "--rates") if rates else defaults.rates)
     settings.workers = parse_numbers(split_list(_as_list(raw.get("workers", []))), "--workers", int) \
         or defaults.workers
+    if raw.get("large_body") not in (None, ""):
+        settings.large_body = parse_size(raw["large_body"])
+    settings.large_rate = parse_numbers([raw.get("large_rate", defaults.large_rate)],
+                                        "--large-rate")[0]
     if not settings.url and opts["pid"] is not None:
         raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
     return settings

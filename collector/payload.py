@@ -1,0 +1,72 @@
+"""Large request bodies for the payload scenario: an endpoint's own example, grown to a size.
+
+DESIGN's payload question is what large requests do to the small ones beside them, so the large
+body must be one the endpoint accepts: its example, with the first object or array field filled
+with more entries shaped like the example's own first entry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from perf.errors import PerfError
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, None: 1}
+_HOLE = "\x00perf-grow\x00"  # stands in for the grown field while the rest is encoded
+
+
+def parse_size(text: str | int, option: str = "--large-body") -> int:
+    """'25MB' (10^6), '512KiB' (2^10), or a bare number of bytes."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise PerfError(f"bad {option} {text!r}: use a size like 25MB, 512KB or 1MiB")
+    unit = match.group(2).lower() if match.group(2) else None
+    size = int(float(match.group(1)) * _UNIT_BYTES[unit])
+    if size <= 0:
+        raise PerfError(f"bad {option} {text!r}: must be greater than zero")
+    return size
+
+
+def size_text(size: int) -> str:
+    """The size as people write it: 25MB, 512KB, 1.5MB, 300B."""
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= factor:
+            return f"{size / factor:.4g}{unit}"
+    return f"{size}B"
+
+
+def growable_field(example: object) -> str | None:
+    """The field grow_body fills: the example's first object or array field."""
+    if not isinstance(example, dict):
+        return None
+    return next((k for k, v in example.items() if isinstance(v, (dict, list))), None)
+
+
+def grow_body(example: object, size: int) -> bytes:
+    """`example` encoded as JSON, its growable field filled to make the body `size` bytes or
+    just over (by less than one entry). Entries copy the field's first value (0 when empty)."""
+    key = growable_field(example)
+    if key is None:
+        raise PerfError("the example body has no object or array field to grow")
+    field = example[key]
+    shell = json.dumps({**example, key: _HOLE}, separators=(",", ":"))
+    head, tail = shell.split(json.dumps(_HOLE))
+    if isinstance(field, dict):
+        value = json.dumps(next(iter(field.values()), 0), separators=(",", ":"))
+        entry = ('"k{}":' + value.replace("{", "{{").replace("}", "}}")).format
+        opening, closing = "{", "}"
+    else:
+        value = json.dumps(field[0] if field else 0, separators=(",", ":"))
+        entry = lambda i: value  # noqa: E731 - same shape as the dict case
+        opening, closing = "[", "]"
+    budget = size - len(head) - len(tail) - 2
+    parts, used, i = [], 0, 0
+    while used < budget:
+        text = entry(i)
+        parts.append(text)
+        used += len(text) + (1 if i else 0)
+        i += 1
+    return (head + opening + ",".join(parts) + closing + tail).encode()
