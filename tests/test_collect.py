@@ -183,7 +183,7 @@ def test_large_bodies_run_beside_the_small_ones(tmp_path):
     assert codes == [(200,)]  # the grown body is one the endpoint accepts
     assert sizes["POST /api/payload/pong (1MB bodies)"] >= 1_000_000
     assert sizes["POST /api/payload/pong (beside 1MB@2/s)"] == sizes["POST /api/payload/pong"] < 1000
-    assert overlap > 1.0e9  # the two attacks ran side by side for most of their 2 s
+    assert overlap > 0.75e9  # side by side: the large ones span 1.5 s (4 at 2/s), the small 1.95 s
 
 
 def test_large_bodies_need_a_body_to_grow(tmp_path):
