@@ -140,21 +140,12 @@ def shape(path: Path) -> tuple[int, int, int] | None:
     return runs, attacks, requests
 
 
-def time_cli(path: Path, args: list[str], repeat: int) -> list[float]:
+def time_cli(path: Path, args: list[str], repeat: int, command: str = "report") -> list[float]:
+    """Wall time of `perf COMMAND --store PATH ARGS...` as a user runs it (process start included)."""
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "perf.cli", "report", "--store", str(path), *args],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return times
-
-
-def time_runs(path: Path, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "perf.cli", "runs", "--store", str(path)],
+        subprocess.run([sys.executable, "-m", "perf.cli", command, "--store", str(path), *args],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
     return times
@@ -235,7 +226,7 @@ def main() -> None:
 
     set_cache(args.store, filled=False)
     timings("timings, every metric aggregated from the raw rows (no attack_stats rows):")
-    print(line("perf runs (all runs, CLI)", time_runs(args.store, args.repeat)))
+    print(line("perf runs (all runs, CLI)", time_cli(args.store, [], args.repeat, command="runs")))
     print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
     started = time.perf_counter()
     set_cache(args.store, filled=True)
