@@ -131,17 +131,13 @@ class _Sweep:
 
     def attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
         s = self.settings
-        self.ensure_idle()
-        # Targets carry the server's address, which changes when ensure_idle restarted it.
-        targets = endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
-        title = f"{endpoint.name} @ {load_title(s.mode, load)} [{self.server.kind} w{workers or '?'}]"
+        targets = self._ready_targets(endpoint)
+        title = self._title(endpoint.name, load, workers)
         if s.warmup_s > 0:
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=s.mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
         self.progress.attack_started(index, title, s.duration_s)
-        result = run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
-                            load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
-                            server_pid=self.server.pid, on_tick=self.progress.tick)
+        result = self._measure(targets, load)
         line = self._store(self._attack_row(endpoint.name, endpoint, workers, s.mode, load, result),
                            result)
         self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
@@ -156,25 +152,39 @@ class _Sweep:
         small_name = f"{endpoint.name} (beside {size}@{s.large_rate:g}/s)"
         large_name = f"{endpoint.name} ({size} bodies)"
         body = self._large_body(endpoint)
-        self.ensure_idle()
-        targets = endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
+        targets = self._ready_targets(endpoint)
         large_targets = endpoint.write_targets(self.server.base_url,
                                                self.scratch / "large-targets.jsonl", with_body=False)
-        title = f"{small_name} @ {load_title(s.mode, load)} [{self.server.kind} w{workers or '?'}]"
+        title = self._title(small_name, load, workers)
         self.progress.attack_started(index, title, s.duration_s)
         beside = _Background(lambda: run_attack(
             self.vegeta, large_targets, self.scratch / "large.csv", mode="rate",
             load=s.large_rate, duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None,
             body=body))
-        result = run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
-                            load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
-                            server_pid=self.server.pid, on_tick=self.progress.tick)
+        result = self._measure(targets, load)
         large = beside.result(timeout_s=s.timeout_s + 30)
         line = self._store(self._attack_row(small_name, endpoint, workers, s.mode, load, result),
                            result)
         large_line = self._store(
             self._attack_row(large_name, endpoint, workers, "rate", s.large_rate, large), large)
         self.progress.attack_done(f"{title}: {line}; {size} bodies: {large_line}", s.duration_s)
+
+    def _ready_targets(self, endpoint: Endpoint) -> Path:
+        """Wait for an idle server, then write the targets: they carry the server's address,
+        which changes when ensure_idle restarted it."""
+        self.ensure_idle()
+        return endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
+
+    def _title(self, name: str, load: float, workers: int | None) -> str:
+        return (f"{name} @ {load_title(self.settings.mode, load)} "
+                f"[{self.server.kind} w{workers or '?'}]")
+
+    def _measure(self, targets: Path, load: float) -> AttackResult:
+        """The recorded attack: the settings' mode and duration, the server's tree sampled."""
+        s = self.settings
+        return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
+                          load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
+                          server_pid=self.server.pid, on_tick=self.progress.tick)
 
     def _large_body(self, endpoint: Endpoint) -> Path:
         """Grown once per endpoint and sweep (25 MB take about a second to build)."""
