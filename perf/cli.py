@@ -14,9 +14,9 @@ class OneLineUsageError(click.UsageError):
     """A mistyped option or command, shown as one line like every other perf error (click's
     own form spends three lines on usage and a hint before the message). Exit code stays 2."""
 
-    def __init__(self, original: click.UsageError, where: str):
-        super().__init__(original.format_message(), original.ctx)
-        self.where = original.ctx.command_path if original.ctx else where
+    def __init__(self, message: str, ctx: click.Context | None, where: str):
+        super().__init__(message, ctx)
+        self.where = where  # the command whose --help to point at
 
     def show(self, file=None) -> None:
         click.echo(f"perf: error: {self.message} (see `{self.where} --help`)", err=True, file=file)
@@ -25,9 +25,11 @@ class OneLineUsageError(click.UsageError):
 def _one_line(exc: click.UsageError, ctx: click.Context | None) -> click.UsageError:
     if isinstance(exc, (OneLineUsageError, click.exceptions.NoArgsIsHelpError)):
         return exc  # bare `perf` shows the help itself
-    # Some parser errors carry no context; the command being started is the one to read about.
-    where = " ".join(p for p in ("perf", ctx and ctx.invoked_subcommand) if p)
-    return OneLineUsageError(exc, where)
+    if exc.ctx is not None:
+        where = exc.ctx.command_path
+    else:  # some parser errors carry no context: point at the command being started
+        where = " ".join(p for p in ("perf", ctx and ctx.invoked_subcommand) if p)
+    return OneLineUsageError(exc.format_message(), exc.ctx, where)
 
 
 class PerfGroup(click.Group):
