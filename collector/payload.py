@@ -8,26 +8,10 @@ with more entries shaped like the example's own first entry.
 from __future__ import annotations
 
 import json
-import re
 
 from perf.errors import PerfError
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", re.IGNORECASE)
-_UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
-               "kib": 2**10, "mib": 2**20, "gib": 2**30, None: 1}
 _HOLE = "\x00perf-grow\x00"  # stands in for the grown field while the rest is encoded
-
-
-def parse_size(text: str | int, option: str = "--large-body") -> int:
-    """'25MB' (10^6), '512KiB' (2^10), or a bare number of bytes."""
-    match = _SIZE.match(str(text))
-    if not match:
-        raise PerfError(f"bad {option} {text!r}: use a size like 25MB, 512KB or 1MiB")
-    unit = match.group(2).lower() if match.group(2) else None
-    size = int(float(match.group(1)) * _UNIT_BYTES[unit])
-    if size <= 0:
-        raise PerfError(f"bad {option} {text!r}: must be greater than zero")
-    return size
 
 
 def size_text(size: int) -> str:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from perf.errors import PerfError
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number and its unit
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, None: 1}  # looked up in lower case
 
 DEFAULT_APP = "target_app.main:app"
 SERVERS = ("uvicorn", "gunicorn")
@@ -62,15 +64,34 @@ QUICK = {
 }
 
 
-def parse_duration(text: str | float, option: str = "--duration", allow_zero: bool = False) -> float:
-    """'10s', '500ms', '1m', or a bare number of seconds (as [tool.perf] may give it)."""
-    match = _DURATION.match(str(text))
-    if not match:
-        raise PerfError(f"bad {option} {text!r}: use a number with a unit, e.g. 10s, 500ms, 1m")
-    value = float(match.group(1)) * _UNIT_S[match.group(2)]
+def _quantity(text: str | float, option: str, units: dict, hint: str, allow_zero: bool = False,
+              fold_case: bool = False) -> float:
+    """A number times its unit's factor (a bare number counts in the unit keyed None)."""
+    match = _QUANTITY.match(str(text))
+    unit = match and match.group(2)
+    if unit and fold_case:
+        unit = unit.lower()
+    if not match or unit not in units:
+        raise PerfError(f"bad {option} {text!r}: {hint}")
+    value = float(match.group(1)) * units[unit]
     if value < 0 or (value == 0 and not allow_zero):
         raise PerfError(f"bad {option} {text!r}: must be greater than zero")
     return value
+
+
+def parse_duration(text: str | float, option: str = "--duration", allow_zero: bool = False) -> float:
+    """'10s', '500ms', '1m', or a bare number of seconds (as [tool.perf] may give it)."""
+    return _quantity(text, option, _UNIT_S, "use a number with a unit, e.g. 10s, 500ms, 1m",
+                     allow_zero)
+
+
+def parse_size(text: str | int, option: str = "--large-body") -> int:
+    """'25MB' (10^6), '512KiB' (2^10), or a bare number of bytes; units in any case."""
+    size = int(_quantity(text, option, _UNIT_BYTES, "use a size like 25MB, 512KB or 1MiB",
+                         fold_case=True))
+    if size <= 0:  # under one byte, e.g. 0.1B
+        raise PerfError(f"bad {option} {text!r}: must be greater than zero")
+    return size
 
 
 def parse_numbers(values: list[str], option: str, kind=float) -> list:

@@ -180,7 +180,8 @@ def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
 
 
 def test_large_bodies_grow_the_example_to_the_size():
-    from collector.payload import grow_body, parse_size, size_text
+    from collector.payload import grow_body, size_text
+    from collector.plan import parse_size
 
     example = {"name": "small", "data": {"a": 1, "b": 2}}
     for size in (1_000, 250_000, 1_000_003):

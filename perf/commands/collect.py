@@ -5,8 +5,7 @@ import sys
 import click
 
 from collector.plan import (DEFAULT_APP, QUICK, SERVERS, Settings, parse_duration, parse_numbers,
-                            pyproject_settings)
-from collector.payload import parse_size
+                            parse_size, pyproject_settings)
 from collector.progress import make_progress
 from collector.sweep import Interrupted, collect as run_collect
 from perf.errors import PerfError
