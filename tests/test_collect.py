@@ -185,13 +185,3 @@ def test_large_bodies_run_beside_the_small_ones(tmp_path):
     assert sizes["POST /api/payload/pong (beside 1MB@2/s)"] == sizes["POST /api/payload/pong"] < 1000
     assert overlap > 0.75e9  # side by side: the large ones span 1.5 s (4 at 2/s), the small 1.95 s
 
-
-def test_large_bodies_need_a_body_to_grow(tmp_path):
-    store = tmp_path / "p.duckdb"
-    proc = run_perf(["collect", "--filter", "/items", "--large-body", "1MB", "--rates", "5",
-                     "--duration", "1s", "--workers", "1", "--store", str(store)], tmp_path)
-    assert proc.returncode == 1
-    (line,) = proc.stderr.strip().splitlines()[-1:]
-    assert line.startswith("perf: error: --large-body grows an endpoint's example body")
-    assert "GET /items, POST /items, GET /items/{item_id} have none" in line
-    assert not store.exists()  # refused before any run was recorded

@@ -193,3 +193,13 @@ def test_store_held_open_by_another_process_names_it(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_large_bodies_need_a_body_to_grow(tmp_path):
+    store = tmp_path / "p.duckdb"
+    proc = run_perf(["collect", "--filter", "/items", "--large-body", "1MB", "--rates", "5",
+                     "--duration", "1s", "--workers", "1", "--store", str(store)], tmp_path)
+    line = _one_line_error(proc)
+    assert line.startswith("perf: error: --large-body grows an endpoint's example body")
+    assert "GET /items, POST /items, GET /items/{item_id} have none" in line
+    assert not store.exists()  # refused before any run was recorded
