@@ -18,6 +18,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from collector.ingest import store_attack  # noqa: E402
+from collector.records import AttackRecord  # noqa: E402
 from perf.store import open_store  # noqa: E402
 
 HEADERS_B64 = "Q29udGVudC1MZW5ndGg6IDE1DQpDb250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL2pzb24NCg0K"
@@ -48,8 +49,9 @@ def main() -> None:
     write_results(results, args.rows)
     con = open_store(tmp / "bench.duckdb")
     con.execute("INSERT INTO runs (run_id, started_at, status) VALUES ('bench', now(), 'running')")
-    attack = {"run_id": "bench", "endpoint": "GET /api/simple/async/{item_id}", "method": "GET",
-              "path": "/api/simple/async/{item_id}", "mode": "rate", "target_rate": 200.0}
+    attack = AttackRecord(run_id="bench", endpoint="GET /api/simple/async/{item_id}",
+                          method="GET", path="/api/simple/async/{item_id}", mode="rate",
+                          target_rate=200.0)
     start = time.perf_counter()
     attack_id = store_attack(con, attack, [results])
     seconds = time.perf_counter() - start

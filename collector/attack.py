@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from collector import processes
-from collector.ingest import Sample
-from collector.sampler import TreeSampler
+from collector.sampler import Sample, TreeSampler
 from perf.errors import PerfError
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import duckdb
 
-from perf.errors import PerfError
+from collector.records import AttackRecord
 from collector.runs import insert_run
+from collector.sampler import Sample
 from collector.vegeta import vegeta_version
+from perf.errors import PerfError
 from perf.stats import cache_stats
-from perf.store import next_attack_id, store_session, writer_lock
+from perf.store import next_attack_id, store_session, transaction, writer_lock
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
 VEGETA_CSV_COLUMNS = {
@@ -42,14 +43,6 @@ VEGETA_CSV_COLUMNS = {
 # means the load generator, not the server, may have set the numbers.
 MIN_SENT_FRACTION = 0.99
 LOADGEN_SATURATED_CPU = 90.0
-
-
-@dataclass
-class Sample:
-    ts: int  # unix ns
-    process: str  # server | loadgen
-    cpu_percent: float
-    rss_bytes: int
 
 
 def is_vegeta_csv(path: Path) -> bool:
@@ -143,7 +136,7 @@ def generator_verdict(
 
 def store_attack(
     con: duckdb.DuckDBPyConnection,
-    attack: dict,
+    attack: AttackRecord,
     csv_files: list[Path],
     samples: Iterable[Sample] = (),
     nested: bool = False,
@@ -151,57 +144,48 @@ def store_attack(
 ) -> int:
     """Store one finished attack (its row, every request, every sample) atomically.
 
-    `attack` holds the attacks columns known before the run (run_id, endpoint, method, path,
-    server, workers, mode, target_rate, concurrency, duration_s, started_at, finished_at);
     sent_rate and the generator verdict are derived here from the stored rows.
     `nested`: the caller owns the transaction (DuckDB has no nested transactions).
     """
-    samples = list(samples)
     if not nested:
-        con.execute("BEGIN")
-    try:
-        attack_id = next_attack_id(con)
-        rows = insert_requests(con, attack_id, csv_files, renumber)
-        if rows == 0:
-            raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
-        if samples:
-            con.executemany(
-                "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
-                [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
-            )
-        n, first, last = cache_stats(con, attack_id)
-        sent_rate = n / ((last - first) / 1e9) if last > first else None
-        loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
-        loadgen_cpu_max = max(loadgen) if loadgen else None
-        ok, note = generator_verdict(
-            attack.get("mode", "rate"), attack.get("target_rate"), sent_rate, loadgen_cpu_max
+        with transaction(con):
+            return store_attack(con, attack, csv_files, samples, nested=True, renumber=renumber)
+    samples = list(samples)
+    attack_id = next_attack_id(con)
+    rows = insert_requests(con, attack_id, csv_files, renumber)
+    if rows == 0:
+        raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
+    if samples:
+        con.executemany(
+            "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
+            [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
         )
-        con.execute(
-            """
-            INSERT INTO attacks (attack_id, run_id, endpoint, method, path, server, workers, mode,
-                target_rate, concurrency, duration_s, started_at, finished_at, sent_rate,
-                loadgen_cpu_max, generator_ok, generator_note)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                attack_id, attack["run_id"], attack["endpoint"], attack["method"], attack["path"],
-                attack.get("server"), attack.get("workers"), attack.get("mode", "rate"),
-                attack.get("target_rate"), attack.get("concurrency"), attack.get("duration_s"),
-                attack.get("started_at"), attack.get("finished_at"), sent_rate,
-                loadgen_cpu_max, ok, note or None,
-            ],
-        )
-        if not nested:
-            con.execute("COMMIT")
-    except BaseException:
-        if not nested:
-            con.execute("ROLLBACK")
-        raise
+    n, first, last = cache_stats(con, attack_id)
+    sent_rate = n / ((last - first) / 1e9) if last > first else None
+    loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
+    loadgen_cpu_max = max(loadgen) if loadgen else None
+    ok, note = generator_verdict(attack.mode, attack.target_rate, sent_rate, loadgen_cpu_max)
+    con.execute(
+        """
+        INSERT INTO attacks (attack_id, run_id, endpoint, method, path, server, workers, mode,
+            target_rate, concurrency, duration_s, started_at, finished_at, sent_rate,
+            loadgen_cpu_max, generator_ok, generator_note, repeat_index, role, background,
+            foreground_id, check_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            attack_id, attack.run_id, attack.endpoint, attack.method, attack.path,
+            attack.server, attack.workers, attack.mode, attack.target_rate, attack.concurrency,
+            attack.duration_s, attack.started_at, attack.finished_at, sent_rate,
+            loadgen_cpu_max, ok, note or None, attack.repeat_index, attack.role,
+            attack.background, attack.foreground_id, attack.check_id,
+        ],
+    )
     return attack_id
 
 
 def ingest_files(
-    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: dict,
+    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: AttackRecord,
     nested: bool = False,
 ) -> int:
     """Store result files made elsewhere as one attack; CSV is read directly, others converted.
@@ -237,40 +221,35 @@ def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, lab
         if not path.strip():
             raise PerfError(f"bad --endpoint {endpoint!r}: use 'METHOD /path'")
         method, path = method.upper(), path.strip()
-    with writer_lock(store, "ingest") as store_path, store_session(store_path) as con:
-        con.execute("BEGIN")
-        try:
-            run_id = insert_run(
-                con, status="complete", label=label, target="ingested",
-                config={"ingested": [str(p) for p in files], "rate": rate},
-                vegeta_version=vegeta_version(vegeta), with_git=False,
-            )
-            attack = {"run_id": run_id, "endpoint": "", "method": "", "path": "",
-                      "server": "external", "workers": workers, "mode": "rate",
-                      "target_rate": rate}
-            attack_id = ingest_files(con, vegeta, files, attack, nested=True)
-            if method is None:
-                method, path = _most_common_request(con, attack_id)
-            n, first, last = con.execute(
-                "SELECT requests, first_ts, last_ts FROM attack_stats WHERE attack_id = ?",
-                [attack_id],
-            ).fetchone()
-            con.execute(
-                """UPDATE attacks SET endpoint = ?, method = ?, path = ?, duration_s = ?,
-                       started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
-                       finished_at = make_timestamp_ns(?)::TIMESTAMPTZ
-                   WHERE attack_id = ?""",
-                [f"{method} {path}", method, path, (last - first) / 1e9, first, last, attack_id],
-            )
-            con.execute(
-                """UPDATE runs SET started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
-                       finished_at = make_timestamp_ns(?)::TIMESTAMPTZ WHERE run_id = ?""",
-                [first, last, run_id],
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with writer_lock(store, "ingest") as store_path, store_session(store_path) as con, \
+            transaction(con):
+        run_id = insert_run(
+            con, status="complete", label=label, target="ingested",
+            config={"ingested": [str(p) for p in files], "rate": rate},
+            vegeta_version=vegeta_version(vegeta), with_git=False,
+        )
+        attack = AttackRecord(run_id=run_id, endpoint="", method="", path="",
+                              server="external", workers=workers, mode="rate",
+                              target_rate=rate)
+        attack_id = ingest_files(con, vegeta, files, attack, nested=True)
+        if method is None:
+            method, path = _most_common_request(con, attack_id)
+        n, first, last = con.execute(
+            "SELECT requests, first_ts, last_ts FROM attack_stats WHERE attack_id = ?",
+            [attack_id],
+        ).fetchone()
+        con.execute(
+            """UPDATE attacks SET endpoint = ?, method = ?, path = ?, duration_s = ?,
+                   started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
+                   finished_at = make_timestamp_ns(?)::TIMESTAMPTZ
+               WHERE attack_id = ?""",
+            [f"{method} {path}", method, path, (last - first) / 1e9, first, last, attack_id],
+        )
+        con.execute(
+            """UPDATE runs SET started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
+                   finished_at = make_timestamp_ns(?)::TIMESTAMPTZ WHERE run_id = ?""",
+            [first, last, run_id],
+        )
     return run_id, n
 
 

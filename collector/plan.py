@@ -38,6 +38,7 @@ class Settings:
     ids: int = 2000  # path ids cycle over 1..ids when the schema gives no range
     large_body: int | None = None  # bytes; the payload scenario's large requests, when set
     large_rate: float = 1.0  # large requests per second beside each attack
+    repeat: int = 1  # each cell N times, in N interleaved rounds (noise for perf compare)
 
     @property
     def mode(self) -> str:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import psutil
 
-from collector.ingest import Sample
-
 INTERVAL_S = 0.25  # DESIGN.md: every <= 0.5 s
+
+
+@dataclass(frozen=True)
+class Sample:
+    ts: int  # unix ns
+    process: str  # server | loadgen
+    cpu_percent: float  # summed over the tree, 100 = one core
+    rss_bytes: int  # summed over the tree
 
 
 class TreeSampler:

@@ -20,6 +20,7 @@ from collector.discovery import Endpoint, discover, select
 from collector.ingest import store_attack
 from collector.payload import growable_field, grow_body, size_text
 from collector.plan import SERVERS, Settings
+from collector.records import AttackRecord
 from collector.runs import finish_run, insert_run
 from collector.server import Server, attach, check_importable, http_post, openapi, start_server
 from collector.vegeta import find_vegeta, vegeta_version
@@ -99,6 +100,7 @@ class _Sweep:
     setup: list[Endpoint]
     run_id: str | None = None
     stored: int = 0
+    repeat_index: int = 0
     server: Server | None = None
     large_bodies: dict[str, Path] = field(default_factory=dict)  # endpoint name -> body file
 
@@ -176,8 +178,10 @@ class _Sweep:
         return endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
 
     def _title(self, name: str, load: float, workers: int | None) -> str:
+        repeat = (f" #{self.repeat_index + 1}/{self.settings.repeat}"
+                  if self.settings.repeat > 1 else "")
         return (f"{name} @ {load_title(self.settings.mode, load)} "
-                f"[{self.server.kind} w{workers or '?'}]")
+                f"[{self.server.kind} w{workers or '?'}]{repeat}")
 
     def _measure(self, targets: Path, load: float) -> AttackResult:
         """The recorded attack: the settings' mode and duration, the server's tree sampled."""
@@ -195,17 +199,17 @@ class _Sweep:
         return self.large_bodies[endpoint.name]
 
     def _attack_row(self, name: str, endpoint: Endpoint, workers: int | None, mode: str,
-                    load: float, result: AttackResult) -> dict:
-        return {
-            "run_id": self.run_id, "endpoint": name, "method": endpoint.method,
-            "path": endpoint.path, "server": self.server.kind, "workers": workers,
-            "mode": mode, "target_rate": load if mode == "rate" else None,
-            "concurrency": int(load) if mode == "concurrency" else None,
-            "duration_s": self.settings.duration_s, "started_at": result.started_at,
-            "finished_at": result.finished_at,
-        }
+                    load: float, result: AttackResult) -> AttackRecord:
+        return AttackRecord(
+            run_id=self.run_id, endpoint=name, method=endpoint.method, path=endpoint.path,
+            server=self.server.kind, workers=workers, mode=mode,
+            target_rate=load if mode == "rate" else None,
+            concurrency=int(load) if mode == "concurrency" else None,
+            duration_s=self.settings.duration_s, started_at=result.started_at,
+            finished_at=result.finished_at, repeat_index=self.repeat_index,
+        )
 
-    def _store(self, attack: dict, result: AttackResult) -> str:
+    def _store(self, attack: AttackRecord, result: AttackResult) -> str:
         with store_session(self.store) as con:
             attack_id = store_attack(con, attack, [result.csv_path], result.samples)
             line = _summary_line(con, attack_id)
@@ -268,23 +272,30 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                         f"(pick endpoints with --filter, e.g. --filter /api/payload)")
             sweep.run_id = _create_run(store_path, settings, vegeta_path, settings.url or settings.app)
             loads = settings.loads
-            total = len(worker_counts) * len(endpoints) * len(loads) * (2 if settings.large_body else 1)
+            total = (len(worker_counts) * len(endpoints) * len(loads) * settings.repeat
+                     * (2 if settings.large_body else 1))
             progress.start(total, total * (settings.duration_s + settings.warmup_s))
+            rounds = f" x {settings.repeat} repeats" if settings.repeat > 1 else ""
             progress.message(f"run {sweep.run_id}: {len(endpoints)} endpoints x {len(loads)} "
-                             f"{settings.mode}s x {len(worker_counts)} worker counts -> {store_path}")
+                             f"{settings.mode}s x {len(worker_counts)} worker counts{rounds} "
+                             f"-> {store_path}")
             index = 0
             for n, workers in enumerate(worker_counts):
                 if n > 0:
                     sweep.server.stop()
                     sweep.start_server(workers)
                 sweep.run_setup()
-                for endpoint in endpoints:
-                    for load in loads:
-                        index += 1
-                        sweep.attack(index, endpoint, load, workers)
-                        if settings.large_body:
+                # Repeats run in rounds (every cell once, then again) rather than back to back,
+                # so a slow drift of the machine spreads over every cell instead of one.
+                for repeat in range(settings.repeat):
+                    sweep.repeat_index = repeat
+                    for endpoint in endpoints:
+                        for load in loads:
                             index += 1
-                            sweep.mixed_attack(index, endpoint, load, workers)
+                            sweep.attack(index, endpoint, load, workers)
+                            if settings.large_body:
+                                index += 1
+                                sweep.mixed_attack(index, endpoint, load, workers)
             _finish_run(store_path, sweep.run_id, "complete")
             return Outcome(sweep.run_id, sweep.stored, "complete")
     except KeyboardInterrupt:

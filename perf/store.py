@@ -17,7 +17,7 @@ import duckdb
 
 from perf.errors import PerfError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_STORE = "results/perf.duckdb"
 
 # Each entry migrates a store from version i to i + 1 (index 0: empty file -> v1).
@@ -103,6 +103,50 @@ MIGRATIONS: list[str] = [
         rss_max     BIGINT
     );
     """,
+    # v3: perf on any app (why requests failed), nothing lost (dead runs found by their
+    # process), noise measured by repeats, background loads, the server self-check, and
+    # capacity searches. Older rows keep NULL (repeat_index 0): one attack, alone.
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;            -- the perf process writing a running run
+    ALTER TABLE runs ADD COLUMN pid_started DOUBLE;     -- its start time (unix s): a reused pid is another process
+    ALTER TABLE attacks ADD COLUMN repeat_index INTEGER DEFAULT 0;  -- 0..N-1 with collect --repeat N
+    ALTER TABLE attacks ADD COLUMN role VARCHAR;        -- NULL alone | foreground | background (a mix)
+    ALTER TABLE attacks ADD COLUMN background VARCHAR;  -- both sides of a mix: the background load, e.g. "POST /x 25MB @ 1/s"
+    ALTER TABLE attacks ADD COLUMN foreground_id BIGINT;  -- a background attack: the attack it ran beside
+    ALTER TABLE attacks ADD COLUMN check_id BIGINT;     -- the server self-check of the server start it ran on
+    CREATE TABLE error_samples (
+        attack_id   BIGINT NOT NULL,
+        code        USMALLINT NOT NULL,    -- a status outside 200-399 (0 = no response)
+        body        BLOB NOT NULL          -- the first 2048 bytes of one response with that code
+    );
+    CREATE SEQUENCE check_ids START 1;
+    CREATE TABLE server_checks (
+        check_id     BIGINT PRIMARY KEY,
+        run_id       VARCHAR NOT NULL,
+        server       VARCHAR,
+        workers      INTEGER,
+        checked_at   TIMESTAMPTZ,
+        url          VARCHAR,              -- the route probed
+        keepalive_ms DOUBLE,               -- median of sequential requests on one kept-alive connection
+        fresh_ms     DOUBLE,               -- median with a fresh connection each
+        stall        BOOLEAN,              -- responses on kept-alive connections stall
+        note         VARCHAR               -- the warning every output shows when stall
+    );
+    CREATE SEQUENCE capacity_ids START 1;
+    CREATE TABLE capacity (
+        capacity_id   BIGINT PRIMARY KEY,
+        run_id        VARCHAR NOT NULL,
+        endpoint      VARCHAR NOT NULL,
+        server        VARCHAR,
+        workers       INTEGER,
+        slo           VARCHAR NOT NULL,    -- e.g. "p99<100ms,success>=99.9%"
+        rate          DOUBLE,              -- highest rate found meeting the SLO; NULL: not even the lowest
+        passed_attack BIGINT,              -- the attack at `rate` that met it
+        failed_attack BIGINT,              -- the lowest rate tried that did not (the upper bound)
+        attack_ids    BIGINT[],            -- every attack of the search, in the order run
+        note          VARCHAR              -- how the search ended (bracketed, attack budget spent, ...)
+    );
+    """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -136,17 +180,33 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
     if version == SCHEMA_VERSION:
         return
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         for step in MIGRATIONS[version:]:
             con.execute(step)
         con.execute(
             "INSERT OR REPLACE INTO perf_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, rolled back when the body raises.
+
+    A COMMIT that fails (a full disk) has already ended the transaction: it is reported as it
+    is, never followed by a ROLLBACK whose own error ("no transaction is active") would hide
+    the real cause. A ROLLBACK that fails after a failed statement is ignored for the same
+    reason: the statement's error is the one that matters.
+    """
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
         raise
+    con.execute("COMMIT")
 
 
 def _lock_error(path: Path, exc: Exception) -> PerfError:

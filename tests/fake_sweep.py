@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from collector.ingest import Sample, store_attack
+from collector.ingest import store_attack
+from collector.records import AttackRecord
+from collector.sampler import Sample
 
 TIMEOUT_S = 5.0
 BASE_URL = "http://127.0.0.1:8000"
@@ -144,12 +146,12 @@ def add_run(con, tmp: Path, run_id: str, *, label: str | None = None, commit: st
                 with open(path, "w", newline="") as fh:
                     csv.writer(fh, lineterminator="\n").writerows(rows)
                 method, url_path = ep.endpoint.split(" ", 1)
-                attack = {
-                    "run_id": run_id, "endpoint": ep.endpoint, "method": method, "path": url_path,
-                    "server": "uvicorn", "workers": w, "mode": "rate", "target_rate": float(rate),
-                    "concurrency": None, "duration_s": duration_s, "started_at": clock,
-                    "finished_at": clock + timedelta(seconds=duration_s),
-                }
+                attack = AttackRecord(
+                    run_id=run_id, endpoint=ep.endpoint, method=method, path=url_path,
+                    server="uvicorn", workers=w, mode="rate", target_rate=float(rate),
+                    duration_s=duration_s, started_at=clock,
+                    finished_at=clock + timedelta(seconds=duration_s),
+                )
                 ids.append(store_attack(con, attack, [path],
                                         samples_for(
                     ep, rate, w, duration_s, t0_ns, rng,

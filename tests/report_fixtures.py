@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from collector.ingest import Sample, store_attack
+from collector.ingest import store_attack
+from collector.records import AttackRecord
+from collector.sampler import Sample
 from perf.store import open_store
 
 T0 = 1_714_557_600_000_000_000  # 2024-05-01 10:00:00 UTC, in ns
@@ -99,10 +101,12 @@ def build_store(path: Path, runs: int = 2) -> dict[int, dict]:
                         samples = samples_for(r, endpoint, rate, workers, t0)
                         attack_id = store_attack(
                             con,
-                            {"run_id": run["run_id"], "endpoint": f"GET /api/simple/{endpoint}/{{item_id}}",
-                             "method": "GET", "path": f"/api/simple/{endpoint}/{{item_id}}",
-                             "server": "uvicorn", "workers": workers, "mode": "rate",
-                             "target_rate": float(rate), "duration_s": float(SECONDS)},
+                            AttackRecord(
+                                run_id=run["run_id"],
+                                endpoint=f"GET /api/simple/{endpoint}/{{item_id}}",
+                                method="GET", path=f"/api/simple/{endpoint}/{{item_id}}",
+                                server="uvicorn", workers=workers, mode="rate",
+                                target_rate=float(rate), duration_s=float(SECONDS)),
                             [csv_path],
                             samples,
                         )

@@ -185,3 +185,19 @@ def test_large_bodies_run_beside_the_small_ones(tmp_path):
     assert sizes["POST /api/payload/pong (beside 1MB@2/s)"] == sizes["POST /api/payload/pong"] < 1000
     assert overlap > 0.75e9  # side by side: the large ones span 1.5 s (4 at 2/s), the small 1.95 s
 
+
+
+def test_repeat_runs_every_cell_in_interleaved_rounds(tmp_path):
+    store = tmp_path / "r.duckdb"
+    proc = run_perf(
+        ["collect", "--filter", "/api/simple/async", "--rates", "20,30", "--duration", "1s",
+         "--workers", "1", "--warmup", "0", "--repeat", "2", "--store", str(store)],
+        tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    con = duckdb.connect(str(store), read_only=True)
+    order = con.execute(
+        "SELECT target_rate, repeat_index FROM attacks ORDER BY attack_id").fetchall()
+    con.close()
+    # Round one visits every cell, then round two: a drift of the machine hits all cells alike.
+    assert order == [(20.0, 0), (30.0, 0), (20.0, 1), (30.0, 1)]

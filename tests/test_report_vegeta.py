@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from collector.ingest import store_attack, to_csv
+from collector.records import AttackRecord
 from perf.store import open_store
 from reporter import query
 
@@ -70,10 +71,10 @@ def test_metrics_agree_with_vegeta_report(vegeta, http_server, tmp_path):
     store = tmp_path / "perf.duckdb"
     con = open_store(store)
     con.execute("INSERT INTO runs (run_id, started_at, status) VALUES ('vegeta-xcheck', now(), 'complete')")
-    attack_id = store_attack(con, {
-        "run_id": "vegeta-xcheck", "endpoint": "GET /hello.txt", "method": "GET",
-        "path": "/hello.txt", "server": "external", "workers": 1, "mode": "rate",
-        "target_rate": 50.0, "duration_s": 2.0}, [csv_path])
+    attack_id = store_attack(con, AttackRecord(
+        run_id="vegeta-xcheck", endpoint="GET /hello.txt", method="GET",
+        path="/hello.txt", server="external", workers=1, mode="rate",
+        target_rate=50.0, duration_s=2.0), [csv_path])
     [ours] = query.summaries(con, [attack_id])
     codes = query.status_counts(con, [attack_id])[attack_id]
     latencies = np.array([r[0] for r in con.execute(

@@ -68,11 +68,39 @@ def test_cache_rows_of_another_stats_version_are_ignored(store):
     assert _summaries(store) == cached
 
 
+# What each version added, undone: turns a current store into an older one, as an older perf
+# would have left it.
+_V3_ADDED = [
+    "ALTER TABLE runs DROP COLUMN pid", "ALTER TABLE runs DROP COLUMN pid_started",
+    "ALTER TABLE attacks DROP COLUMN repeat_index", "ALTER TABLE attacks DROP COLUMN role",
+    "ALTER TABLE attacks DROP COLUMN background", "ALTER TABLE attacks DROP COLUMN foreground_id",
+    "ALTER TABLE attacks DROP COLUMN check_id", "DROP TABLE error_samples",
+    "DROP TABLE server_checks", "DROP SEQUENCE check_ids", "DROP TABLE capacity",
+    "DROP SEQUENCE capacity_ids",
+]
+_V2_ADDED = ["DROP TABLE attack_stats"]
+
+
+def _downgrade(path, version: int) -> None:
+    undo = _V3_ADDED + (_V2_ADDED if version < 2 else [])
+    _execute(path, *undo, f"UPDATE perf_meta SET value = '{version}' WHERE key = 'schema_version'")
+
+
+def test_v2_store_is_migrated_in_place_keeping_every_row(store):
+    before_counts, before = _counts(store), _summaries(store)
+    _downgrade(store, 2)
+    assert _summaries(store) == before
+    con = duckdb.connect(str(store), read_only=True)
+    version = con.execute("SELECT value FROM perf_meta WHERE key = 'schema_version'").fetchone()
+    repeats = con.execute("SELECT DISTINCT repeat_index FROM attacks").fetchall()
+    con.close()
+    assert version == (str(SCHEMA_VERSION),) and repeats == [(0,)]
+    assert _counts(store) == before_counts
+
+
 def test_v1_store_is_migrated_in_place_keeping_every_row(store):
     before_counts, before = _counts(store), _summaries(store)
-    # Make it a v1 store: v2 only added attack_stats.
-    _execute(store, "DROP TABLE attack_stats",
-             "UPDATE perf_meta SET value = '1' WHERE key = 'schema_version'")
+    _downgrade(store, 1)
 
     assert _summaries(store) == before  # a reader migrates it, then reads the raw rows
     con = duckdb.connect(str(store), read_only=True)

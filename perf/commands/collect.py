@@ -17,6 +17,7 @@ _SETTABLE = {
     "concurrency": "concurrency", "duration": "duration_s", "workers": "workers",
     "server": "server", "timeout": "timeout_s", "warmup": "warmup_s", "label": "label",
     "idle_wait": "idle_wait_s", "large_body": "large_body", "large_rate": "large_rate",
+    "repeat": "repeat",
 }
 
 
@@ -49,6 +50,9 @@ _SETTABLE = {
                    "go to the same endpoint beside it; both stored as attacks of their own.")
 @click.option("--large-rate", default="1", show_default=True, metavar="R",
               help="With --large-body: large requests per second.")
+@click.option("--repeat", default="1", show_default=True, metavar="N",
+              help="Run every cell N times, in N interleaved rounds, so perf compare can tell "
+                   "a change from run-to-run noise.")
 @click.option("--label", default=None, help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
               help="About a minute: a few endpoints, rates 20,40, 2s attacks, 1 worker.")
@@ -125,6 +129,7 @@ def build_settings(ctx: click.Context, opts: dict) -> Settings:
         settings.large_body = parse_size(raw["large_body"])
     settings.large_rate = parse_numbers([raw.get("large_rate", defaults.large_rate)],
                                         "--large-rate")[0]
+    settings.repeat = parse_numbers([raw.get("repeat", defaults.repeat)], "--repeat", int)[0]
     if not settings.url and opts["pid"] is not None:
         raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
     return settings
