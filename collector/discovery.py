@@ -17,6 +17,31 @@ from pathlib import Path
 from perf.errors import PerfError
 
 METHODS = ("get", "post")
+METHODS_DEFAULT = ("GET", "POST", "PUT", "PATCH")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    methods: tuple[str, ...] = METHODS_DEFAULT
+    filters: tuple[str, ...] = ()
+    endpoints: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    ids: int = 2000
+
+
+@dataclass
+class Skipped:
+    name: str
+    reason: str
+
+
+def mask(value: str) -> str:
+    return f"***({len(value)} chars)"
+
+
+def load_targets(path: Path, overrides: Overrides) -> "Discovery":
+    raise PerfError("--targets is not supported yet")
 NEVER_ATTACK = {"/health", "/docs", "/redoc", "/openapi.json", "/metrics"}
 _PARAM = re.compile(r"{([^}]+)}")
 
@@ -46,7 +71,22 @@ class Endpoint:
             out.append(base.rstrip("/") + path + (f"?{query}" if query else ""))
         return out
 
-    def write_targets(self, base: str, dest: Path, with_body: bool = True) -> Path:
+    @property
+    def body_example(self):
+        return self.body
+
+    def preview(self, base_url: str) -> dict:
+        return {"method": self.method, "url": self.urls(base_url)[0], "headers": {},
+                "body": json.dumps(self.body)[:200] if self.body is not None else None,
+                "content_type": "application/json" if self.body is not None else None}
+
+    def first_request(self, base_url: str):
+        body = json.dumps(self.body).encode() if self.body is not None else None
+        headers = {"Content-Type": "application/json"} if body else {}
+        return self.method, self.urls(base_url)[0], headers, body
+
+    def write_targets(self, base: str, dest: Path, *, count: int = 1, salt: str = "",
+                      with_body: bool = True) -> Path:
         """vegeta's JSON targets format, one target per line. Without the body (vegeta's
         -body file then supplies one), the JSON content type is still declared."""
         header = {}
@@ -68,6 +108,8 @@ class Endpoint:
 class Discovery:
     endpoints: list[Endpoint]
     setup: list[Endpoint]
+    skipped: list[Skipped] = field(default_factory=list)
+    prefix: str = ""
 
 
 def _resolve(spec: dict, schema: dict | None) -> dict | None:
@@ -131,8 +173,9 @@ def _body(spec: dict, operation: dict) -> tuple[bool, object]:
     return True, value
 
 
-def discover(spec: dict, ids: int = 2000) -> Discovery:
+def discover(spec: dict, overrides: Overrides = Overrides()) -> Discovery:
     """Every GET/POST operation that can be attacked, and the setup operations."""
+    ids = overrides.ids
     endpoints, setup = [], []
     for path, item in spec.get("paths", {}).items():
         for method in METHODS:
@@ -155,6 +198,7 @@ def discover(spec: dict, ids: int = 2000) -> Discovery:
                 setup.append(endpoint)
             elif not op.get("x-perf-skip") and path not in NEVER_ATTACK:
                 endpoints.append(endpoint)
+    endpoints = select(endpoints, list(overrides.filters), list(overrides.endpoints))
     return Discovery(endpoints, setup)
 
 
