@@ -20,6 +20,7 @@ from collector.runs import insert_run
 from collector.sampler import Sample
 from collector.vegeta import vegeta_version
 from perf.errors import PerfError
+from perf.failures import BODY_SAMPLE_BYTES
 from perf.stats import cache_stats
 from perf.store import next_attack_id, store_session, transaction, writer_lock
 
@@ -121,6 +122,24 @@ def insert_requests(
     return inserted
 
 
+def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
+                         csv_files: list[Path]) -> None:
+    """One response body (its first 2 KB) per status code outside 200-399: what the app said
+    when it refused. Read only for attacks that had failures (most have none)."""
+    # base64 of BODY_SAMPLE_BYTES bytes, rounded up to whole 4-character groups
+    chars = (BODY_SAMPLE_BYTES + 2) // 3 * 4
+    con.execute(
+        f"""
+        INSERT INTO error_samples
+        SELECT ?, code, from_base64(left(coalesce(first(body), ''), {chars}))
+        FROM {_csv_source(csv_files)}
+        WHERE code NOT BETWEEN 200 AND 399
+        GROUP BY code
+        """,
+        [attack_id],
+    )
+
+
 def generator_verdict(
     mode: str, target_rate: float | None, sent_rate: float | None, loadgen_cpu_max: float | None
 ) -> tuple[bool, str]:
@@ -161,6 +180,9 @@ def store_attack(
             [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
         )
     n, first, last = cache_stats(con, attack_id)
+    if con.execute("SELECT requests > successes FROM attack_stats WHERE attack_id = ?",
+                   [attack_id]).fetchone()[0]:
+        insert_error_samples(con, attack_id, csv_files)
     sent_rate = n / ((last - first) / 1e9) if last > first else None
     loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
     loadgen_cpu_max = max(loadgen) if loadgen else None

@@ -1,11 +1,22 @@
-"""The sweep's settings: parsing, defaults, the --quick preset, [tool.perf] in pyproject.toml."""
+"""The sweep's settings, merged and validated in one place.
+
+One table, OPTIONS, says for every setting its name (the command-line option without dashes,
+and the key in [tool.perf]), the Settings field it fills, its parser and its default.
+`build_settings` merges defaults < [tool.perf] < --quick < the command line, parses each
+value where it came from (so a bad value is named by its option or its [tool.perf] key), then
+checks the settings as a whole. Nothing starts before it returns.
+"""
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import shutil
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from perf.errors import PerfError
 
@@ -13,18 +24,33 @@ _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number an
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                "kib": 2**10, "mib": 2**20, "gib": 2**30, None: 1}  # looked up in lower case
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+_PARAM_NAME = re.compile(r"^[^\s=]+$")
 
 DEFAULT_APP = "target_app.main:app"
 SERVERS = ("uvicorn", "gunicorn")
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+DEFAULT_METHODS = ("GET", "POST", "PUT", "PATCH")  # DELETE destroys what later requests need
+MIN_DURATION_S = 0.1  # shorter attacks hold too few requests to measure anything
+MIN_RATE = 0.001  # vegeta counts hits per period in whole numbers: 1/1000s is the finest here
 
 
 @dataclass
 class Settings:
     app: str | None = DEFAULT_APP
+    factory: bool = False  # --app names a zero-argument factory that returns the app
+    app_dir: str | None = None  # put on sys.path before importing --app (as uvicorn's --app-dir)
+    python: str | None = None  # the interpreter that runs the app [default: perf's own]
     url: str | None = None
     pid: int | None = None
     filters: list[str] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    headers: list[tuple[str, str]] = field(default_factory=list)  # secrets: masked in to_config
+    params: list[tuple[str, str]] = field(default_factory=list)
+    targets: str | None = None  # a vegeta targets file instead of the OpenAPI document
+    health_path: str | None = None  # readiness and idle checks [default: the OpenAPI document]
+    openapi_url: str | None = None  # [default: the app's own openapi_url, else /openapi.json]
     rates: list[float] = field(default_factory=lambda: [25.0, 50.0, 100.0])
     concurrency: list[int] = field(default_factory=list)
     duration_s: float = 10.0
@@ -35,7 +61,8 @@ class Settings:
     label: str | None = None
     setup: bool = True
     idle_wait_s: float = 10.0
-    ids: int = 2000  # path ids cycle over 1..ids when the schema gives no range
+    start_timeout_s: float = 30.0  # how long a started server may take to answer HTTP
+    ids: int = 2000  # path ids cycle over at most this many values of a declared range
     large_body: int | None = None  # bytes; the payload scenario's large requests, when set
     large_rate: float = 1.0  # large requests per second beside each attack
     repeat: int = 1  # each cell N times, in N interleaved rounds (noise for perf compare)
@@ -49,25 +76,28 @@ class Settings:
         return self.concurrency or self.rates
 
     def to_config(self) -> dict:
-        return asdict(self)
+        """Every setting, as stored with the run: header values are secrets, so masked."""
+        config = asdict(self)
+        config["headers"] = [f"{name}: {mask(value)}" for name, value in self.headers]
+        config["params"] = [f"{name}={value}" for name, value in self.params]
+        return config
 
 
-# --quick: about a minute on 2 cores, and still every shape of the report (two rates,
-# the sync/async/blocking trio, the fan-out pair, a DB read and the CRUD list).
-QUICK = {
-    "filters": ["/api/simple", "/api/fanout/async_concurrent", "/api/fanout/sync_baseline",
-                "/api/db/async/read", "/items"],
-    "rates": [20.0, 40.0],
-    "duration_s": 2.0,
-    "workers": [1],
-    "warmup_s": 0.0,
-    "timeout_s": 5.0,
-}
+def mask(value: str) -> str:
+    """A secret as every output shows it: its length, and the scheme word of a token."""
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.isalpha() and len(scheme) <= 10:  # "Bearer abc...": the scheme helps
+        return f"{scheme} ***({len(rest)} chars)"
+    return f"***({len(value)} chars)"
 
+
+# ---- parsers: (raw value, what to call it in an error) -> value ---------------------------
 
 def _quantity(text: str | float, option: str, units: dict, hint: str, allow_zero: bool = False,
               fold_case: bool = False) -> float:
     """A number times its unit's factor (a bare number counts in the unit keyed None)."""
+    if isinstance(text, bool):
+        raise PerfError(f"bad {option} {text!r}: {hint}")
     match = _QUANTITY.match(str(text))
     unit = match and match.group(2)
     if unit and fold_case:
@@ -96,17 +126,337 @@ def parse_size(text: str | int, option: str = "--large-body") -> int:
 
 
 def parse_numbers(values: list[str], option: str, kind=float) -> list:
+    """Positive, finite numbers ('50' or '50/s'); whole numbers when kind is int."""
     out = []
     for value in values:
         text = str(value).strip().removesuffix("/s")
         try:
-            number = kind(text)
+            number = float(text)
         except ValueError:
             raise PerfError(f"bad {option} value {value!r}: expected a positive number") from None
+        if not math.isfinite(number):
+            raise PerfError(f"bad {option} value {value!r}: expected a finite number")
         if number <= 0:
             raise PerfError(f"bad {option} value {value!r}: must be greater than zero")
+        if kind is int:
+            if not number.is_integer():
+                raise PerfError(f"bad {option} value {value!r}: expected a whole number")
+            number = int(number)
         out.append(number)
     return out
+
+
+def _items(raw, where: str, what: str, numbers: bool = False) -> list[str]:
+    """Repeated options and comma lists alike: ("1,2", "4"), [1, 2], "1,2" or (in TOML) 4."""
+    kinds = (str, int, float) if numbers else (str,)
+    if isinstance(raw, kinds) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, (list, tuple)) or not all(
+            isinstance(v, kinds) and not isinstance(v, bool) for v in raw):
+        raise PerfError(f"bad {where} {raw!r}: expected {what}")
+    return [part.strip() for value in raw for part in str(value).split(",") if part.strip()]
+
+
+def _rates(raw, where: str) -> list[float]:
+    rates = parse_numbers(_items(raw, where, "rates, e.g. 25,50,100", numbers=True), where)
+    if not rates:
+        raise PerfError(f"bad {where} {raw!r}: expected at least one rate, e.g. 25,50,100")
+    for rate in rates:
+        if rate < MIN_RATE:
+            raise PerfError(f"bad {where} value {rate:g}: the lowest rate vegeta can offer is "
+                            f"{MIN_RATE:g}/s")
+    return rates
+
+
+def _rate(raw, where: str) -> float:
+    if isinstance(raw, (list, tuple)):
+        raise PerfError(f"bad {where} {raw!r}: expected one rate")
+    return _rates(raw, where)[0]
+
+
+def _whole_numbers(raw, where: str) -> list[int]:
+    numbers = parse_numbers(_items(raw, where, "whole numbers, e.g. 1,2", numbers=True), where,
+                            int)
+    if not numbers:
+        raise PerfError(f"bad {where} {raw!r}: expected at least one whole number, e.g. 1,2")
+    return numbers
+
+
+def _whole_number(raw, where: str) -> int:
+    if isinstance(raw, (list, tuple)):
+        raise PerfError(f"bad {where} {raw!r}: expected one whole number")
+    return _whole_numbers(raw, where)[0]
+
+
+def _text(raw, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise PerfError(f"bad {where} {raw!r}: expected text")
+    return raw.strip()
+
+
+def _texts(raw, where: str) -> list[str]:
+    return _items(raw, where, "text or a list of texts")
+
+
+def _endpoints(raw, where: str) -> list[str]:
+    # "METHOD /path" names hold spaces but no commas; keep each value whole.
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(v, str) for v in raw):
+        raise PerfError(f"bad {where} {raw!r}: expected 'METHOD /path' or a list of them")
+    return [v.strip() for v in raw if v.strip()]
+
+
+def _methods(raw, where: str) -> list[str]:
+    methods = [m.upper() for m in _items(raw, where, "HTTP methods, e.g. GET,POST")]
+    unknown = [m for m in methods if m not in HTTP_METHODS]
+    if unknown:
+        raise PerfError(f"bad {where} {', '.join(unknown)}: known methods are "
+                        f"{', '.join(HTTP_METHODS)}")
+    return list(dict.fromkeys(methods))
+
+
+def _headers(raw, where: str) -> list[tuple[str, str]]:
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise PerfError(f"bad {where}: expected 'Name: value' or a list of them")
+    out = []
+    for value in values:
+        # [tool.perf] is committed: a token there comes from the environment, "${TOKEN}".
+        name, sep, text = os.path.expandvars(value).partition(":")
+        name, text = name.strip(), text.strip()
+        if not sep or not _HEADER_NAME.match(name) or not text:
+            raise PerfError(f"bad {where} {value.split(':')[0]!r}...: expected 'Name: value', "
+                            f"e.g. 'Authorization: Bearer TOKEN'")
+        out.append((name, text))
+    return out
+
+
+def _params(raw, where: str) -> list[tuple[str, str]]:
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise PerfError(f"bad {where}: expected 'name=value' or a list of them")
+    out = []
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not _PARAM_NAME.match(name.strip()):
+            raise PerfError(f"bad {where} {value!r}: expected name=value, e.g. item_id=42")
+        out.append((name.strip(), text))
+    return out
+
+
+def _route(raw, where: str) -> str:
+    path = _text(raw, where)
+    if not path.startswith("/"):
+        raise PerfError(f"bad {where} {path!r}: expected a path starting with /, e.g. /healthz")
+    return path
+
+
+def _app(raw, where: str) -> str:
+    app = _text(raw, where)
+    module, _, attr = app.partition(":")
+    if not module or not attr or not all(p.isidentifier() for p in module.split(".")):
+        raise PerfError(f"bad {where} {app!r}: expected MODULE:ATTRIBUTE, e.g. myservice.main:app")
+    return app
+
+
+def _directory(raw, where: str) -> str:
+    path = _text(raw, where)
+    if not Path(path).is_dir():
+        raise PerfError(f"bad {where} {path!r}: no such directory")
+    return path
+
+
+def _file(raw, where: str) -> str:
+    path = _text(raw, where)
+    if not Path(path).is_file():
+        raise PerfError(f"bad {where} {path!r}: no such file")
+    return path
+
+
+def _python(raw, where: str) -> str:
+    path = _text(raw, where)
+    found = shutil.which(path)
+    if not found:
+        raise PerfError(f"bad {where} {path!r}: not an executable interpreter")
+    return found
+
+
+def _url(raw, where: str) -> str:
+    from collector.server import require_loopback
+
+    url = _text(raw, where)
+    require_loopback(url, where)
+    return url.rstrip("/")
+
+
+def _server(raw, where: str) -> str:
+    server = _text(raw, where)
+    if server not in SERVERS:
+        raise PerfError(f"bad {where} {server!r}: use {' or '.join(SERVERS)}")
+    return server
+
+
+def _flag(raw, where: str) -> bool:
+    if not isinstance(raw, bool):
+        raise PerfError(f"bad {where} {raw!r}: expected true or false")
+    return raw
+
+
+def _size(raw, where: str) -> int:
+    return parse_size(raw, where)
+
+
+def _pid(raw, where: str) -> int:
+    return _whole_number(raw, where)
+
+
+def _duration(minimum: float = 0.0, allow_zero: bool = False) -> Callable:
+    def parse(raw, where: str) -> float:
+        seconds = parse_duration(raw, where, allow_zero=allow_zero)
+        if not math.isfinite(seconds) or (seconds and seconds < minimum):
+            raise PerfError(f"bad {where} {raw!r}: at least {minimum:g}s")
+        return seconds
+    return parse
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the option without its dashes (underscores for dashes): the [tool.perf] key
+    field: str  # the Settings field it fills
+    parse: Callable[[object, str], object]  # (raw value, its name in errors) -> value
+    config: bool = True  # may [tool.perf] set it? (not a pid, not a one-off flag)
+
+
+OPTIONS: list[Option] = [
+    Option("app", "app", _app),
+    Option("factory", "factory", _flag),
+    Option("app_dir", "app_dir", _directory),
+    Option("python", "python", _python),
+    Option("url", "url", _url),
+    Option("pid", "pid", _pid, config=False),
+    Option("filter", "filters", _texts),
+    Option("endpoint", "endpoints", _endpoints),
+    Option("methods", "methods", _methods),
+    Option("header", "headers", _headers),
+    Option("param", "params", _params),
+    Option("targets", "targets", _file),
+    Option("health_path", "health_path", _route),
+    Option("openapi_url", "openapi_url", _route),
+    Option("rates", "rates", _rates),
+    Option("concurrency", "concurrency", _whole_numbers),
+    Option("duration", "duration_s", _duration(MIN_DURATION_S)),
+    Option("workers", "workers", _whole_numbers),
+    Option("server", "server", _server),
+    Option("timeout", "timeout_s", _duration(0.001)),
+    Option("warmup", "warmup_s", _duration(0.1, allow_zero=True)),
+    Option("idle_wait", "idle_wait_s", _duration(allow_zero=True)),
+    Option("start_timeout", "start_timeout_s", _duration(0.1)),
+    Option("label", "label", _text),
+    Option("setup", "setup", _flag),
+    Option("large_body", "large_body", _size),
+    Option("large_rate", "large_rate", _rate),
+    Option("repeat", "repeat", _whole_number),
+]
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+# --quick: about a minute on 2 cores, and still every shape of the report (two rates,
+# the sync/async/blocking trio, the fan-out pair, a DB read and the CRUD list). Its filters
+# name target_app's routes, so on another app it keeps only the timing settings.
+QUICK = {
+    "filter": ["/api/simple", "/api/fanout/async_concurrent", "/api/fanout/sync_baseline",
+               "/api/db/async/read", "/items"],
+    "rates": [20.0, 40.0],
+    "duration": 2.0,
+    "workers": [1],
+    "warmup": 0.0,
+    "timeout": 5.0,
+}
+QUICK_TARGET_ONLY = ("filter",)
+
+
+def default_of(name: str) -> object:
+    """The default of an option as the Settings dataclass holds it (for --help)."""
+    return getattr(Settings(), _BY_NAME[name].field)
+
+
+def _parse_source(values: dict, source: str) -> dict[str, object]:
+    """Parse one source's values (option name -> raw) into field -> value."""
+    out = {}
+    for name, raw in values.items():
+        option = _BY_NAME[name]
+        where = f"[tool.perf] {name}" if source == "config" else f"--{name.replace('_', '-')}"
+        out[option.field] = option.parse(raw, where)
+    if "rates" in out and "concurrency" in out:
+        both = ("[tool.perf] sets both rates and concurrency" if source == "config" else
+                "use either --rates (open loop) or --concurrency (closed loop), not both")
+        raise PerfError(both + ("; keep one" if source == "config" else ""))
+    return out
+
+
+def config_values(config: dict) -> dict:
+    """[tool.perf] keys (dashes or underscores) -> option names; unknown keys refused."""
+    values, unknown = {}, []
+    for key, raw in config.items():
+        name = key.replace("-", "_")
+        if name in _BY_NAME and _BY_NAME[name].config:
+            values[name] = raw
+        else:
+            unknown.append(key)
+    if unknown:
+        known = ", ".join(o.name for o in OPTIONS if o.config)
+        raise PerfError(f"[tool.perf] has unknown keys: {', '.join(sorted(unknown))} "
+                        f"(known: {known})")
+    return values
+
+
+def build_settings(given: dict[str, object], config: dict | None = None,
+                   quick: bool = False) -> Settings:
+    """Defaults < [tool.perf] < --quick < `given` (the options on the command line, by name).
+
+    A later source's rates or concurrency replaces the other mode of an earlier one.
+    """
+    fields: dict[str, object] = {}
+    sources = [_parse_source(config_values(config or {}), "config")]
+    if quick:
+        quick_values = dict(QUICK)
+        app = given.get("app") or (config or {}).get("app")
+        if given.get("url") or given.get("targets") or (app and app != DEFAULT_APP):
+            for name in QUICK_TARGET_ONLY:
+                quick_values.pop(name)
+        sources.append(_parse_source(quick_values, "quick"))
+    sources.append(_parse_source(given, "cli"))
+    for values in sources:
+        if "rates" in values:
+            fields.pop("concurrency", None)
+        if "concurrency" in values:
+            fields.pop("rates", None)
+        fields.update(values)
+    settings = Settings(**fields)
+    if settings.concurrency:
+        settings.rates = []  # closed loop: the default rates do not apply
+    _check_whole(settings, given, config or {})
+    return settings
+
+
+def _check_whole(s: Settings, given: dict, config: dict) -> None:
+    """Rules between settings; every one holds before a server starts or a run is written."""
+    if s.pid is not None and not s.url:
+        raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
+    if s.url and "app" in given:
+        raise PerfError("use --app (perf starts the app) or --url (a server already running), "
+                        "not both")
+    if s.url and (s.factory or s.app_dir or s.python):
+        raise PerfError("--factory, --app-dir and --python describe an app perf starts; "
+                        "with --url the server is already running")
+    if s.large_body and s.targets:
+        raise PerfError("--large-body grows an endpoint's OpenAPI example body; with --targets "
+                        "there is none (put the large body in the targets file instead)")
+    if s.mode == "rate":
+        for rate in s.rates:
+            if rate * s.duration_s < 1:
+                raise PerfError(f"--rates {rate:g} for {s.duration_s:g}s would send no request: "
+                                f"rate x duration must be at least 1")
 
 
 def pyproject_settings(start: Path | None = None) -> dict:
@@ -117,7 +467,12 @@ def pyproject_settings(start: Path | None = None) -> dict:
         if candidate.is_file():
             try:
                 data = tomllib.loads(candidate.read_text())
-            except tomllib.TOMLDecodeError as exc:
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise PerfError(f"{candidate}: invalid TOML ({exc})") from exc
-            return data.get("tool", {}).get("perf", {})
+            except OSError as exc:
+                raise PerfError(f"{candidate}: cannot read it ({exc.strerror})") from exc
+            section = data.get("tool", {}).get("perf", {})
+            if not isinstance(section, dict):
+                raise PerfError(f"{candidate}: [tool.perf] must be a table")
+            return section
     return {}

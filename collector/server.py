@@ -3,6 +3,7 @@ ready and idle, stop its whole process group. Or attach to a server that already
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import ipaddress
 import json
@@ -26,7 +27,7 @@ from perf.errors import PerfError
 
 READY_TIMEOUT_S = 30.0
 IDLE_CPU_PERCENT = 20.0  # whole tree, 100 = one core
-IDLE_HEALTH_S = 0.1
+IDLE_PROBE_S = 0.1  # the readiness route answers within this when the server is idle
 LOG_TAIL_LINES = 15
 KEEP_LOGS = 50  # server logs kept in the log folder; each start writes one, so old ones go
 
@@ -37,16 +38,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def http_post(url: str, timeout: float = 60.0) -> int:
-    request = urllib.request.Request(url, data=b"", method="POST")
+def http_call(method: str, url: str, headers: dict[str, str] | None = None,
+              body: bytes | None = None, timeout: float = 60.0) -> int:
+    """One request (a setup operation); its status code."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             return resp.status
@@ -54,14 +49,119 @@ def http_post(url: str, timeout: float = 60.0) -> int:
         return exc.code
 
 
-def health_latency(base_url: str) -> float | None:
-    """Seconds /health took to answer 2xx, or None when it did not."""
+@dataclass(frozen=True)
+class Probe:
+    """What one readiness probe got: an HTTP status (and how long it took), or why not."""
+
+    status: int | None  # None: no HTTP answer
+    seconds: float | None
+    detail: str  # "GET /openapi.json answered 404", "connection refused", ...
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None
+
+
+def probe(url: str, timeout: float = 1.0) -> Probe:
+    """GET `url` once, never raising: a status, or a plain reason it got none."""
+    route = urllib.parse.urlsplit(url).path or "/"
     start = time.perf_counter()
     try:
-        status, _ = http_get(base_url + "/health", timeout=1.0)
-    except (OSError, ValueError):
-        return None
-    return time.perf_counter() - start if 200 <= status < 300 else None
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        return Probe(None, None, _no_answer(exc, timeout))
+    seconds = time.perf_counter() - start
+    return Probe(status, seconds, f"GET {route} answered {status}")
+
+
+def _no_answer(exc: Exception, timeout: float) -> str:
+    reason = getattr(exc, "reason", exc)  # URLError wraps the socket's own error
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"no answer within {timeout:g}s"
+    if isinstance(reason, (http.client.HTTPException, ConnectionResetError)):
+        return f"did not answer HTTP ({type(reason).__name__})"
+    text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+    return text
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """The app perf starts, as uvicorn loads it, and the route that says it is ready."""
+
+    app: str
+    factory: bool = False
+    app_dir: str | None = None
+    python: str | None = None  # None: perf's own interpreter
+    ready_path: str = "/openapi.json"
+    # The OpenAPI document answering at all means the server is up (its status is read later,
+    # by discovery); a health route the user names must answer 2xx.
+    ready_needs_2xx: bool = False
+
+    @property
+    def interpreter(self) -> str:
+        return self.python or sys.executable
+
+
+@dataclass(frozen=True)
+class AppFacts:
+    """What importing the app told: where its OpenAPI document is (None: it serves none)."""
+
+    openapi_url: str | None
+    title: str | None
+
+
+_FACTS_MARK = "perf-app-facts:"
+_INSPECT = """
+import importlib, json, sys
+app_dir, module, attr, factory = sys.argv[1:5]
+if app_dir:
+    sys.path.insert(0, app_dir)
+obj = importlib.import_module(module)
+for part in attr.split("."):
+    obj = getattr(obj, part)
+if factory == "1":
+    obj = obj()
+url = getattr(obj, "openapi_url", "/openapi.json")
+title = getattr(obj, "title", None)
+print("%s" + json.dumps({"openapi_url": url if isinstance(url, str) else None,
+                        "title": title if isinstance(title, str) else None}))
+""" % _FACTS_MARK
+
+
+def inspect_app(spec: AppSpec) -> AppFacts:
+    """Import the app once, in the interpreter that will serve it, to fail early with the
+    import error itself, and to learn its own openapi_url."""
+    module, _, attr = spec.app.partition(":")
+    args = [spec.interpreter, "-c", _INSPECT, spec.app_dir or "", module, attr,
+            "1" if spec.factory else "0"]
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise PerfError(f"importing app {spec.app!r} took over 120s") from None
+    except OSError as exc:
+        raise PerfError(f"cannot run {spec.interpreter}: {exc.strerror}") from None
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        cause = lines[-1] if lines else f"exit code {proc.returncode}"
+        hint = ""
+        if "ModuleNotFoundError" in cause and not spec.python:
+            hint = (f" (perf runs the app with {spec.interpreter}: install perf in the app's "
+                    f"environment, or pass --python with the app's interpreter)")
+        if "TypeError" in cause and spec.factory:
+            hint = " (--factory calls it with no arguments)"
+        raise PerfError(f"cannot import app {spec.app!r}: {cause}{hint}")
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(_FACTS_MARK):
+            facts = json.loads(line[len(_FACTS_MARK):])
+            return AppFacts(facts["openapi_url"], facts["title"])
+    raise PerfError(f"cannot import app {spec.app!r}: the import printed nothing perf understood")
 
 
 def tree_cpu_percent(pid: int, window_s: float = 0.2) -> float:
@@ -73,33 +173,19 @@ def tree_cpu_percent(pid: int, window_s: float = 0.2) -> float:
     return sampler.samples[-1].cpu_percent if sampler.samples else 0.0
 
 
-def check_importable(app: str, python: str = sys.executable) -> None:
-    """Fail early, with the import error itself, when the app cannot be imported."""
-    module, _, attr = app.partition(":")
-    if not module or not attr:
-        raise PerfError(f"bad --app {app!r}: expected MODULE:ATTRIBUTE, e.g. target_app.main:app")
-    code = (
-        "import importlib, sys\n"
-        f"m = importlib.import_module({module!r})\n"
-        f"getattr(m, {attr!r})\n"
-    )
-    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
-        raise PerfError(f"cannot import app {app!r}: {lines[-1] if lines else 'unknown error'}")
-
-
 @dataclass
 class Server:
     """One running server; `kind` is uvicorn, gunicorn, or external (--url)."""
 
     kind: str
     workers: int | None
-    base_url: str
+    base_url: str  # may carry a path prefix (--url http://127.0.0.1:8000/api)
     pid: int | None
+    ready_path: str = "/openapi.json"
+    ready_needs_2xx: bool = False
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
-    app: str | None = None
+    spec: AppSpec | None = None
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -112,13 +198,24 @@ class Server:
         lines = self.log_path.read_text(errors="replace").strip().splitlines()
         return "\n".join(lines[-LOG_TAIL_LINES:])
 
+    @property
+    def ready_url(self) -> str:
+        return self.base_url + self.ready_path
+
+    def is_ready(self, answer: Probe) -> bool:
+        if self.ready_needs_2xx:
+            return answer.status is not None and 200 <= answer.status < 300
+        return answer.answered
+
     def wait_idle(self, max_wait_s: float) -> bool:
-        """True once CPU has settled and /health answers fast; False if not within max_wait_s."""
+        """True once CPU has settled and the readiness route answers fast; False if not
+        within max_wait_s."""
         deadline = time.monotonic() + max_wait_s
         while True:
-            latency = health_latency(self.base_url)
+            answer = probe(self.ready_url)
             cpu = tree_cpu_percent(self.pid) if self.pid else 0.0
-            if latency is not None and latency < IDLE_HEALTH_S and cpu < IDLE_CPU_PERCENT:
+            if (self.is_ready(answer) and answer.seconds < IDLE_PROBE_S
+                    and cpu < IDLE_CPU_PERCENT):
                 return True
             if time.monotonic() >= deadline:
                 return False
@@ -128,31 +225,46 @@ class Server:
 _EXCEPTION_LINE = re.compile(r"^\w+(Error|Exception)\b.*")
 
 
-def _cause(log_tail: str) -> str:
+def _cause(log_tail: str, exceptions_only: bool = False) -> str:
     """The most telling line of a failed server's log: its exception, else its last line."""
     lines = [line.strip() for line in log_tail.splitlines() if line.strip()]
     for line in reversed(lines):
         if _EXCEPTION_LINE.match(line):
             return line
-    return lines[-1] if lines else "(empty log)"
+    if exceptions_only:
+        return ""
+    return lines[-1] if lines else "its log is empty"
 
 
-def _command(kind: str, app: str, workers: int, port: int) -> list[str]:
+def _command(kind: str, spec: AppSpec, workers: int, port: int) -> list[str]:
+    # Log level info keeps start-up lines and tracebacks in the log; access lines stay off.
     if kind == "uvicorn":
-        return [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        args = [spec.interpreter, "-m", "uvicorn", spec.app, "--host", "127.0.0.1", "--port",
+                str(port), "--workers", str(workers), "--no-access-log", "--log-level", "info"]
+        if spec.factory:
+            args.append("--factory")
+        if spec.app_dir:
+            args += ["--app-dir", spec.app_dir]
+        return args
     if kind == "gunicorn":
-        return [sys.executable, "-m", "gunicorn", app, "--worker-class", _gunicorn_worker(),
-                "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                "--graceful-timeout", "5", "--log-level", "warning"]
+        app = spec.app + ("()" if spec.factory else "")  # gunicorn calls "module:factory()"
+        args = [spec.interpreter, "-m", "gunicorn", app, "--worker-class",
+                _gunicorn_worker(spec.interpreter), "--workers", str(workers), "--bind",
+                f"127.0.0.1:{port}", "--graceful-timeout", "5", "--log-level", "info"]
+        if spec.app_dir:
+            args += ["--pythonpath", spec.app_dir]
+        return args
     raise PerfError(f"unknown --server {kind!r}: use uvicorn or gunicorn")
 
 
-def _gunicorn_worker() -> str:
+def _gunicorn_worker(python: str) -> str:
     # uvicorn_worker is the maintained home of UvicornWorker; uvicorn.workers is deprecated.
-    if importlib.util.find_spec("uvicorn_worker"):
-        return "uvicorn_worker.UvicornWorker"
-    return "uvicorn.workers.UvicornWorker"
+    probe_code = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('uvicorn_worker') else 1)"
+    if python == sys.executable:
+        found = importlib.util.find_spec("uvicorn_worker") is not None
+    else:
+        found = subprocess.run([python, "-c", probe_code], capture_output=True).returncode == 0
+    return "uvicorn_worker.UvicornWorker" if found else "uvicorn.workers.UvicornWorker"
 
 
 def prune_logs(log_dir: Path, keep: int) -> None:
@@ -167,50 +279,64 @@ def prune_logs(log_dir: Path, keep: int) -> None:
         old.unlink(missing_ok=True)
 
 
-def start_server(kind: str, app: str, workers: int, log_dir: Path, env: dict | None = None,
-                 ready_timeout_s: float = READY_TIMEOUT_S) -> Server:
-    """Start and wait for /health. A port taken between probe and bind is retried elsewhere."""
+def _plural(n: int | None, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def start_server(kind: str, app: str | AppSpec, workers: int, log_dir: Path,
+                 env: dict | None = None, ready_timeout_s: float = READY_TIMEOUT_S) -> Server:
+    """Start the app and wait until it answers HTTP on its readiness route. A port taken
+    between probe and bind is retried elsewhere."""
+    spec = app if isinstance(app, AppSpec) else AppSpec(app)
     log_dir.mkdir(parents=True, exist_ok=True)
     prune_logs(log_dir, KEEP_LOGS - 1)
+    what = f"{kind} ({_plural(workers, 'worker')})"
     for attempt in range(5):
         port = free_port()
         log_path = log_dir / f"{kind}-w{workers}-{port}.log"
         with open(log_path, "wb") as log:
             proc = processes.spawn(
-                _command(kind, app, workers, port),
+                _command(kind, spec, workers, port),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **(env or {})},
             )
-        server = Server(kind, workers, f"http://127.0.0.1:{port}", proc.pid, proc, log_path, app)
+        server = Server(kind, workers, f"http://127.0.0.1:{port}", proc.pid, spec.ready_path,
+                        spec.ready_needs_2xx, proc, log_path, spec)
         deadline = time.monotonic() + ready_timeout_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            if health_latency(server.base_url) is not None:
+        answer = Probe(None, None, "no probe yet")
+        while time.monotonic() < deadline and proc.poll() is None:
+            answer = probe(server.ready_url)
+            if server.is_ready(answer):
                 return server
             time.sleep(0.1)
+        code = proc.poll()  # read before stop(): stopping it gives it an exit code of our own
         tail = server.log_tail()
         server.stop()
         if "address already in use" in tail.lower() and attempt < 4:
             continue
-        why = "exited" if proc.returncode is not None else f"not healthy after {ready_timeout_s:g}s"
-        raise PerfError(
-            f"{kind} ({workers} workers) did not become healthy ({why}): {_cause(tail)}; "
-            f"log: {log_path}\n" + "\n".join(f"  | {line}" for line in tail.splitlines())
-        )
+        if code is not None:
+            raise PerfError(f"{what} exited with code {code} before it was ready: "
+                            f"{_cause(tail)} (log: {log_path})")
+        raise PerfError(f"{what} not ready after {ready_timeout_s:g}s: last probe: "
+                        f"{answer.detail}{_log_hint(tail)} (log: {log_path})")
     raise PerfError("could not find a free port on 127.0.0.1")
 
 
-def require_loopback(url: str) -> None:
+def _log_hint(tail: str) -> str:
+    cause = _cause(tail, exceptions_only=True)
+    return f"; the log says: {cause}" if cause else ""
+
+
+def require_loopback(url: str, option: str = "--url") -> None:
     """perf samples the server's processes and waits for them to go idle, so the server runs on
     this machine; and load never leaves it (a typo must not turn into a load test of a host)."""
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError as exc:
-        raise PerfError(f"--url {url}: {exc}") from None
+        raise PerfError(f"{option} {url}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PerfError(f"--url {url}: expected http://HOST:PORT, e.g. http://127.0.0.1:8000")
+        raise PerfError(f"{option} {url}: expected http://HOST:PORT, e.g. http://127.0.0.1:8000")
     host = parts.hostname
     if host == "localhost":
         return
@@ -219,34 +345,51 @@ def require_loopback(url: str) -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        raise PerfError(f"--url {url}: perf only sends load to this machine's loopback address "
+        raise PerfError(f"{option} {url}: perf only sends load to this machine's loopback address "
                         f"(127.0.0.1, localhost or [::1]), not to {host}")
 
 
-def attach(url: str, pid: int | None) -> Server:
-    """An already running server: it must answer /openapi.json (or /health) now."""
+def attach(url: str, pid: int | None, ready_path: str, ready_needs_2xx: bool) -> Server:
+    """An already running server: its readiness route must answer HTTP now."""
     require_loopback(url)
-    base = url.rstrip("/")
-    try:
-        status, _ = http_get(base + "/openapi.json", timeout=3.0)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise PerfError(f"--url {url} is unreachable: {reason}") from None
-    if status >= 500:
-        raise PerfError(f"--url {url} answered /openapi.json with HTTP {status}")
     if pid is not None and not psutil.pid_exists(pid):
         raise PerfError(f"--pid {pid}: no such process")
-    return Server("external", None, base, pid)
+    server = Server("external", None, url.rstrip("/"), pid, ready_path, ready_needs_2xx)
+    answer = probe(server.ready_url, timeout=5.0)
+    if not answer.answered:
+        raise PerfError(f"--url {url} is unreachable: {answer.detail}")
+    if not server.is_ready(answer):
+        raise PerfError(f"--url {url} is not ready: {answer.detail} (--health-path routes must "
+                        f"answer 2xx)")
+    return server
 
 
-def openapi(server: Server) -> dict:
-    try:
-        status, body = http_get(server.base_url + "/openapi.json", timeout=10.0)
-    except OSError as exc:
-        raise PerfError(f"cannot read {server.base_url}/openapi.json: {exc}") from None
-    if status != 200:
-        raise PerfError(f"{server.base_url}/openapi.json answered HTTP {status}")
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise PerfError(f"{server.base_url}/openapi.json is not JSON") from None
+def fetch_openapi(server: Server, path: str) -> dict:
+    """The OpenAPI document at `path` under the server's base URL; with a base that carries a
+    path prefix, also at the server's root (the prefix may be the app's own, or a proxy's)."""
+    urls = [server.base_url + path]
+    origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(server.base_url))
+    if origin != server.base_url:
+        urls.append(origin + path)
+    answers = []
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=30.0) as resp:
+                body = resp.read()
+        except urllib.error.HTTPError as exc:
+            answers.append(f"GET {urllib.parse.urlsplit(url).path} answered {exc.code}")
+            continue
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            answers.append(_no_answer(exc, 30.0))
+            continue
+        try:
+            spec = json.loads(body)
+        except ValueError:
+            answers.append(f"{url} is not JSON")
+            continue
+        if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+            answers.append(f"{url} is not an OpenAPI document (no paths)")
+            continue
+        return spec
+    raise PerfError(f"no OpenAPI document: {'; '.join(answers)}; point --openapi-url at it, or "
+                    f"give the requests with --targets FILE")

@@ -7,6 +7,7 @@ SIGTERM) the run is marked and every child process group is stopped.
 
 from __future__ import annotations
 
+import math
 import shutil
 import signal
 import tempfile
@@ -14,18 +15,22 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector import processes
+from collector import processes, target as targeting
 from collector.attack import AttackResult, run_attack
-from collector.discovery import Endpoint, discover, select
+from collector.discovery import Discovery, Endpoint
+from collector.failures import report_failures
 from collector.ingest import store_attack
 from collector.payload import growable_field, grow_body, size_text
-from collector.plan import SERVERS, Settings
+from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import finish_run, insert_run
-from collector.server import Server, attach, check_importable, http_post, openapi, start_server
+from collector.server import Server, http_call
 from collector.vegeta import find_vegeta, vegeta_version
 from perf.errors import PerfError
 from perf.store import resolve_store, store_session, writer_lock
+
+
+MAX_TARGETS = 20_000  # distinct requests per attack file; vegeta cycles through them
 
 
 class Interrupted(Exception):
@@ -51,13 +56,18 @@ def load_title(mode: str, load: float) -> str:
     return f"c={int(load)}" if mode == "concurrency" else f"{load:g}/s"
 
 
-def _run_setup(server: Server, setup: list[Endpoint], progress) -> None:
+def _run_setup(base: str, setup: list[Endpoint], progress) -> None:
+    """The app's x-perf-setup operations (a DB seed), once per server start. One that fails
+    is reported, not fatal: the attacks will show what it meant."""
     for endpoint in setup:
-        url = endpoint.urls(server.base_url)[0]
-        status = http_post(url)
-        if not 200 <= status < 300:
-            raise PerfError(f"setup {endpoint.name} answered HTTP {status}")
-        progress.message(f"setup: {endpoint.name} -> {status}")
+        method, url, headers, body = endpoint.first_request(base)
+        try:
+            status = http_call(method, url, headers, body)
+        except OSError as exc:
+            progress.message(f"setup: {endpoint.name} failed: {exc}; going on")
+            continue
+        note = "" if 200 <= status < 300 else "; going on"
+        progress.message(f"setup: {endpoint.name} -> {status}{note}")
 
 
 def _summary_line(con, attack_id: int) -> str:
@@ -75,8 +85,10 @@ def _summary_line(con, attack_id: int) -> str:
     return f"{n} requests, {100.0 * ok / n:.1f}% ok, {rps:.1f} successful/s{warn}"
 
 
-def _create_run(store: Path, settings: Settings, vegeta_path: Path, target: str) -> str:
-    config = {**settings.to_config(), "vegeta": str(vegeta_path)}
+def _create_run(store: Path, settings: Settings, vegeta_path: Path, target: str,
+                found: Discovery) -> str:
+    config = {**settings.to_config(), "vegeta": str(vegeta_path),
+              "skipped": [{"endpoint": s.name, "reason": s.reason} for s in found.skipped]}
     with store_session(store) as con:
         return insert_run(con, status="running", label=settings.label, target=target,
                           config=config, vegeta_version=vegeta_version(vegeta_path))
@@ -92,14 +104,16 @@ class _Sweep:
     """What every attack of one run shares."""
 
     settings: Settings
+    target: targeting.Target
     store: Path
     vegeta: Path
     scratch: Path
     log_dir: Path
     progress: object
-    setup: list[Endpoint]
+    found: Discovery | None = None
     run_id: str | None = None
     stored: int = 0
+    attacks_started: int = 0
     repeat_index: int = 0
     server: Server | None = None
     large_bodies: dict[str, Path] = field(default_factory=dict)  # endpoint name -> body file
@@ -110,13 +124,16 @@ class _Sweep:
             self.progress.message(f"attaching to {s.url}" + (f" (pid {s.pid})" if s.pid else "")
                                   + " ...")
         else:
-            self.progress.message(f"starting {s.server} ({workers} workers) ...")
-        self.server = (attach(s.url, s.pid) if s.url
-                       else start_server(s.server, s.app, workers, self.log_dir))
+            self.progress.message(f"starting {s.server} ({_plural(workers, 'worker')}) ...")
+        self.server = targeting.start(s, self.target, workers, self.log_dir)
+
+    @property
+    def base(self) -> str:
+        return targeting.base_url(self.server, self.found)
 
     def run_setup(self) -> None:
-        if self.settings.setup:
-            _run_setup(self.server, self.setup, self.progress)
+        if self.settings.setup and self.found.setup:
+            _run_setup(self.base, self.found.setup, self.progress)
 
     def ensure_idle(self) -> None:
         """A server still busy with the last attack's backlog would skew the next one."""
@@ -133,15 +150,15 @@ class _Sweep:
 
     def attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
         s = self.settings
-        targets = self._ready_targets(endpoint)
+        targets = self._ready_targets(endpoint, load)
         title = self._title(endpoint.name, load, workers)
         if s.warmup_s > 0:
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=s.mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
         self.progress.attack_started(index, title, s.duration_s)
         result = self._measure(targets, load)
-        line = self._store(self._attack_row(endpoint.name, endpoint, workers, s.mode, load, result),
-                           result)
+        _, line = self._store(
+            self._attack_row(endpoint.name, endpoint, workers, s.mode, load, result), result)
         self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
 
     def mixed_attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
@@ -154,9 +171,11 @@ class _Sweep:
         small_name = f"{endpoint.name} (beside {size}@{s.large_rate:g}/s)"
         large_name = f"{endpoint.name} ({size} bodies)"
         body = self._large_body(endpoint)
-        targets = self._ready_targets(endpoint)
-        large_targets = endpoint.write_targets(self.server.base_url,
-                                               self.scratch / "large-targets.jsonl", with_body=False)
+        targets = self._ready_targets(endpoint, load)
+        large_targets = endpoint.write_targets(
+            self.base, self.scratch / "large-targets.jsonl",
+            count=self._count(s.large_rate), salt=f"{self.run_id}-{self.attacks_started}-large",
+            with_body=False)
         title = self._title(small_name, load, workers)
         self.progress.attack_started(index, title, s.duration_s)
         beside = _Background(lambda: run_attack(
@@ -165,17 +184,32 @@ class _Sweep:
             body=body))
         result = self._measure(targets, load)
         large = beside.result(timeout_s=s.timeout_s + 30)
-        line = self._store(self._attack_row(small_name, endpoint, workers, s.mode, load, result),
-                           result)
-        large_line = self._store(
-            self._attack_row(large_name, endpoint, workers, "rate", s.large_rate, large), large)
+        mix = f"{endpoint.name} {size} @ {s.large_rate:g}/s"
+        small_id, line = self._store(
+            self._attack_row(small_name, endpoint, workers, s.mode, load, result).but(
+                role="foreground", background=mix), result)
+        _, large_line = self._store(
+            self._attack_row(large_name, endpoint, workers, "rate", s.large_rate, large).but(
+                role="background", background=mix, foreground_id=small_id), large)
         self.progress.attack_done(f"{title}: {line}; {size} bodies: {large_line}", s.duration_s)
 
-    def _ready_targets(self, endpoint: Endpoint) -> Path:
+    def _ready_targets(self, endpoint: Endpoint, load: float) -> Path:
         """Wait for an idle server, then write the targets: they carry the server's address,
-        which changes when ensure_idle restarted it."""
+        which changes when ensure_idle restarted it, and fresh values for fields that must be
+        unique (a new salt per attack, so creates never collide with an earlier attack's)."""
         self.ensure_idle()
-        return endpoint.write_targets(self.server.base_url, self.scratch / "targets.jsonl")
+        self.attacks_started += 1
+        return endpoint.write_targets(self.base, self.scratch / "targets.jsonl",
+                                      count=self._count(load),
+                                      salt=f"{self.run_id}-{self.attacks_started}")
+
+    def _count(self, load: float) -> int:
+        """Distinct requests to write: enough for the whole attack, warm-up included, at an
+        open-loop rate; a closed loop's pace is unknown, so a generous fixed number."""
+        s = self.settings
+        if s.mode == "rate":
+            return min(MAX_TARGETS, max(1, math.ceil(load * (s.duration_s + s.warmup_s) * 1.1)))
+        return MAX_TARGETS
 
     def _title(self, name: str, load: float, workers: int | None) -> str:
         repeat = (f" #{self.repeat_index + 1}/{self.settings.repeat}"
@@ -194,7 +228,7 @@ class _Sweep:
         """Grown once per endpoint and sweep (25 MB take about a second to build)."""
         if endpoint.name not in self.large_bodies:
             path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            path.write_bytes(grow_body(endpoint.body, self.settings.large_body))
+            path.write_bytes(grow_body(endpoint.body_example, self.settings.large_body))
             self.large_bodies[endpoint.name] = path
         return self.large_bodies[endpoint.name]
 
@@ -209,12 +243,12 @@ class _Sweep:
             finished_at=result.finished_at, repeat_index=self.repeat_index,
         )
 
-    def _store(self, attack: AttackRecord, result: AttackResult) -> str:
+    def _store(self, attack: AttackRecord, result: AttackResult) -> tuple[int, str]:
         with store_session(self.store) as con:
             attack_id = store_attack(con, attack, [result.csv_path], result.samples)
             line = _summary_line(con, attack_id)
         self.stored += 1
-        return line
+        return attack_id, line
 
 
 class _Background:
@@ -242,43 +276,52 @@ class _Background:
         return value
 
 
+def _plural(n: int | None, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _announce(found: Discovery, progress) -> None:
+    """The plan in a few lines: what will be attacked, what was left out and why."""
+    progress.message(f"{_plural(len(found.endpoints), 'operation')} to attack: "
+                     + ", ".join(e.name for e in found.endpoints[:6])
+                     + (f", and {len(found.endpoints) - 6} more" if len(found.endpoints) > 6 else ""))
+    for skipped in found.skipped:
+        progress.message(f"skipped {skipped.name}: {skipped.reason}")
+
+
 def collect(settings: Settings, store: str | None, vegeta: str | None, progress) -> Outcome:
-    if settings.server not in SERVERS:
-        raise PerfError(f"unknown --server {settings.server!r}: use {' or '.join(SERVERS)}")
     vegeta_path = find_vegeta(vegeta)
-    if not settings.url:
-        check_importable(settings.app)
+    target = targeting.locate(settings)
     store_path = resolve_store(store)
     worker_counts: list[int | None] = [None] if settings.url else list(settings.workers)
     previous_handler = signal.signal(signal.SIGTERM, _on_sigterm)
-    sweep = _Sweep(settings, store_path, vegeta_path, Path(tempfile.mkdtemp(prefix="perf-collect-")),
-                   store_path.parent / "logs", progress, setup=[])
+    sweep = _Sweep(settings, target, store_path, vegeta_path,
+                   Path(tempfile.mkdtemp(prefix="perf-collect-")), store_path.parent / "logs",
+                   progress)
     try:
         with writer_lock(store_path, "collect"):
             sweep.start_server(worker_counts[0])
-            found = discover(openapi(sweep.server), ids=settings.ids)
-            sweep.setup = found.setup
-            endpoints = select(found.endpoints, settings.filters, settings.endpoints)
-            if not endpoints:
-                wanted = ", ".join(settings.filters + settings.endpoints)
-                known = ", ".join(e.name for e in found.endpoints) or "none"
-                raise PerfError(f"no endpoint matches {wanted}; the app has: {known}")
+            sweep.found = found = targeting.operations(settings, target, sweep.server)
+            endpoints = found.endpoints
             if settings.large_body:
-                flat = [e.name for e in endpoints if growable_field(e.body) is None]
+                flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
                 if flat:
                     raise PerfError(
                         f"--large-body grows an endpoint's example body, which needs an object or "
                         f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
                         f"(pick endpoints with --filter, e.g. --filter /api/payload)")
-            sweep.run_id = _create_run(store_path, settings, vegeta_path, settings.url or settings.app)
+            _announce(found, progress)
+            sweep.run_id = _create_run(store_path, settings, vegeta_path,
+                                       settings.url or settings.app, found)
             loads = settings.loads
             total = (len(worker_counts) * len(endpoints) * len(loads) * settings.repeat
                      * (2 if settings.large_body else 1))
             progress.start(total, total * (settings.duration_s + settings.warmup_s))
             rounds = f" x {settings.repeat} repeats" if settings.repeat > 1 else ""
-            progress.message(f"run {sweep.run_id}: {len(endpoints)} endpoints x {len(loads)} "
-                             f"{settings.mode}s x {len(worker_counts)} worker counts{rounds} "
-                             f"-> {store_path}")
+            load_word = "rate" if settings.mode == "rate" else "concurrency level"
+            counts = "" if settings.url else f" x {_plural(len(worker_counts), 'worker count')}"
+            progress.message(f"run {sweep.run_id}: {_plural(len(endpoints), 'operation')} x "
+                             f"{_plural(len(loads), load_word)}{counts}{rounds} -> {store_path}")
             index = 0
             for n, workers in enumerate(worker_counts):
                 if n > 0:
@@ -297,6 +340,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                                 index += 1
                                 sweep.mixed_attack(index, endpoint, load, workers)
             _finish_run(store_path, sweep.run_id, "complete")
+            report_failures(store_path, sweep.run_id, progress, sweep.server.log_path)
             return Outcome(sweep.run_id, sweep.stored, "complete")
     except KeyboardInterrupt:
         if sweep.run_id:
@@ -314,3 +358,59 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
         processes.stop_all()
         shutil.rmtree(sweep.scratch, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+@dataclass
+class Plan:
+    """What a sweep would do (--dry-run): the operations and their first request, what is
+    skipped and why, and the sweep's shape."""
+
+    target: str
+    openapi_path: str | None
+    ready_path: str
+    operations: list[dict]
+    setup: list[str]
+    skipped: list[dict]
+    loads: list
+    mode: str
+    workers: list[int | None]
+    repeat: int
+    duration_s: float
+    warmup_s: float
+    settings: dict
+
+    @property
+    def attacks(self) -> int:
+        return len(self.operations) * len(self.loads) * len(self.workers) * self.repeat
+
+    def to_json(self) -> dict:
+        return {**{k: v for k, v in self.__dict__.items()}, "attacks": self.attacks,
+                "planned_load_s": self.attacks * (self.duration_s + self.warmup_s)}
+
+
+def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress) -> Plan:
+    """Start the app (or reach --url) once, read what it offers, and stop: no attack, no run
+    (only the server's log goes beside the store, as a sweep's would)."""
+    find_vegeta(vegeta)  # a sweep would need it: say so now rather than later
+    target = targeting.locate(settings)
+    workers = [None] if settings.url else list(settings.workers)
+    server = None
+    try:
+        server = targeting.start(settings, target, workers[0], resolve_store(store).parent / "logs")
+        found = targeting.operations(settings, target, server)
+        base = targeting.base_url(server, found)
+        return Plan(
+            target=settings.url or settings.app, openapi_path=target.openapi_path,
+            ready_path=target.ready_path,
+            operations=[{"endpoint": e.name, **e.preview(base)} for e in found.endpoints],
+            setup=[e.name for e in found.setup] if settings.setup else [],
+            skipped=[{"endpoint": s.name, "reason": s.reason} for s in found.skipped],
+            loads=list(settings.loads), mode=settings.mode, workers=workers,
+            repeat=settings.repeat, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
+            settings=settings.to_config(),
+        )
+    finally:
+        progress.close()
+        if server is not None:
+            server.stop()
+        processes.stop_all()

@@ -43,7 +43,7 @@ def test_app_import_fails(tmp_path):
     assert "No module named 'no_such_module'" in line
 
 
-def test_server_never_healthy_shows_log_tail(tmp_path):
+def test_server_that_exits_says_so_with_its_cause(tmp_path):
     app_dir = tmp_path / "apps"
     app_dir.mkdir()
     (app_dir / "broken_app.py").write_text(textwrap.dedent("""
@@ -57,12 +57,25 @@ def test_server_never_healthy_shows_log_tail(tmp_path):
 
         app = FastAPI(lifespan=lifespan)
     """))
-    proc = run_perf(["collect", "--app", "broken_app:app", *QUICK_ARGS,
-                     "--store", str(tmp_path / "s.duckdb")], tmp_path,
-                    PYTHONPATH=str(app_dir))
+    proc = run_perf(["collect", "--app", "broken_app:app", "--app-dir", str(app_dir),
+                     *QUICK_ARGS, "--store", str(tmp_path / "s.duckdb")], tmp_path)
     line = _one_line_error(proc)
-    assert "did not become healthy (exited): RuntimeError: database unreachable at start-up" in line
-    assert "  | " in proc.stderr  # the log tail follows
+    assert ("uvicorn (1 worker) exited with code 3 before it was ready: "
+            "RuntimeError: database unreachable at start-up (log: ") in line
+    log = line.rsplit("(log: ", 1)[1].rstrip(")")
+    assert "Waiting for application startup" in open(log).read()  # start-up lines are kept
+
+
+def test_server_that_never_gets_ready_says_what_the_probe_got(tmp_path):
+    app_dir = tmp_path / "apps"
+    app_dir.mkdir()
+    (app_dir / "plain.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n"
+                                      "@app.get('/ok')\ndef ok():\n    return 1\n")
+    proc = run_perf(["collect", "--app", "plain:app", "--app-dir", str(app_dir),
+                     "--health-path", "/healthz", "--start-timeout", "1s", *QUICK_ARGS,
+                     "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    line = _one_line_error(proc)
+    assert "uvicorn (1 worker) not ready after 1s: last probe: GET /healthz answered 404" in line
 
 
 def test_busy_port_is_skipped_not_fatal(tmp_path, monkeypatch):
@@ -76,7 +89,7 @@ def test_busy_port_is_skipped_not_fatal(tmp_path, monkeypatch):
     srv = start_server("uvicorn", "target_app.main:app", 1, tmp_path / "logs")
     try:
         assert srv.base_url != f"http://127.0.0.1:{busy.getsockname()[1]}"
-        assert server_mod.health_latency(srv.base_url) is not None
+        assert server_mod.probe(srv.ready_url).status == 200
     finally:
         srv.stop()
         busy.close()
@@ -113,7 +126,8 @@ def test_no_endpoint_matches(tmp_path):
     proc = run_perf(["collect", "--filter", "/api/nothing-here", *QUICK_ARGS,
                      "--store", str(tmp_path / "s.duckdb")], tmp_path)
     line = _one_line_error(proc)
-    assert "no endpoint matches /api/nothing-here" in line and "GET /items" in line
+    assert "no operation matches /api/nothing-here; the app has: " in line
+    assert "/api/simple (3), " in line and "/items (3)" in line
     assert not (tmp_path / "s.duckdb").exists() or _count_runs(tmp_path / "s.duckdb") == 0
 
 

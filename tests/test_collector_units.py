@@ -15,7 +15,6 @@ from collector.discovery import discover, select
 from collector.ingest import generator_verdict
 from collector.plan import parse_duration, parse_numbers
 from collector.sampler import TreeSampler
-from perf.commands.collect import build_settings, collect
 from perf.errors import PerfError
 
 SPEC = {
@@ -117,35 +116,6 @@ def test_sampler_sees_cpu_of_children_in_the_tree():
     assert len(cpu) >= 4
     assert max(cpu) > 50 and sum(cpu) / len(cpu) > 40  # one spinning core, summed over the tree
     assert all(s.rss_bytes > 0 for s in samples)
-
-
-def _settings(args, tmp_path, monkeypatch, pyproject=None):
-    monkeypatch.chdir(tmp_path)
-    if pyproject:
-        (tmp_path / "pyproject.toml").write_text(pyproject)
-    ctx = collect.make_context("collect", list(args))
-    return build_settings(ctx, ctx.params)
-
-
-def test_settings_precedence_defaults_pyproject_cli(tmp_path, monkeypatch):
-    s = _settings([], tmp_path, monkeypatch)
-    assert (s.rates, s.workers, s.duration_s, s.server) == ([25.0, 50.0, 100.0], [1, 2], 10.0, "uvicorn")
-    conf = '[tool.perf]\nrates = [10, 20]\nworkers = "4"\nduration = "3s"\nfilter = ["/api/simple"]\n'
-    s = _settings([], tmp_path, monkeypatch, conf)
-    assert (s.rates, s.workers, s.duration_s, s.filters) == ([10, 20], [4], 3.0, ["/api/simple"])
-    s = _settings(["--rates", "7", "--duration", "1s"], tmp_path, monkeypatch, conf)
-    assert (s.rates, s.workers, s.duration_s) == ([7], [4], 1.0)
-    s = _settings(["--quick"], tmp_path, monkeypatch)
-    assert s.duration_s == 2.0 and s.rates == [20.0, 40.0] and s.workers == [1]
-    s = _settings(["--concurrency", "5,10"], tmp_path, monkeypatch)
-    assert s.mode == "concurrency" and s.loads == [5, 10]
-
-
-def test_settings_reject_mixed_modes_and_unknown_config(tmp_path, monkeypatch):
-    with pytest.raises(PerfError, match="either --rates"):
-        _settings(["--rates", "5", "--concurrency", "5"], tmp_path, monkeypatch)
-    with pytest.raises(PerfError, match="unknown keys: ratez"):
-        _settings([], tmp_path, monkeypatch, "[tool.perf]\nratez = 5\n")
 
 
 def test_live_count_follows_a_growing_results_file(tmp_path):

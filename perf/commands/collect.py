@@ -4,81 +4,123 @@ import sys
 
 import click
 
-from collector.plan import (DEFAULT_APP, QUICK, SERVERS, Settings, parse_duration, parse_numbers,
-                            parse_size, pyproject_settings)
+from collector.plan import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
 from collector.progress import make_progress
-from collector.sweep import Interrupted, collect as run_collect
-from perf.errors import PerfError
-from perf.options import split_list, store_option, vegeta_option
+from collector.sweep import Interrupted, collect as run_collect, dry_run
+from perf.options import store_option, vegeta_option
 
-# Option name -> Settings field, for the options that [tool.perf] and --quick may also set.
-_SETTABLE = {
-    "app": "app", "url": "url", "filter": "filters", "endpoint": "endpoints", "rates": "rates",
-    "concurrency": "concurrency", "duration": "duration_s", "workers": "workers",
-    "server": "server", "timeout": "timeout_s", "warmup": "warmup_s", "label": "label",
-    "idle_wait": "idle_wait_s", "large_body": "large_body", "large_rate": "large_rate",
-    "repeat": "repeat",
-}
+
+def _default(name: str) -> str:
+    value = default_of(name)
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}s"
+    return str(value)
 
 
 @click.command()
-@click.option("--app", default=DEFAULT_APP, show_default=True, metavar="IMPORT",
-              help="ASGI app to serve, as MODULE:ATTRIBUTE.")
-@click.option("--url", default=None,
-              help="Attack a server already running on this machine (a loopback URL) instead.")
+@click.option("--app", metavar="MODULE:ATTR",
+              help=f"The ASGI app perf starts, as uvicorn names it  [default: {DEFAULT_APP}]")
+@click.option("--factory", is_flag=True, default=None,
+              help="--app names a zero-argument function that returns the app.")
+@click.option("--app-dir", metavar="DIR", help="Import --app from DIR (added to sys.path).")
+@click.option("--python", metavar="PATH",
+              help="Run the app with this interpreter (its own virtualenv; it needs uvicorn) "
+                   "[default: perf's].")
+@click.option("--url", metavar="URL", help="Attack a server already running on this machine (a loopback URL, "
+                            "may carry a path prefix) instead of starting --app.")
 @click.option("--pid", type=int, default=None, help="With --url: the server process to sample.")
-@click.option("--filter", "filters", multiple=True, metavar="PREFIX",
+@click.option("--filter", multiple=True, metavar="PREFIX",
               help="Only paths under PREFIX, by whole segments (repeatable, comma lists).")
-@click.option("--endpoint", "endpoints", multiple=True, metavar="'METHOD /path'",
-              help="Only this endpoint (repeatable); a bare path means every method.")
+@click.option("--endpoint", multiple=True, metavar="'METHOD /path'",
+              help="Only this operation (repeatable); a bare path means every method.")
+@click.option("--methods", multiple=True, metavar="M1,M2",
+              help=f"HTTP methods to attack; DELETE only when named  [default: {_default('methods')}]")
+@click.option("--header", multiple=True, metavar="'Name: value'",
+              help="Send this header with every request (repeatable); values are masked in "
+                   "everything perf stores and prints.")
+@click.option("--param", multiple=True, metavar="name=value",
+              help="A value for every path, query, header or cookie parameter, or top-level body "
+                   "field, of that name (repeatable).")
+@click.option("--targets", metavar="FILE",
+              help="Attack the requests of a vegeta targets file (JSON or http format) instead "
+                   "of the OpenAPI document; grouped into endpoints by method and path.")
+@click.option("--health-path", metavar="PATH",
+              help="Route for readiness and idle checks, e.g. /healthz  [default: the OpenAPI "
+                   "document]")
+@click.option("--openapi-url", metavar="PATH",
+              help="Where the OpenAPI document is  [default: the app's own openapi_url, else "
+                   "/openapi.json]")
 @click.option("--rates", multiple=True, metavar="R1,R2",
-              help="Constant request rates per second (open loop)  [default: 25,50,100]")
+              help=f"Constant request rates per second (open loop)  [default: {_default('rates')}]")
 @click.option("--concurrency", multiple=True, metavar="N1,N2",
               help="Closed loop: N workers each waiting for its answer (like wrk/hey/locust).")
-@click.option("--duration", default="10s", show_default=True, help="Length of each attack.")
+@click.option("--duration", metavar="DURATION", help=f"Length of each attack  [default: {_default('duration')}]")
 @click.option("--workers", multiple=True, metavar="W1,W2",
-              help="Server worker counts; one server start each  [default: 1,2]")
-@click.option("--server", type=click.Choice(SERVERS), default="uvicorn", show_default=True,
-              help="gunicorn runs uvicorn workers (UvicornWorker).")
-@click.option("--timeout", default="10s", show_default=True, help="Per-request timeout.")
-@click.option("--warmup", default="1s", show_default=True,
-              help="Unrecorded load before each attack (0 to skip).")
-@click.option("--idle-wait", default="10s", show_default=True,
-              help="How long the server may take to go idle before an attack; then it is restarted.")
-@click.option("--large-body", default=None, metavar="SIZE",
+              help=f"Server worker counts; one server start each  [default: {_default('workers')}]")
+@click.option("--server", type=click.Choice(SERVERS),
+              help="gunicorn runs uvicorn workers (UvicornWorker)  [default: uvicorn]")
+@click.option("--timeout", metavar="DURATION", help=f"Per-request timeout  [default: {_default('timeout')}]")
+@click.option("--warmup", metavar="DURATION", help=f"Unrecorded load before each attack, 0 to skip  "
+                               f"[default: {_default('warmup')}]")
+@click.option("--idle-wait", metavar="DURATION",
+              help=f"How long the server may take to go idle before an attack; then it is "
+                   f"restarted  [default: {_default('idle_wait')}]")
+@click.option("--start-timeout", metavar="DURATION",
+              help=f"How long a started server may take to answer HTTP (an app that loads a "
+                   f"model at start-up may need more)  [default: {_default('start_timeout')}]")
+@click.option("--repeat", metavar="N",
+              help="Run every cell N times, in N interleaved rounds, so perf compare can tell "
+                   "a change from run-to-run noise  [default: 1]")
+@click.option("--large-body", metavar="SIZE",
               help="Payload scenario: run each attack a second time while SIZE bodies (e.g. 25MB) "
                    "go to the same endpoint beside it; both stored as attacks of their own.")
-@click.option("--large-rate", default="1", show_default=True, metavar="R",
-              help="With --large-body: large requests per second.")
-@click.option("--repeat", default="1", show_default=True, metavar="N",
-              help="Run every cell N times, in N interleaved rounds, so perf compare can tell "
-                   "a change from run-to-run noise.")
-@click.option("--label", default=None, help="A name for this run (reports and compare accept it).")
+@click.option("--large-rate", metavar="R",
+              help="With --large-body: large requests per second  [default: 1]")
+@click.option("--label", metavar="TEXT", help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
-              help="About a minute: a few endpoints, rates 20,40, 2s attacks, 1 worker.")
-@click.option("--no-setup", is_flag=True, help="Do not call the app's setup routes (DB seed).")
+              help="About a minute: rates 20,40, 2s attacks, 1 worker (and, on target_app, a "
+                   "few endpoints).")
+@click.option("--no-setup", "setup", flag_value=False, default=None,
+              help="Do not call the app's setup operations (x-perf-setup, e.g. a DB seed).")
+@click.option("--dry-run", is_flag=True,
+              help="Print the plan (every operation, the request perf will send, what is "
+                   "skipped and why) and exit without attacking.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="With --dry-run: the plan as text or JSON.")
 @store_option
 @vegeta_option
-@click.pass_context
-def collect(ctx: click.Context, **opts) -> None:
+def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str | None,
+            **options) -> None:
     """Run a load sweep with vegeta and store every result.
 
-    Starts the app once per worker count on a free loopback port, drives each endpoint found
-    in its /openapi.json at each rate, samples the server's CPU and memory, and stores every
-    request in the DuckDB store. Settings may also come from [tool.perf] in pyproject.toml
-    (the command line wins).
+    Starts the app once per worker count on a free loopback port (or attaches to --url),
+    reads its OpenAPI document, builds a request for every operation (examples first, else
+    values generated from the schema), drives each at each rate, samples the server's CPU and
+    memory, and stores every request in the DuckDB store. An operation perf cannot build is
+    skipped with its reason. Settings may also come from [tool.perf] in pyproject.toml (the
+    command line wins).
 
     \b
     Examples:
       perf collect --quick
+      perf collect --app myservice.main:app --dry-run
+      perf collect --app myservice.main:create_app --factory --header "Authorization: Bearer $TOKEN"
       perf collect --filter /api/simple --rates 50,100 --duration 5s --workers 1,2
       perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
       perf collect --url http://127.0.0.1:8000 --pid 4242 --rates 100 --label prod-like
+      perf collect --app myservice.main:app --param item_id=7 --methods GET,PUT
       perf collect --filter /api/payload --large-body 25MB --rates 20,50
     """
-    settings = build_settings(ctx, opts)
+    given = {name: value for name, value in options.items() if value not in (None, ())}
+    settings = build_settings(given, pyproject_settings(), quick=quick)
+    progress = make_progress()
+    if dry_run:
+        click.echo(run_dry(settings, store, vegeta, progress, fmt), nl=False)
+        return
     try:
-        outcome = run_collect(settings, opts["store"], opts["vegeta"], make_progress())
+        outcome = run_collect(settings, store, vegeta, progress)
     except Interrupted as exc:
         click.echo(f"perf: {exc}", err=True)
         sys.exit(130)
@@ -86,60 +128,7 @@ def collect(ctx: click.Context, **opts) -> None:
                f"see `perf report --run {outcome.run_id}`", err=True)
 
 
-def build_settings(ctx: click.Context, opts: dict) -> Settings:
-    """Defaults < [tool.perf] < --quick < options given on the command line."""
-    raw: dict = {}
-    config = pyproject_settings()
-    unknown = set(config) - set(_SETTABLE)
-    if unknown:
-        raise PerfError(f"[tool.perf] has unknown keys: {', '.join(sorted(unknown))}")
-    for key, field_name in _SETTABLE.items():
-        if key in config:
-            raw[field_name] = config[key]
-    if opts["quick"]:
-        raw.update(QUICK)
-    for key, field_name in _SETTABLE.items():
-        source = ctx.get_parameter_source(_param_name(key))
-        value = opts[_param_name(key)]
-        if source is not click.core.ParameterSource.DEFAULT and value not in ((), None):
-            raw[field_name] = value
-    defaults = Settings()
-    settings = Settings(pid=opts["pid"], setup=not opts["no_setup"])
-    settings.app = raw.get("app", defaults.app)
-    settings.url = raw.get("url")
-    settings.filters = split_list(raw.get("filters", []))
-    settings.endpoints = [e.strip() for e in _as_list(raw.get("endpoints", [])) if e.strip()]
-    settings.server = raw.get("server", defaults.server)
-    settings.label = raw.get("label")
-    settings.duration_s = parse_duration(raw.get("duration_s", defaults.duration_s), "--duration")
-    settings.timeout_s = parse_duration(raw.get("timeout_s", defaults.timeout_s), "--timeout")
-    settings.warmup_s = parse_duration(raw.get("warmup_s", defaults.warmup_s), "--warmup", allow_zero=True)
-    settings.idle_wait_s = parse_duration(raw.get("idle_wait_s", defaults.idle_wait_s), "--idle-wait",
-                                          allow_zero=True)
-    concurrency = split_list(_as_list(raw.get("concurrency", [])))
-    rates = split_list(_as_list(raw.get("rates", [])))
-    if concurrency and opts["rates"]:
-        raise PerfError("use either --rates (open loop) or --concurrency (closed loop), not both")
-    settings.concurrency = parse_numbers(concurrency, "--concurrency", int)
-    settings.rates = [] if settings.concurrency else (
-        parse_numbers(rates, "--rates") if rates else defaults.rates)
-    settings.workers = parse_numbers(split_list(_as_list(raw.get("workers", []))), "--workers", int) \
-        or defaults.workers
-    if raw.get("large_body") not in (None, ""):
-        settings.large_body = parse_size(raw["large_body"])
-    settings.large_rate = parse_numbers([raw.get("large_rate", defaults.large_rate)],
-                                        "--large-rate")[0]
-    settings.repeat = parse_numbers([raw.get("repeat", defaults.repeat)], "--repeat", int)[0]
-    if not settings.url and opts["pid"] is not None:
-        raise PerfError("--pid only applies with --url (perf samples the servers it starts itself)")
-    return settings
+def run_dry(settings, store, vegeta, progress, fmt: str) -> str:
+    from collector.plan_view import render_plan
 
-
-def _param_name(key: str) -> str:
-    return {"filter": "filters", "endpoint": "endpoints"}.get(key, key)
-
-
-def _as_list(value) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)] if value not in (None, "") else []
+    return render_plan(dry_run(settings, store, vegeta, progress), fmt)
