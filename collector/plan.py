@@ -28,7 +28,7 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RF
 _PARAM_NAME = re.compile(r"^[^\s=]+$")
 
 DEFAULT_APP = "target_app.main:app"
-SERVERS = ("uvicorn", "gunicorn")
+SERVERS = ("uvicorn", "gunicorn", "uvicorn-nodelay")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 DEFAULT_METHODS = ("GET", "POST", "PUT", "PATCH")  # DELETE destroys what later requests need
 MIN_DURATION_S = 0.1  # shorter attacks hold too few requests to measure anything

@@ -238,8 +238,12 @@ def _cause(log_tail: str, exceptions_only: bool = False) -> str:
 
 def _command(kind: str, spec: AppSpec, workers: int, port: int) -> list[str]:
     # Log level info keeps start-up lines and tracebacks in the log; access lines stay off.
-    if kind == "uvicorn":
-        args = [spec.interpreter, "-m", "uvicorn", spec.app, "--host", "127.0.0.1", "--port",
+    if kind in ("uvicorn", "uvicorn-nodelay"):
+        # uvicorn-nodelay: uvicorn --workers N with TCP_NODELAY on (collector/uvicorn_nodelay.py),
+        # run by path: it needs only uvicorn, so it runs in the app's interpreter without perf.
+        launcher = (["-m", "uvicorn"] if kind == "uvicorn"
+                    else [str(Path(__file__).with_name("uvicorn_nodelay.py"))])
+        args = [spec.interpreter, *launcher, spec.app, "--host", "127.0.0.1", "--port",
                 str(port), "--workers", str(workers), "--no-access-log", "--log-level", "info"]
         if spec.factory:
             args.append("--factory")
@@ -254,7 +258,7 @@ def _command(kind: str, spec: AppSpec, workers: int, port: int) -> list[str]:
         if spec.app_dir:
             args += ["--pythonpath", spec.app_dir]
         return args
-    raise PerfError(f"unknown --server {kind!r}: use uvicorn or gunicorn")
+    raise PerfError(f"unknown --server {kind!r}: use uvicorn, gunicorn or uvicorn-nodelay")
 
 
 def _gunicorn_worker(python: str) -> str:
