@@ -82,3 +82,26 @@ def stats_params(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict:
         ).fetchall()
     }
     return {"cached": sorted(cached), "live": [i for i in ids if i not in cached]}
+
+
+# A rate is sustained when nearly every request succeeded and the server kept up with the
+# offered load (both at least 99%; see keeping_up_rps for what "kept up" is measured against).
+# The report's maximum sustainable rate and the collector's capacity search both judge by it.
+SUSTAINED_SUCCESS = 0.99
+SUSTAINED_ACHIEVED = 0.99
+
+
+def keeping_up_rps(attack: dict) -> float:
+    """The achieved RPS of a server that keeps up with the target rate, answering at the
+    attack's median latency.
+
+    Achieved RPS divides by duration + wait (vegeta's throughput), and even a server that keeps
+    up makes the last answers wait about one latency: a 300 ms endpoint loses 3% of a 10 s
+    attack to it and would never count as sustained against the bare target. A server that
+    falls behind builds a queue, so its wait grows far past its median and it still fails.
+    """
+    target = attack["target_rate"]
+    duration, p50_ms = attack.get("duration_s"), attack.get("latency_p50_ms")
+    if not duration or p50_ms is None:
+        return target
+    return target * duration / (duration + p50_ms / 1000)

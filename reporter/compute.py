@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-# A rate is sustained when nearly every request succeeded and the server kept up with the
-# offered load (both at least 99%; see keeping_up_rps for what "kept up" is measured against).
-SUSTAINED_SUCCESS = 0.99
-SUSTAINED_ACHIEVED = 0.99
+# What "sustained" means lives beside the stats, shared with the collector's capacity search.
+from perf.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps  # noqa: F401
 
 # The metrics of the terminal / markdown table, after Endpoint and Target.
 TABLE_METRICS = [
@@ -92,22 +90,6 @@ def by_endpoint_and_run(attacks: list[dict]) -> dict[str, dict[str, dict]]:
     for attack in sorted(attacks, key=lambda a: a["attack_id"]):
         out[attack["endpoint"]][attack["run_id"]] = attack
     return out
-
-
-def keeping_up_rps(attack: dict) -> float:
-    """The achieved RPS of a server that keeps up with the target rate, answering at the
-    attack's median latency.
-
-    Achieved RPS divides by duration + wait (vegeta's throughput), and even a server that keeps
-    up makes the last answers wait about one latency: a 300 ms endpoint loses 3% of a 10 s
-    attack to it and would never count as sustained against the bare target. A server that
-    falls behind builds a queue, so its wait grows far past its median and it still fails.
-    """
-    target = attack["target_rate"]
-    duration, p50_ms = attack.get("duration_s"), attack.get("latency_p50_ms")
-    if not duration or p50_ms is None:
-        return target
-    return target * duration / (duration + p50_ms / 1000)
 
 
 def is_sustained(attack: dict) -> bool:
