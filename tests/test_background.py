@@ -1,0 +1,150 @@
+"""Background loads: the --background syntax, resolving it against a real app's endpoints, and
+the --scenario presets."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from collector.background import (SCENARIOS, Background, format_background, from_large_body,
+                                  mix_label, parse_background, plan_mix, resolve,
+                                  scenario_settings)
+from collector.discovery import discover, select
+from collector.payload import grow_body
+from collector.plan import Settings, parse_numbers
+from perf.errors import PerfError
+
+
+@pytest.fixture(scope="module")
+def endpoints():
+    """target_app's endpoints, discovered from its own OpenAPI document."""
+    from target_app.main import app
+
+    return discover(app.openapi()).endpoints
+
+
+def by_name(endpoints, name):
+    return next(e for e in endpoints if e.name == name)
+
+
+@pytest.mark.parametrize("text, parsed", [
+    ("POST /api/payload/pong size=25MB rate=1", Background("POST /api/payload/pong", 1.0, 25 * 10**6)),
+    ("size=25MB rate=1", Background(None, 1.0, 25 * 10**6)),
+    ("  post   /api/payload/ping  rate=0.5 ", Background("POST /api/payload/ping", 0.5, None)),
+    ("GET /api/simple/async_blocking/{item_id} rate=5",
+     Background("GET /api/simple/async_blocking/{item_id}", 5.0, None)),
+    ("/items rate=20", Background("/items", 20.0, None)),
+    ("POST /api/payload/pong", Background("POST /api/payload/pong", 1.0, None)),  # 1/s
+    ("size=1MiB", Background(None, 1.0, 2**20)),
+    ("rate=3/s size=512kb", Background(None, 3.0, 512_000)),
+])
+def test_the_syntax(text, parsed):
+    assert parse_background(text) == parsed
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "bad --background '': expected [METHOD /path] [rate=R] [size=SIZE], e.g. "
+         "\"POST /api/payload/pong size=25MB rate=1\""),
+    ("POST", "bad --background 'POST': 'POST' is not an endpoint; write METHOD /path, e.g. "
+             "POST /api/payload/pong"),
+    ("POST api/payload rate=1", "bad --background 'POST api/payload rate=1': 'POST api/payload' "
+                                "is not an endpoint; write METHOD /path, e.g. POST /api/payload/pong"),
+    ("rate=1 POST /x", "bad --background 'rate=1 POST /x': 'POST' is not one of rate=R, size=SIZE "
+                       "(and the endpoint comes first)"),
+    ("POST /x speed=1", "bad --background 'POST /x speed=1': 'speed=1' is not one of rate=R, "
+                        "size=SIZE (and the endpoint comes first)"),
+    ("POST /x rate=1 rate=2", "bad --background 'POST /x rate=1 rate=2': rate= is given twice"),
+    ("POST /x rate=fast", "bad --background rate value 'fast': expected a positive number"),
+    ("POST /x rate=0", "bad --background rate value '0': must be greater than zero"),
+    ("POST /x size=25XB", "bad --background size '25XB': use a size like 25MB, 512KB or 1MiB"),
+])
+def test_a_bad_spec_is_one_line_naming_the_bad_part(text, message):
+    with pytest.raises(PerfError) as err:
+        parse_background(text)
+    assert str(err.value) == message
+    assert "\n" not in str(err.value)
+
+
+def test_large_body_is_a_background_load_on_the_same_endpoint():
+    assert from_large_body(25 * 10**6, 1.0) == parse_background("size=25MB rate=1")
+
+
+@pytest.mark.parametrize("text", ["POST /api/payload/pong rate=1 size=25MB", "rate=2.5",
+                                  "/items rate=20", "rate=1 size=1.5MB"])
+def test_formatting_gives_back_the_same_load(text):
+    load = parse_background(text)
+    assert parse_background(format_background(load)) == load
+
+
+def test_a_mix_resolves_against_the_app_and_is_labelled(endpoints):
+    pong = by_name(endpoints, "POST /api/payload/pong")
+    loads = [parse_background("size=25MB rate=1"),
+             parse_background("GET /api/simple/async_blocking/{item_id} rate=5"),
+             parse_background("/api/payload/ping rate=2 size=1MB")]
+    mix = plan_mix(loads, pong, endpoints)
+    assert [(m.endpoint.name, m.rate, m.size) for m in mix] == [
+        ("POST /api/payload/pong", 1.0, 25 * 10**6),
+        ("GET /api/simple/async_blocking/{item_id}", 5.0, None),
+        ("POST /api/payload/ping", 2.0, 10**6)]
+    assert mix_label(mix) == ("POST /api/payload/pong 25MB @ 1/s; "
+                              "GET /api/simple/async_blocking/{item_id} @ 5/s; "
+                              "POST /api/payload/ping 1MB @ 2/s")
+    # the body the sweep will send: the endpoint's own example, grown, still valid JSON
+    body = grow_body(mix[2].endpoint.body, mix[2].size)
+    assert 10**6 <= len(body) < 10**6 + 100 and json.loads(body)["name"]
+
+
+def test_the_foreground_endpoint_is_used_when_the_load_names_none(endpoints):
+    ping = by_name(endpoints, "POST /api/payload/ping")
+    assert resolve(parse_background("size=2MB"), ping, endpoints).endpoint is ping
+
+
+def test_resolving_fails_before_anything_runs(endpoints):
+    ping = by_name(endpoints, "POST /api/payload/ping")
+    with pytest.raises(PerfError, match=r"^--background POST /nope: the app has no such endpoint; "
+                                        r"it has: GET /api/simple/sync_threadpool/\{item_id\}, "):
+        resolve(parse_background("POST /nope"), ping, endpoints)
+    with pytest.raises(PerfError, match=r"^--background /items: 2 methods serve it \(GET, POST\); "
+                                        r"write METHOD /items$"):
+        resolve(parse_background("/items"), ping, endpoints)
+    simple = by_name(endpoints, "GET /api/simple/async/{item_id}")
+    with pytest.raises(PerfError, match=r"^--background size= grows an endpoint's example body, "
+                                        r"which needs an object or array field; "
+                                        r"GET /api/simple/async/\{item_id\} has none$"):
+        plan_mix([parse_background("size=1MB")], simple, endpoints)
+
+
+def test_payload_interference_is_settings_the_sweep_already_knows(endpoints):
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    for name, scenario in SCENARIOS.items():
+        for quick in (False, True):
+            raw = scenario_settings(name, quick)
+            # `background` is the one new setting (phase 2 adds it to Settings)
+            assert set(raw) - fields <= {"background"}, name
+            chosen = select(endpoints, raw.get("filters", []), raw.get("endpoints", []))
+            assert chosen, name
+            if "endpoints" in raw:
+                assert sorted(e.name for e in chosen) == sorted(raw["endpoints"])
+            loads = [parse_background(text) for text in raw.get("background", [])]
+            for foreground in chosen:
+                plan_mix(loads, foreground, endpoints)  # every load resolves beside each
+            parse_numbers(raw["rates"], "--rates")
+            parse_numbers(raw["workers"], "--workers", int)
+
+
+def test_payload_interference_is_the_reference_study():
+    full = scenario_settings("payload-interference")
+    quick = scenario_settings("payload-interference", quick=True)
+    assert full["endpoints"] == ["POST /api/payload/ping", "POST /api/payload/pong"]
+    assert full["background"] == ["size=25MB rate=1"]
+    assert full["workers"] == quick["workers"] == [1, 4]  # one worker against several
+    assert quick["duration_s"] < full["duration_s"] and len(quick["rates"]) == 1
+    assert full["server"] == quick["server"] == "gunicorn"
+
+
+def test_an_unknown_scenario_names_the_known_ones():
+    with pytest.raises(PerfError, match=r"^unknown --scenario 'payload'; known: "
+                                        r"payload-interference$"):
+        scenario_settings("payload")
