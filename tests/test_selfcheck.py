@@ -43,6 +43,7 @@ def serve(tmp_path):
     ("uvicorn", 2, True),
     ("gunicorn", 2, False),
     ("uvicorn-nodelay", 2, False),
+    ("uvicorn-nodelay", 1, False),
 ])
 def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers, stalls):
     server = serve(kind, workers)
@@ -55,8 +56,8 @@ def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers,
     assert check.fresh_ms < STALL_MS  # a fresh connection is never held
     assert check.stall is stalls
     if stalls:
-        # The delayed ACK of a Linux client: ~40 ms on every kept-alive response.
-        assert 30 <= check.keepalive_ms - check.fresh_ms <= 60
+        # The delayed ACK of a Linux client: ~40 ms on every kept-alive response (200 ms at most).
+        assert 30 <= check.keepalive_ms - check.fresh_ms < 200
         assert check.note.startswith("responses on kept-alive connections stall ~")
         assert check.note.endswith(": " + KNOWN_CAUSE)
         assert elapsed < 5  # 20 stalled requests take ~1 s
