@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from collector.selfcheck import probe  # noqa: E402
+from collector.selfcheck import check_keepalive  # noqa: E402
 from collector.server import start_server  # noqa: E402
 from collector.vegeta import find_vegeta  # noqa: E402
 
@@ -50,7 +50,7 @@ def main() -> None:
     for kind, workers in SERVERS:
         server = start_server(kind, "target_app.main:app", workers, tmp / "logs", env=env)
         try:
-            check = probe(server.base_url + "/openapi.json", kind, workers)
+            check = check_keepalive(server.base_url + "/openapi.json", kind, workers)
             url = server.base_url + args.path
             vegeta_report(vegeta, url, args.rate, 1.0)  # warm-up
             latencies = vegeta_report(vegeta, url, args.rate, args.duration)["latencies"]

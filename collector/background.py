@@ -26,9 +26,10 @@ foreground's attack_id; both sides carry `background` = the mix's label (mix_lab
 "POST /api/payload/pong 25MB @ 1/s", joined by "; "). The endpoint column stays the plain
 "METHOD /path", so compare matches a mix by (endpoint, role, background) across runs.
 
-Presets (`--scenario NAME`) are settings as the command line would give them, the same raw form
-as --quick's (Settings field names), between [tool.perf] and explicit options:
-defaults < [tool.perf] < the scenario (its quick variant with --quick) < options given.
+Presets (`--scenario NAME`) are option values by option name, the raw form of plan.QUICK (so
+plan.build_settings parses them like any source), between [tool.perf] and explicit options:
+defaults < [tool.perf] < the scenario (with --quick, its own quick variant instead of QUICK)
+< options given on the command line.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def mix_label(mix: list[BackgroundAttack]) -> str:
 class Scenario:
     name: str
     summary: str
-    settings: dict  # raw settings, Settings field names, as the command line would give them
+    settings: dict  # option name -> raw value, as [tool.perf] or the command line give them
     quick: dict  # what --quick changes on top
 
 
@@ -170,23 +171,24 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
                  "the small requests queue behind each large parse (p95 in the hundreds of ms); "
                  "with several, other workers answer them."),
         settings={
-            "endpoints": ["POST /api/payload/ping", "POST /api/payload/pong"],
+            "endpoint": ["POST /api/payload/ping", "POST /api/payload/pong"],
             "background": ["size=25MB rate=1"],
             "rates": [5.0, 20.0],
             "workers": [1, 4],
             # gunicorn with uvicorn workers, as the reference study ran it; uvicorn --workers
             # would add its kept-alive stall to every small request on 4 workers.
             "server": "gunicorn",
-            "duration_s": 10.0,
-            "timeout_s": 30.0,
+            "duration": 10.0,
+            "timeout": 30.0,  # a 25 MB body through pydantic takes seconds on a busy worker
         },
-        quick={"rates": [10.0], "duration_s": 4.0, "warmup_s": 0.0},
+        # ~75 s on 2 cores: 8 attacks of 4 s, two server starts, 25 MB bodies beside half
+        quick={"rates": [10.0], "duration": 4.0, "warmup": 0.0},
     ),
 ]}
 
 
 def scenario_settings(name: str, quick: bool = False) -> dict:
-    """The raw settings of a preset (its quick variant with quick=True)."""
+    """The option values of a preset (its quick variant with quick=True)."""
     try:
         scenario = SCENARIOS[name]
     except KeyError:

@@ -13,7 +13,7 @@ kept-alive median at least STALL_MS above the fresh one: the stall adds time, wh
 route costs. The probe never raises for a slow or broken server: it is bounded by `budget_s`
 and says in `note` what it could not measure.
 
-    check = probe("http://127.0.0.1:8000/openapi.json", server="uvicorn", workers=2)
+    check = check_keepalive("http://127.0.0.1:8000/openapi.json", server="uvicorn", workers=2)
     check.stall, check.note  # True, "responses on kept-alive connections stall ~43 ms: ..."
     check_id = insert_check(con, run_id, "uvicorn", 2, check)  # a server_checks row
 """
@@ -125,7 +125,7 @@ class _NoKeepAlive(Exception):
     """The server closes the connection after each response."""
 
 
-def probe(url: str, server: str | None = None, workers: int | None = None,
+def check_keepalive(url: str, server: str | None = None, workers: int | None = None,
           requests: int = REQUESTS, budget_s: float = BUDGET_S) -> KeepAliveCheck:
     """Probe `url` (a fast GET route); `server`/`workers` only choose the words of the cause."""
     checked_at = datetime.now(timezone.utc)

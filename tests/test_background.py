@@ -3,7 +3,6 @@ the --scenario presets."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
@@ -13,7 +12,7 @@ from collector.background import (SCENARIOS, Background, format_background, from
                                   scenario_settings)
 from collector.discovery import discover, select
 from collector.payload import grow_body
-from collector.plan import Settings, parse_numbers
+from collector.plan import build_settings
 from perf.errors import PerfError
 
 
@@ -116,31 +115,27 @@ def test_resolving_fails_before_anything_runs(endpoints):
         plan_mix([parse_background("size=1MB")], simple, endpoints)
 
 
-def test_payload_interference_is_settings_the_sweep_already_knows(endpoints):
-    fields = {f.name for f in dataclasses.fields(Settings)}
-    for name, scenario in SCENARIOS.items():
+def test_every_scenario_is_options_the_sweep_already_parses(endpoints):
+    for name in SCENARIOS:
         for quick in (False, True):
             raw = scenario_settings(name, quick)
-            # `background` is the one new setting (phase 2 adds it to Settings)
-            assert set(raw) - fields <= {"background"}, name
-            chosen = select(endpoints, raw.get("filters", []), raw.get("endpoints", []))
-            assert chosen, name
-            if "endpoints" in raw:
-                assert sorted(e.name for e in chosen) == sorted(raw["endpoints"])
+            # `background` is the one new option (phase 2 adds it to plan.OPTIONS)
+            options = {k: v for k, v in raw.items() if k != "background"}
+            settings = build_settings(options)  # the real option table parses every value
+            chosen = select(endpoints, settings.filters, settings.endpoints)
+            assert sorted(e.name for e in chosen) == sorted(settings.endpoints), name
             loads = [parse_background(text) for text in raw.get("background", [])]
             for foreground in chosen:
                 plan_mix(loads, foreground, endpoints)  # every load resolves beside each
-            parse_numbers(raw["rates"], "--rates")
-            parse_numbers(raw["workers"], "--workers", int)
 
 
 def test_payload_interference_is_the_reference_study():
     full = scenario_settings("payload-interference")
     quick = scenario_settings("payload-interference", quick=True)
-    assert full["endpoints"] == ["POST /api/payload/ping", "POST /api/payload/pong"]
+    assert full["endpoint"] == ["POST /api/payload/ping", "POST /api/payload/pong"]
     assert full["background"] == ["size=25MB rate=1"]
     assert full["workers"] == quick["workers"] == [1, 4]  # one worker against several
-    assert quick["duration_s"] < full["duration_s"] and len(quick["rates"]) == 1
+    assert quick["duration"] < full["duration"] and len(quick["rates"]) == 1
     assert full["server"] == quick["server"] == "gunicorn"
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import psutil
 import pytest
 
 from collector.selfcheck import (GENERIC_CAUSE, KNOWN_CAUSE, STALL_MS, KeepAliveCheck,
-                                 insert_check, probe)
-from collector.server import free_port, start_server
+                                 check_keepalive, insert_check)
+from collector.server import AppSpec, free_port, start_server
 from perf.store import store_session
 from tests.helpers import REPO
 
@@ -49,7 +51,7 @@ def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers,
     server = serve(kind, workers)
     url = server.base_url + "/openapi.json"
     start = time.monotonic()
-    check = probe(url, server=kind, workers=workers)
+    check = check_keepalive(url, server=kind, workers=workers)
     elapsed = time.monotonic() - start
     assert check.url == url
     assert check.keepalive_ms is not None and check.fresh_ms is not None
@@ -87,13 +89,52 @@ def test_uvicorn_nodelay_on_a_taken_port_says_so_like_uvicorn(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "collector.uvicorn_nodelay", APP, "--port", str(port),
-             "--workers", "2", "--log-level", "warning"],
-            cwd=REPO, capture_output=True, text=True, timeout=60,
+            [sys.executable, str(REPO / "collector" / "uvicorn_nodelay.py"), APP, "--port",
+             str(port), "--workers", "2", "--log-level", "warning", "--app-dir", str(REPO)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
             env={**os.environ, "TARGET_APP_DB": str(tmp_path / "app.sqlite3")})
     assert proc.returncode == 3  # uvicorn's STARTUP_FAILURE
     # collector.server retries another port when the log says this.
     assert "address already in use" in proc.stderr.lower()
+
+
+OWN_APP = """
+import importlib.util
+
+from fastapi import FastAPI
+
+import server  # the app's own module, not perf's collector/server.py
+
+
+def create():
+    app = FastAPI()
+
+    @app.get("/who")
+    def who():
+        # perf's own modules (collector/sampler.py) are not on the app's path
+        return {"module": server.NAME, "sampler": importlib.util.find_spec("sampler") is not None}
+
+    return app
+"""
+
+
+@pytest.mark.slow
+def test_uvicorn_nodelay_serves_an_app_factory_from_its_own_folder(tmp_path):
+    """perf runs the launcher by path in the app's interpreter: the app's folder, not perf's
+    collector/, decides what `import server` means, and --factory works as in uvicorn."""
+    app_dir = tmp_path / "svc"
+    app_dir.mkdir()
+    (app_dir / "main.py").write_text(OWN_APP)
+    (app_dir / "server.py").write_text('NAME = "svc"\n')
+    spec = AppSpec("main:create", factory=True, app_dir=str(app_dir))
+    server = start_server("uvicorn-nodelay", spec, 2, tmp_path / "logs")
+    try:
+        with urllib.request.urlopen(server.base_url + "/who", timeout=5) as resp:
+            assert json.loads(resp.read()) == {"module": "svc", "sampler": False}
+        check = check_keepalive(server.base_url + "/openapi.json", "uvicorn-nodelay", 2)
+    finally:
+        server.stop()
+    assert check.stall is False and check.keepalive_ms < STALL_MS
 
 
 def test_a_server_that_never_answers_costs_the_budget_and_no_exception():
@@ -102,7 +143,7 @@ def test_a_server_that_never_answers_costs_the_budget_and_no_exception():
         silent.listen()  # the kernel accepts connections; nobody reads them
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/openapi.json"
         start = time.monotonic()
-        check = probe(url, budget_s=1.0)
+        check = check_keepalive(url, budget_s=1.0)
         elapsed = time.monotonic() - start
     assert elapsed < 2.0
     assert check == KeepAliveCheck(url, check.checked_at, None, None, False, check.note)
@@ -111,14 +152,14 @@ def test_a_server_that_never_answers_costs_the_budget_and_no_exception():
 
 def test_nothing_listening_is_a_note_not_an_exception():
     url = f"http://127.0.0.1:{free_port()}/openapi.json"
-    check = probe(url)
+    check = check_keepalive(url)
     assert (check.keepalive_ms, check.fresh_ms, check.stall) == (None, None, False)
     assert check.note.startswith("keep-alive probe incomplete: kept-alive request failed: ")
     assert "refused" in check.note.lower()
 
 
 def test_a_bad_url_is_a_note_not_an_exception():
-    check = probe("ftp://127.0.0.1/x")
+    check = check_keepalive("ftp://127.0.0.1/x")
     assert not check.stall
     assert check.note == "probe not run: not an http(s) URL: ftp://127.0.0.1/x"
 
@@ -172,7 +213,7 @@ class _HttpServer:
 def test_one_connection_carries_every_kept_alive_request():
     server = _HttpServer()
     try:
-        check = probe(server.url, requests=10)
+        check = check_keepalive(server.url, requests=10)
     finally:
         server.close()
     assert not check.stall and check.note is None
@@ -182,7 +223,7 @@ def test_one_connection_carries_every_kept_alive_request():
 def test_a_slow_route_is_slow_both_ways_and_no_stall():
     server = _HttpServer(delay_s=0.06)
     try:
-        check = probe(server.url, requests=6)
+        check = check_keepalive(server.url, requests=6)
     finally:
         server.close()
     assert check.keepalive_ms >= 60 and check.fresh_ms >= 60
@@ -193,7 +234,7 @@ def test_a_slow_route_beyond_the_budget_gives_what_it_measured():
     server = _HttpServer(delay_s=0.1)
     try:
         start = time.monotonic()
-        check = probe(server.url, requests=20, budget_s=0.8)
+        check = check_keepalive(server.url, requests=20, budget_s=0.8)
         elapsed = time.monotonic() - start
     finally:
         server.close()
@@ -206,7 +247,7 @@ def test_a_slow_route_beyond_the_budget_gives_what_it_measured():
 def test_a_server_without_keep_alive_is_said_so():
     server = _HttpServer(keep_alive=False)
     try:
-        check = probe(server.url)
+        check = check_keepalive(server.url)
     finally:
         server.close()
     assert not check.stall
