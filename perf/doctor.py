@@ -9,7 +9,7 @@ from collector.environment import machine_info
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
-from perf.store import SCHEMA_VERSION, resolve_store
+from perf.store import inspect_store, resolve_store, spool_path
 
 
 @dataclass
@@ -17,6 +17,7 @@ class Check:
     name: str
     value: str
     ok: bool = True
+    problem: str = "MISSING"  # the word shown when not ok
 
 
 def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
@@ -39,6 +40,16 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
         except ImportError as exc:
             checks.append(Check(module, f"missing ({exc}); reinstall perf", ok=False))
     path = resolve_store(store)
-    state = "exists" if path.exists() else "will be created"
-    checks.append(Check("store", f"{path} ({state}; schema v{SCHEMA_VERSION})"))
+    state, usable = inspect_store(path)
+    checks.append(Check("store", f"{path} ({state})", ok=usable, problem="UNUSABLE"))
+    waiting = _spooled_attacks(path)
+    if waiting:
+        checks.append(Check("spooled", f"{waiting} attack(s) beside the store wait to be stored; "
+                                       "`perf ingest --spooled` stores them"))
     return checks
+
+
+def _spooled_attacks(store) -> int:
+    # Counted from the spool's folder names (collector/spool.py lays them out), read-only.
+    root = spool_path(store)
+    return len(list(root.glob("*/[0-9]*-attack"))) if root.is_dir() else 0

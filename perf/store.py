@@ -6,6 +6,7 @@ aggregate, and what vegeta itself records. `make_timestamp_ns(ts)` turns one int
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -15,7 +16,7 @@ from typing import Iterator
 
 import duckdb
 
-from perf.errors import PerfError
+from perf.errors import PerfError, file_error, make_folder
 
 SCHEMA_VERSION = 3
 DEFAULT_STORE = "results/perf.duckdb"
@@ -151,6 +152,9 @@ MIGRATIONS: list[str] = [
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 _LOCK_PID = re.compile(r"PID (\d+)")
+# DuckDB's lock error says this only when the holder has the file open read-only.
+_HELD_BY_READER = "would be able to open this database in read-only mode"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8..11 of every DuckDB database file
 
 
 def resolve_store(path: str | os.PathLike | None) -> Path:
@@ -158,26 +162,47 @@ def resolve_store(path: str | os.PathLike | None) -> Path:
     return Path(path or os.environ.get("PERF_STORE") or DEFAULT_STORE)
 
 
-def _stored_version(con: duckdb.DuckDBPyConnection) -> int:
+class StoreBusy(PerfError):
+    """DuckDB's file lock is held by another process: a reader (any DuckDB client with the file
+    open, even read-only) or a writer. `pid` is the holder when DuckDB names it."""
+
+    def __init__(self, path: Path, pid: int | None, reader: bool):
+        self.pid, self.reader = pid, reader
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(f"store {path} is locked by {who}{' (a reader)' if reader else ''}; "
+                         "wait for it to finish or use another --store")
+
+    @property
+    def holder(self) -> str:
+        who = f"pid {self.pid}" if self.pid else "another process"
+        return f"{who}, a reader" if self.reader else who
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> int:
+    where = f"store {path}" if path else "this DuckDB file"
     has_meta = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'perf_meta'"
     ).fetchone()[0]
     if not has_meta:
         has_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
         if has_tables:
-            raise PerfError("this DuckDB file is not a perf store (no perf_meta table)")
+            raise PerfError(f"{where} is not a perf store (a DuckDB file with other tables, "
+                            "no perf_meta)")
         return 0
     row = con.execute("SELECT value FROM perf_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise PerfError(f"{where} is not a perf store this perf can read: its schema version "
+                        f"in perf_meta is {row[0]!r}, not a number") from None
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    version = _stored_version(con)
+    version = _stored_version(con, path)
     if version > SCHEMA_VERSION:
-        raise PerfError(
-            f"store {path} has schema v{version}, newer than this perf knows (v{SCHEMA_VERSION}); "
-            "upgrade perf to read it"
-        )
+        raise _newer(path, version)
     if version == SCHEMA_VERSION:
         return
     with transaction(con):
@@ -209,10 +234,81 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def _lock_error(path: Path, exc: Exception) -> PerfError:
+def _newer(path: Path, version: int) -> PerfError:
+    return PerfError(f"store {path} has schema v{version}, newer than this perf knows "
+                     f"(v{SCHEMA_VERSION}); upgrade perf to read it")
+
+
+def _lock_error(path: Path, exc: Exception) -> StoreBusy:
     match = _LOCK_PID.search(str(exc))
-    who = f"process {match.group(1)}" if match else "another process"
-    return PerfError(f"store {path} is locked by {who}; wait for it to finish or use another --store")
+    return StoreBusy(path, int(match.group(1)) if match else None, _HELD_BY_READER in str(exc))
+
+
+def duckdb_cause(exc: BaseException) -> str:
+    """The line of a DuckDB error that says what went wrong, without its class prefix
+    ("IO Error: ", "TransactionContext Error: ")."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return re.sub(r"^[A-Za-z ]+ Error: ", "", first)
+
+
+def store_failure(path: Path, action: str, exc: BaseException) -> PerfError:
+    """A failed write to the store (a full disk, a read-only file system) as one line."""
+    return PerfError(f"cannot {action} in store {path}: {duckdb_cause(exc)}")
+
+
+def unwritable(path: Path) -> str | None:
+    """Why a store at `path` could not be written or created, or None when it could: e.g.
+    "read-only directory: Read-only file system", or the file standing where a folder must be."""
+    if path.exists():
+        targets = [(path, "read-only file"), (path.parent, "read-only directory")]
+    else:
+        existing = next(p for p in path.parents if p.exists())
+        if not existing.is_dir():
+            return f"{existing} is a file"
+        targets = [(existing, "read-only directory")]
+    for target, what in targets:
+        if not os.access(target, os.W_OK):  # false on a read-only file system even for root
+            read_only_fs = os.statvfs(target).f_flag & os.ST_RDONLY
+            return f"{what}: {os.strerror(errno.EROFS if read_only_fs else errno.EACCES)}"
+    return None
+
+
+def inspect_store(path: str | os.PathLike | None) -> tuple[str, bool]:
+    """What perf would find at the store path, read without changing anything:
+    (what it is, whether `perf collect` could use it)."""
+    store = resolve_store(path)
+    if not store.exists():
+        problem = unwritable(store)
+        if problem is None:
+            return "will be created", True
+        return (f"cannot be created ({problem})" if problem.endswith("is a file")
+                else f"not writable ({problem})"), False
+    if store.is_dir():
+        return "a folder, not a store file", False
+    with open(store, "rb") as fh:
+        if fh.read(12)[8:12] != DUCKDB_MAGIC:
+            return "not a DuckDB file", False
+    try:
+        con = _connect(store, True, wait_s=1.0)
+    except StoreBusy as busy:
+        return f"in use by {busy.holder}; cannot look inside now", True
+    except PerfError as exc:
+        return str(exc), False
+    try:
+        version = _stored_version(con, store)
+    except PerfError as exc:
+        return str(exc).replace(f"store {store} is ", ""), False
+    finally:
+        con.close()
+    if version > SCHEMA_VERSION:
+        return f"newer than this perf (v{version}; this perf knows v{SCHEMA_VERSION})", False
+    state = {0: "an empty DuckDB file (perf will set it up)",
+             SCHEMA_VERSION: f"perf store v{SCHEMA_VERSION}"}.get(
+        version, f"perf store v{version} (will be upgraded in place on next write)")
+    problem = unwritable(store)
+    if problem:
+        return f"{state}; not writable ({problem})", False
+    return state, True
 
 
 def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
@@ -223,13 +319,24 @@ def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConne
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise PerfError(f"cannot open store {path}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise _lock_error(path, exc) from exc
-            time.sleep(0.1)
+            text = str(exc)
+            if "Could not set lock" in text or "Conflicting lock" in text:
+                if time.monotonic() >= deadline:
+                    raise _lock_error(path, exc) from None
+                time.sleep(0.1)
+                continue
+            if "not a valid DuckDB database file" in text:
+                raise PerfError(f"store {path} is not a DuckDB file") from None
+            raise PerfError(f"cannot open store {path}: {_open_cause(exc)}") from None
         except duckdb.Error as exc:
-            raise PerfError(f"cannot open store {path}: {str(exc).splitlines()[0]}") from exc
+            raise PerfError(f"cannot open store {path}: {duckdb_cause(exc)}") from None
+
+
+def _open_cause(exc: BaseException) -> str:
+    # 'Cannot open file "/x/s.duckdb": Read-only file system' -> 'Read-only file system'
+    cause = duckdb_cause(exc)
+    match = re.match(r'Cannot open file "[^"]*": (.+)$', cause)
+    return match.group(1) if match else cause
 
 
 def open_store(
@@ -241,20 +348,25 @@ def open_store(
         if not store.exists():
             raise PerfError(f"no store at {store}; run `perf collect` first (or pass --store)")
         con = _connect(store, True, wait_s)
-        version = _stored_version(con)
+        try:
+            version = _stored_version(con, store)
+        except BaseException:
+            con.close()
+            raise
+        if version == SCHEMA_VERSION:
+            return con
+        con.close()
         if version > SCHEMA_VERSION:
-            con.close()
-            raise PerfError(
-                f"store {store} has schema v{version}, newer than this perf knows "
-                f"(v{SCHEMA_VERSION}); upgrade perf to read it"
-            )
-        if version < SCHEMA_VERSION:
-            # Old stores are migrated by the next writer; reading one needs it migrated first.
-            con.close()
-            con = _connect(store, False, wait_s)
-            _migrate(con, store)
-        return con
-    store.parent.mkdir(parents=True, exist_ok=True)
+            raise _newer(store, version)
+        # Old stores are migrated in place; reading one needs it migrated first. Reading it
+        # as it is would need every query in each old dialect, so a store that cannot be
+        # written is refused with what to do rather than half-read.
+        cause = unwritable(store)
+        if cause:
+            raise PerfError(f"store {store} is schema v{version} and read-only ({cause}): perf "
+                            f"needs to upgrade it in place to v{SCHEMA_VERSION}; make it writable once")
+    else:
+        make_folder(store.parent, "store")
     con = _connect(store, False, wait_s)
     try:
         _migrate(con, store)
@@ -280,6 +392,12 @@ def next_attack_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT nextval('attack_ids')").fetchone()[0]
 
 
+def spool_path(store: str | os.PathLike | None) -> Path:
+    """Where finished attacks wait, durable, until the store takes them (collector/spool.py)."""
+    path = resolve_store(store)
+    return path.with_name(path.name + ".spool")
+
+
 @contextmanager
 def writer_lock(path: str | os.PathLike | None, command: str) -> Iterator[Path]:
     """Hold `<store>.lock` for a whole sweep, so a second perf never writes the same store.
@@ -290,9 +408,12 @@ def writer_lock(path: str | os.PathLike | None, command: str) -> Iterator[Path]:
     import fcntl
 
     store = resolve_store(path)
-    store.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(store.parent, "store")
     lock_path = store.with_name(store.name + ".lock")
-    fh = open(lock_path, "a+")
+    try:
+        fh = open(lock_path, "a+")
+    except OSError as exc:
+        raise file_error(f"cannot write store {store} (its lock file {lock_path.name})", exc) from None
     try:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -300,10 +421,17 @@ def writer_lock(path: str | os.PathLike | None, command: str) -> Iterator[Path]:
             fh.seek(0)
             owner = fh.read().strip() or "another perf process"
             raise PerfError(f"store {store} is in use by {owner}; wait for it or use another --store")
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"perf {command} (pid {os.getpid()})")
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"perf {command} (pid {os.getpid()})")
+            fh.flush()
+        except OSError as exc:
+            raise file_error(f"cannot write store {store} (its lock file {lock_path.name})",
+                             exc) from None
         yield store
     finally:
-        fh.close()
+        try:
+            fh.close()
+        except OSError:
+            pass  # a buffered write that failed already raised its own error above

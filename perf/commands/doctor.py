@@ -14,16 +14,20 @@ from perf.options import store_option, vegeta_option
 def doctor(store: str | None, vegeta: str | None) -> None:
     """Show what perf will use (versions, vegeta, CPU, store) and what is missing.
 
+    The store is opened read-only and described as it is (perf store vN, older and upgraded on
+    the next write, newer than this perf, another DuckDB file, not DuckDB, not writable).
+
     \b
-    Example:
+    Examples:
       perf doctor
-    Exits 1 when something perf needs is missing, with one line saying how to fix it.
+      perf doctor --store /data/perf.duckdb
+    Exits 1 when something perf needs is missing or the store cannot be used by perf collect,
+    with one line saying what.
     """
     checks = run_checks(store, vegeta)
     width = max(len(c.name) for c in checks)
     for check in checks:
-        mark = "ok " if check.ok else "MISSING"
         click.echo(f"{check.name:<{width}}  {check.value}" if check.ok
-                   else f"{check.name:<{width}}  {mark}: {check.value}")
+                   else f"{check.name:<{width}}  {check.problem}: {check.value}")
     if not all(c.ok for c in checks):
         sys.exit(1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from perf.errors import file_error, make_folder
 from perf.options import selection_options, split_list, store_option
 from perf.store import store_session
 
@@ -50,8 +51,11 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
                       plotlyjs=plotlyjs, charts=chart_metrics)
     if output:
         path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        make_folder(path.parent, "--output")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise file_error(f"cannot write --output {path}", exc) from None
         click.echo(f"wrote {path}", err=True)
     else:
         click.echo(text, nl=False)
