@@ -50,10 +50,16 @@ class LiveCount:
 
 
 def rate_flag(rate: float) -> str:
-    """vegeta wants an integer frequency per period: 12.5/s becomes 125/10s."""
+    """vegeta wants an integer frequency per period: 12.5/s becomes 12500/1000s. Never 0 per
+    period, which vegeta reads as "as fast as possible": a rate that whole requests per 1000 s
+    would miss by more than 0.1% becomes one request per its interval in ns (0.0126/s is
+    1/79365079365ns)."""
     if float(rate).is_integer():
         return f"{int(rate)}/1s"
-    return f"{round(rate * 1000)}/1000s"
+    per_1000s = round(rate * 1000)
+    if per_1000s >= 1 and abs(per_1000s - rate * 1000) <= 0.001 * rate * 1000:
+        return f"{per_1000s}/1000s"
+    return f"1/{round(1e9 / rate)}ns"
 
 
 def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s: float,
