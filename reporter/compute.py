@@ -58,9 +58,10 @@ def _sort_key(key: tuple) -> tuple:
 
 def group_title(key: tuple, servers: int = 1) -> str:
     mode, load, workers, server = key
-    title = f"rate {load:g}/s" if mode == "rate" else f"concurrency {load:g}"
-    if load is None:
-        title = mode
+    if load is None:  # an ingest without --rate
+        title = "rate unknown" if mode == "rate" else "concurrency unknown"
+    else:
+        title = f"rate {load:g}/s" if mode == "rate" else f"concurrency {load:g}"
     if workers is not None:
         title += f", {workers} worker" + ("s" if workers != 1 else "")
     if server and servers > 1:

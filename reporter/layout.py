@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reporter import compute
+from reporter.escape import plain_report
 from reporter.metrics import METRICS, format_value, metric
 
 WARN_ASCII = "!"
@@ -355,7 +356,9 @@ def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None 
     """The whole report, top to bottom; bar charts of `chart_metrics` (default: achieved, p99).
 
     `width` None means no limit (markdown): full endpoint names and every run side by side.
+    Stored strings come out free of control characters (reporter/escape.py).
     """
+    report = plain_report(report)
     runs, attacks = report.runs, report.attacks
     servers = len({a["server"] for a in attacks})
     groups = compute.grouped(attacks)

@@ -6,6 +6,7 @@ The layout's blocks become plain parts here; templates/summary.md.j2 lays them o
 from __future__ import annotations
 
 from reporter import layout
+from reporter.escape import code_fence, markdown_text
 from reporter.templating import environment
 
 WARN = "⚠️"
@@ -13,8 +14,9 @@ CHART_WIDTH = 40  # bar columns; a PR comment has no terminal width to fill
 
 
 def _cell(text: str) -> str:
-    # A pipe would end the cell; everything else in our cells is plain text.
-    return text.replace("|", "\\|").strip() or " "
+    # Cells carry labels and paths from the store: escaped, a pipe cannot end the cell early
+    # nor a tag reach the page.
+    return markdown_text(text).strip() or " "
 
 
 def _table(table: layout.Table) -> dict:
@@ -24,7 +26,8 @@ def _table(table: layout.Table) -> dict:
         if i in table.section_rows:
             cells[0] = f"**{cells[0]}**"
         rows.append(cells)
-    return {"kind": "table", "title": table.title, "header": [_cell(h) for h in table.header],
+    return {"kind": "table", "title": markdown_text(table.title, line_start=True),
+            "header": [_cell(h) for h in table.header],
             "align": [":---" if a == "l" else "---:" for a in table.align], "rows": rows}
 
 
@@ -52,8 +55,11 @@ def render_markdown(report, charts: list[str] | None = None) -> str:
         else:
             # The first Lines block is the headline; later ones are titled notes.
             kind = "notes" if any(p["kind"] != "table" for p in parts) else "head"
-            parts.append({"kind": kind, "title": block.title,
-                          "lines": [line.strip() for line in block.lines]})
+            parts.append({"kind": kind,
+                          "title": block.title and markdown_text(block.title, line_start=True),
+                          "lines": [markdown_text(line.strip(), line_start=True)
+                                    for line in block.lines]})
+    # Chart lines go in a code block, where nothing is markup; only its fence must hold.
     text = environment(html=False).get_template("summary.md.j2").render(
-        parts=parts, charts=chart_lines[:-1])
+        parts=parts, charts=chart_lines[:-1], fence=code_fence(chart_lines))
     return text.rstrip() + "\n"

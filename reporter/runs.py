@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from reporter import layout
+from reporter.escape import terminal_text
 from reporter.render_json import RUN_KEYS, _iso
 from reporter.render_text import _ascii_table
 
@@ -15,9 +16,10 @@ def render_runs_text(runs: list[dict]) -> str:
     table = layout.Table(
         "",
         ["Run", "Started", "Label", "Commit", "Status", "Attacks", "Requests"],
-        [[r["run_id"], layout.when(r["started_at"]), r.get("label") or "-",
-          (r.get("git_commit") or "-")[:10] + ("+" if r.get("git_dirty") else ""),
-          r["status"], str(r["attacks"]), f"{r['requests']:,}"] for r in runs],
+        [[terminal_text(cell) for cell in (
+            r["run_id"], layout.when(r["started_at"]), r.get("label") or "-",
+            (r.get("git_commit") or "-")[:10] + ("+" if r.get("git_dirty") else ""),
+            r["status"], str(r["attacks"]), f"{r['requests']:,}")] for r in runs],
         ["l", "l", "l", "l", "l", "r", "r"],
     )
     return "\n".join(_ascii_table(table)[1:]) + "\n"
