@@ -1,4 +1,4 @@
-"""Vegeta results -> the store. Each attack lands in one transaction, the moment it ends.
+"""Vegeta results -> the store. Each attack lands in one transaction.
 
 vegeta's CSV encoding is the common form: `perf collect` pipes `vegeta attack` through
 `vegeta encode --to csv`, and `perf ingest` converts gob/json files the same way. DuckDB then
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import re
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import duckdb
 
 from collector.records import AttackRecord
-from collector.runs import insert_run
 from collector.sampler import Sample
-from collector.vegeta import vegeta_version
 from perf.errors import PerfError
 from perf.failures import BODY_SAMPLE_BYTES
 from perf.stats import cache_stats
-from perf.store import next_attack_id, store_session, transaction, writer_lock
+from perf.store import next_attack_id, transaction
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
 VEGETA_CSV_COLUMNS = {
@@ -46,6 +43,11 @@ MIN_SENT_FRACTION = 0.99
 LOADGEN_SATURATED_CPU = 90.0
 
 
+class BadResults(PerfError):
+    """Results that cannot be stored as they are (truncated, foreign, empty): the input is at
+    fault, not the store, so trying again cannot help."""
+
+
 def is_vegeta_csv(path: Path) -> bool:
     """True when the file starts like a vegeta CSV record (unix-ns timestamp, status code)."""
     with open(path, "rb") as fh:
@@ -54,15 +56,15 @@ def is_vegeta_csv(path: Path) -> bool:
     return len(parts) == 3 and parts[0].isdigit() and len(parts[0]) >= 18 and parts[1].isdigit()
 
 
-def _check_complete(path: Path) -> None:
+def check_complete(path: Path) -> None:
     # vegeta ends every record with a newline; a file that does not was cut off mid-write.
     size = path.stat().st_size
     if size == 0:
-        raise PerfError(f"{path}: empty results file")
+        raise BadResults(f"{path}: empty results file")
     with open(path, "rb") as fh:
         fh.seek(size - 1)
         if fh.read(1) != b"\n":
-            raise PerfError(f"{path}: truncated vegeta results (last record is incomplete)")
+            raise BadResults(f"{path}: truncated vegeta results (last record is incomplete)")
 
 
 def to_csv(vegeta: Path, source: Path, out: Path) -> None:
@@ -76,10 +78,11 @@ def to_csv(vegeta: Path, source: Path, out: Path) -> None:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
         reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {proc.returncode}"
         reason = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", reason)
-        raise PerfError(f"{source}: not readable as vegeta results ({reason})")
+        raise BadResults(f"{source}: not readable as vegeta results ({reason})")
 
 
-def _csv_source(paths: list[Path]) -> str:
+def csv_source(paths: list[Path]) -> str:
+    """The SQL that reads vegeta CSV files as rows of VEGETA_CSV_COLUMNS."""
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in VEGETA_CSV_COLUMNS.items())
     files = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
     # strict_mode makes a malformed or short record an error instead of a guess.
@@ -99,7 +102,7 @@ def insert_requests(
     collide, so rows are renumbered in time order (`renumber`, implied by several CSVs).
     """
     for path in csv_files:
-        _check_complete(path)
+        check_complete(path)
     renumber = renumber or len(csv_files) > 1
     seq = "row_number() OVER (ORDER BY ts, seq) - 1" if renumber else "seq"
     try:
@@ -111,14 +114,15 @@ def insert_requests(
             INSERT INTO requests
             SELECT ?, {seq}, ts, latency_ns, code, bytes_in, bytes_out,
                    coalesce(error, ''), method, url
-            FROM {_csv_source(csv_files)}
+            FROM {csv_source(csv_files)}
             """,
             [attack_id],
         ).fetchone()[0]
-    except duckdb.Error as exc:
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        # What the file holds is at fault; any other error (a full disk) is the store's.
         names = ", ".join(map(str, csv_files))
         first = str(exc).strip().splitlines()[0]
-        raise PerfError(f"{names}: not valid vegeta CSV results ({first})") from exc
+        raise BadResults(f"{names}: not valid vegeta CSV results ({first})") from exc
     return inserted
 
 
@@ -132,7 +136,7 @@ def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
         f"""
         INSERT INTO error_samples
         SELECT ?, code, from_base64(left(coalesce(first(body), ''), {chars}))
-        FROM {_csv_source(csv_files)}
+        FROM {csv_source(csv_files)}
         WHERE code NOT BETWEEN 200 AND 399
         GROUP BY code
         """,
@@ -173,7 +177,7 @@ def store_attack(
     attack_id = next_attack_id(con)
     rows = insert_requests(con, attack_id, csv_files, renumber)
     if rows == 0:
-        raise PerfError(f"{', '.join(map(str, csv_files))}: no results in file")
+        raise BadResults(f"{', '.join(map(str, csv_files))}: no results in file")
     if samples:
         con.executemany(
             "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
@@ -204,81 +208,3 @@ def store_attack(
         ],
     )
     return attack_id
-
-
-def ingest_files(
-    con: duckdb.DuckDBPyConnection, vegeta: Path, files: list[Path], attack: AttackRecord,
-    nested: bool = False,
-) -> int:
-    """Store result files made elsewhere as one attack; CSV is read directly, others converted.
-
-    Each file is converted on its own: `vegeta encode` of several files stops quietly at the
-    first damaged one (exit 0), while one file at a time reports it.
-    """
-    for path in files:
-        if not path.is_file():
-            raise PerfError(f"{path}: no such file")
-    with tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
-        csv_files = []
-        for i, path in enumerate(files):
-            if is_vegeta_csv(path):
-                csv_files.append(path)
-            else:
-                converted = Path(tmp) / f"{i}.csv"
-                to_csv(vegeta, path, converted)
-                csv_files.append(converted)
-        return store_attack(con, attack, csv_files, nested=nested, renumber=len(files) > 1)
-
-
-def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, label: str | None,
-               endpoint: str | None, rate: float | None, workers: int | None) -> tuple[str, int]:
-    """`perf ingest`: the files become one complete run of one attack; returns (run_id, rows).
-
-    The run's and the attack's times are those of the results themselves; the endpoint, unless
-    given, is the most common method and URL path in them.
-    """
-    method, path = None, None
-    if endpoint:
-        method, _, path = endpoint.strip().partition(" ")
-        if not path.strip():
-            raise PerfError(f"bad --endpoint {endpoint!r}: use 'METHOD /path'")
-        method, path = method.upper(), path.strip()
-    with writer_lock(store, "ingest") as store_path, store_session(store_path) as con, \
-            transaction(con):
-        run_id = insert_run(
-            con, status="complete", label=label, target="ingested",
-            config={"ingested": [str(p) for p in files], "rate": rate},
-            vegeta_version=vegeta_version(vegeta), with_git=False,
-        )
-        attack = AttackRecord(run_id=run_id, endpoint="", method="", path="",
-                              server="external", workers=workers, mode="rate",
-                              target_rate=rate)
-        attack_id = ingest_files(con, vegeta, files, attack, nested=True)
-        if method is None:
-            method, path = _most_common_request(con, attack_id)
-        n, first, last = con.execute(
-            "SELECT requests, first_ts, last_ts FROM attack_stats WHERE attack_id = ?",
-            [attack_id],
-        ).fetchone()
-        con.execute(
-            """UPDATE attacks SET endpoint = ?, method = ?, path = ?, duration_s = ?,
-                   started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
-                   finished_at = make_timestamp_ns(?)::TIMESTAMPTZ
-               WHERE attack_id = ?""",
-            [f"{method} {path}", method, path, (last - first) / 1e9, first, last, attack_id],
-        )
-        con.execute(
-            """UPDATE runs SET started_at = make_timestamp_ns(?)::TIMESTAMPTZ,
-                   finished_at = make_timestamp_ns(?)::TIMESTAMPTZ WHERE run_id = ?""",
-            [first, last, run_id],
-        )
-    return run_id, n
-
-
-def _most_common_request(con: duckdb.DuckDBPyConnection, attack_id: int) -> tuple[str, str]:
-    method, path = con.execute(
-        """SELECT method, regexp_replace(regexp_replace(url, '^[a-z]+://[^/]+', ''), '\\?.*$', '')
-           FROM requests WHERE attack_id = ? GROUP BY ALL ORDER BY count(*) DESC LIMIT 1""",
-        [attack_id],
-    ).fetchone()
-    return method, path or "/"

@@ -1,33 +1,35 @@
 """`perf collect`: the whole measurement, from plan to stored rows.
 
 One server start per (server kind, worker count); every endpoint x load runs against it, each
-attack stored in its own transaction the moment it ends. Whatever happens (error, Ctrl-C,
-SIGTERM) the run is marked and every child process group is stopped.
+attack spooled to disk the moment it ends and stored from there (collector/spool.py), so a busy
+store never stops the sweep. Whatever happens (error, Ctrl-C, SIGTERM, any number of them) the
+run is marked and every child process group is stopped.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
-import signal
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from collector import processes, target as targeting
 from collector.attack import AttackResult, run_attack
 from collector.discovery import Discovery, Endpoint
 from collector.failures import report_failures
-from collector.ingest import store_attack
 from collector.payload import growable_field, grow_body, size_text
 from collector.plan import Settings
 from collector.records import AttackRecord
-from collector.runs import finish_run, insert_run
+from collector.runs import run_row
 from collector.server import Server, http_call
+from collector.spool import StoreWriter, describe
 from collector.vegeta import find_vegeta, vegeta_version
+from perf import interrupts
 from perf.errors import PerfError
-from perf.store import resolve_store, store_session, writer_lock
+from perf.store import StoreBusy, resolve_store, writer_lock
 
 
 MAX_TARGETS = 20_000  # distinct requests per attack file; vegeta cycles through them
@@ -36,20 +38,24 @@ MAX_TARGETS = 20_000  # distinct requests per attack file; vegeta cycles through
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM during a sweep; carries what was kept."""
 
-    def __init__(self, run_id: str, attacks: int):
-        super().__init__(f"interrupted: run {run_id} kept {attacks} finished attack(s), marked partial")
+    def __init__(self, run_id: str | None, attacks: int, status: str | None = "partial",
+                 spooled: int = 0):
+        if run_id is None:
+            text = "interrupted before the run began; nothing was stored"
+        else:
+            marked = "marked partial" if status == "partial" else f"run {status}"
+            still = f" ({spooled} still spooled)" if spooled else ""
+            text = f"interrupted: run {run_id} kept {attacks} finished attack(s){still}, {marked}"
+        super().__init__(text)
         self.run_id, self.attacks = run_id, attacks
 
 
 @dataclass
 class Outcome:
     run_id: str
-    attacks: int
+    attacks: int  # finished attacks kept (stored, or spooled)
     status: str
-
-
-def _on_sigterm(signum, frame):
-    raise KeyboardInterrupt
+    spooled: int = 0  # of them, still waiting in the spool for the store
 
 
 def load_title(mode: str, load: float) -> str:
@@ -85,18 +91,17 @@ def _summary_line(con, attack_id: int) -> str:
     return f"{n} requests, {100.0 * ok / n:.1f}% ok, {rps:.1f} successful/s{warn}"
 
 
-def _create_run(store: Path, settings: Settings, vegeta_path: Path, target: str,
+def _create_run(writer: StoreWriter, settings: Settings, vegeta_path: Path, target: str,
                 found: Discovery) -> str:
     config = {**settings.to_config(), "vegeta": str(vegeta_path),
               "skipped": [{"endpoint": s.name, "reason": s.reason} for s in found.skipped]}
-    with store_session(store) as con:
-        return insert_run(con, status="running", label=settings.label, target=target,
-                          config=config, vegeta_version=vegeta_version(vegeta_path))
+    return writer.start_run(run_row(status="running", label=settings.label, target=target,
+                                    config=config, vegeta_version=vegeta_version(vegeta_path)))
 
 
-def _finish_run(store: Path, run_id: str, status: str) -> None:
-    with store_session(store) as con:
-        finish_run(con, run_id, status)
+def _finish_run(sweep: "_Sweep", status: str) -> None:
+    if sweep.writer is not None:
+        sweep.writer.finish_run(status, datetime.now(timezone.utc))
 
 
 @dataclass
@@ -112,8 +117,10 @@ class _Sweep:
     progress: object
     found: Discovery | None = None
     run_id: str | None = None
-    stored: int = 0
+    stored: int = 0  # finished attacks kept (stored or spooled)
     attacks_started: int = 0
+    writer: StoreWriter | None = None
+    foreground: AttackRecord | None = None  # the last foreground attack kept (see _store)
     repeat_index: int = 0
     server: Server | None = None
     large_bodies: dict[str, Path] = field(default_factory=dict)  # endpoint name -> body file
@@ -243,10 +250,15 @@ class _Sweep:
             finished_at=result.finished_at, repeat_index=self.repeat_index,
         )
 
-    def _store(self, attack: AttackRecord, result: AttackResult) -> tuple[int, str]:
-        with store_session(self.store) as con:
-            attack_id = store_attack(con, attack, [result.csv_path], result.samples)
-            line = _summary_line(con, attack_id)
+    def _store(self, attack: AttackRecord, result: AttackResult) -> tuple[int | None, str]:
+        """Hand a finished attack to the spool/store path: (its attack_id, None while it waits
+        in the spool; the progress line). A background attack whose foreground is still
+        spooled gets its foreground_id when both are stored, from the foreground's record."""
+        if attack.role == "foreground":
+            self.foreground = attack
+        foreground = self.foreground if attack.role == "background" else None
+        attack_id, line = self.writer.put_attack(attack, result.csv_path, result.samples,
+                                                 foreground=foreground)
         self.stored += 1
         return attack_id, line
 
@@ -294,12 +306,16 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     target = targeting.locate(settings)
     store_path = resolve_store(store)
     worker_counts: list[int | None] = [None] if settings.url else list(settings.workers)
-    previous_handler = signal.signal(signal.SIGTERM, _on_sigterm)
-    sweep = _Sweep(settings, target, store_path, vegeta_path,
-                   Path(tempfile.mkdtemp(prefix="perf-collect-")), store_path.parent / "logs",
-                   progress)
-    try:
-        with writer_lock(store_path, "collect"):
+    with writer_lock(store_path, "collect"):  # held until the store writer has stopped
+        previous_handlers = interrupts.install()  # SIGINT and SIGTERM stop a sweep alike
+        with interrupts.held():  # the scratch folder exists only once the cleanup knows it
+            sweep = _Sweep(settings, target, store_path, vegeta_path,
+                           Path(tempfile.mkdtemp(prefix="perf-collect-")),
+                           store_path.parent / "logs", progress)
+        status, spooled = "complete", []
+        try:
+            interrupts.raise_pending()
+            sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
             sweep.start_server(worker_counts[0])
             sweep.found = found = targeting.operations(settings, target, sweep.server)
             endpoints = found.endpoints
@@ -311,7 +327,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                         f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
                         f"(pick endpoints with --filter, e.g. --filter /api/payload)")
             _announce(found, progress)
-            sweep.run_id = _create_run(store_path, settings, vegeta_path,
+            sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             loads = settings.loads
             total = (len(worker_counts) * len(endpoints) * len(loads) * settings.repeat
@@ -339,25 +355,67 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                             if settings.large_body:
                                 index += 1
                                 sweep.mixed_attack(index, endpoint, load, workers)
-            _finish_run(store_path, sweep.run_id, "complete")
-            report_failures(store_path, sweep.run_id, progress, sweep.server.log_path)
-            return Outcome(sweep.run_id, sweep.stored, "complete")
-    except KeyboardInterrupt:
-        if sweep.run_id:
-            _finish_run(store_path, sweep.run_id, "partial")
-            raise Interrupted(sweep.run_id, sweep.stored) from None
-        raise
-    except BaseException:
-        if sweep.run_id:
-            _finish_run(store_path, sweep.run_id, "partial" if sweep.stored else "failed")
-        raise
-    finally:
-        progress.close()
-        if sweep.server is not None:
-            sweep.server.stop()
-        processes.stop_all()
-        shutil.rmtree(sweep.scratch, ignore_errors=True)
-        signal.signal(signal.SIGTERM, previous_handler)
+            _finish_run(sweep, "complete")
+            _report_failures(sweep)
+        except KeyboardInterrupt:
+            status = "partial"
+            with interrupts.held():  # from here on a signal never cuts the cleanup short
+                _mark_stopped(sweep, status)
+        except BaseException:
+            with interrupts.held():
+                _mark_stopped(sweep, "partial" if sweep.stored else "failed")
+            raise
+        finally:
+            with interrupts.held():
+                spooled = _clean_up(sweep)
+            interrupts.restore(previous_handlers)
+    if interrupts.received() is not None:  # also when it came during the cleanup
+        raise Interrupted(sweep.run_id, sweep.stored, status, len(spooled))
+    return Outcome(sweep.run_id, sweep.stored, status, len(spooled))
+
+
+def _report_failures(sweep: _Sweep) -> None:
+    """Operations that failed every request, read back from the store once all is stored.
+    Advice, not data: while attacks still wait in the spool (a reader holds the store) it is
+    left out rather than waited for."""
+    if sweep.writer.waiting():
+        sweep.progress.message("operations that failed every request are not listed: the store "
+                               "is busy (see `perf report` once it is stored)")
+        return
+    try:
+        report_failures(sweep.store, sweep.run_id, sweep.progress, sweep.server.log_path)
+    except StoreBusy:
+        sweep.progress.message("operations that failed every request are not listed: the store "
+                               "is busy (see `perf report`)")
+
+
+def _mark_stopped(sweep: _Sweep, status: str) -> None:
+    """Mark the run of a sweep that failed or was stopped. The failure or the signal is what
+    the user must see: if even the final status cannot be spooled, the run stays `running`
+    and the next writer marks it partial (its process is gone)."""
+    try:
+        _finish_run(sweep, status)
+    except PerfError:
+        pass
+
+
+def _clean_up(sweep: _Sweep) -> list:
+    """Stop every child process, remove the scratch folder, give a busy store its last chance;
+    returns what is still spooled, after saying so in one line."""
+    sweep.progress.close()
+    if sweep.server is not None:
+        sweep.server.stop()
+    processes.stop_all()
+    shutil.rmtree(sweep.scratch, ignore_errors=True)
+    if sweep.writer is None:
+        return []
+    left = sweep.writer.close()
+    if left:
+        held = f" (the store is held by {sweep.writer.holder})" if sweep.writer.holder else ""
+        sweep.progress.message(
+            f"still spooled in {sweep.writer.root}{held}: {describe(left)}; the next perf collect "
+            f"or perf ingest on this store stores it, or run `perf ingest --spooled`")
+    return left
 
 
 @dataclass

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
+if __name__ == "__main__":  # `python -m perf.cli`: take Ctrl-C and SIGTERM before the slow imports
+    from perf import interrupts
+
+    interrupts.install()
+
 import click
 
-from perf import __version__
+from perf import __version__, interrupts
 from perf.errors import PerfError
 
 
@@ -32,15 +37,25 @@ def _one_line(exc: click.UsageError, ctx: click.Context | None) -> click.UsageEr
     return OneLineUsageError(exc.format_message(), exc.ctx, where)
 
 
+def _interrupted() -> None:
+    """Ctrl-C or SIGTERM outside a sweep (which says what it kept itself): one line, and the
+    exit status a shell gives a process the signal stopped, never click's "Aborted!"."""
+    click.echo("perf: interrupted", err=True)
+    sys.exit(interrupts.exit_code())
+
+
 class PerfGroup(click.Group):
-    """Turns PerfError into one line on stderr and exit 1, usage errors into one line and
-    exit 2; lists commands in a stable order."""
+    """Turns PerfError (and a file system's OSError) into one line on stderr and exit 1, usage
+    errors into one line and exit 2, Ctrl-C and SIGTERM into one line and 130 / 143; lists
+    commands in a stable order."""
 
     def make_context(self, *args, **kwargs) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
             raise _one_line(exc, None) from None
+        except KeyboardInterrupt:
+            _interrupted()
 
     def invoke(self, ctx: click.Context):
         try:
@@ -48,8 +63,16 @@ class PerfGroup(click.Group):
         except PerfError as exc:
             click.echo(f"perf: error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:
+            # Expected paths turn these into PerfError with their context; this is the net
+            # for the rest (a full disk while writing a report): the real cause, one line.
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"perf: error: {where}{exc.strerror or exc}", err=True)
+            sys.exit(1)
         except click.UsageError as exc:
             raise _one_line(exc, ctx) from None
+        except KeyboardInterrupt:
+            _interrupted()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)
@@ -88,7 +111,11 @@ _register()
 
 
 def main() -> None:
-    cli(prog_name="perf")
+    interrupts.install()  # the first Ctrl-C / SIGTERM stops perf; more never cut its cleanup short
+    try:
+        cli(prog_name="perf")
+    finally:
+        interrupts.ignore()
 
 
 if __name__ == "__main__":

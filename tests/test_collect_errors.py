@@ -158,7 +158,7 @@ def test_bad_rate_or_duration_syntax(tmp_path, args, expected):
     (["collect", "--server", "nginx"], "Invalid value for '--server': 'nginx' is not one of",
      "perf collect"),
     (["report", "--last"], "Option '--last' requires an argument.", "perf report"),
-    (["ingest"], "Missing argument 'FILES...'.", "perf ingest"),
+    (["ingest"], "give vegeta result FILES to store (or --spooled)", "perf ingest"),
     (["reprot"], "No such command 'reprot'.", "perf"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, message, where):
@@ -188,9 +188,14 @@ def test_store_of_newer_schema(tmp_path):
     assert "schema v99, newer than this perf knows" in line
 
 
-def test_store_held_open_by_another_process_names_it(tmp_path):
+def test_store_held_open_by_another_process_names_it(tmp_path, vegeta):
     store = tmp_path / "s.duckdb"
     open_store(store).close()
+    # Real vegeta results (every request refused: nothing listens on port 1).
+    results = tmp_path / "refused.bin"
+    with open(results, "wb") as out:
+        subprocess.run([str(vegeta), "attack", "-rate=5/1s", "-duration=1s"],
+                       input=b"GET http://127.0.0.1:1/\n", stdout=out, check=True, timeout=30)
     holder = subprocess.Popen(
         [sys.executable, "-c",
          f"import duckdb, sys, time; c = duckdb.connect({str(store)!r}); print('held', flush=True);"
@@ -202,7 +207,7 @@ def test_store_held_open_by_another_process_names_it(tmp_path):
         proc = run_perf(["ingest", str(tmp_path / "missing.bin"), "--store", str(store)], tmp_path)
         line = _one_line_error(proc)
         assert f"is locked by process {holder.pid}" in line or "no such file" in line
-        proc = run_perf(["ingest", str(REPO / "pyproject.toml"), "--store", str(store)], tmp_path)
+        proc = run_perf(["ingest", str(results), "--store", str(store)], tmp_path)
         assert f"is locked by process {holder.pid}" in _one_line_error(proc)
     finally:
         holder.kill()

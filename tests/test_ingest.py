@@ -103,8 +103,4 @@ def test_bad_files_store_nothing(tmp_path, vegeta, attack_gob, damage):
     proc = run_perf(["ingest", str(attack_gob), str(bad), "--store", str(store)], tmp_path)
     assert proc.returncode == 1 and "perf: error:" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
-    con = duckdb.connect(str(store), read_only=True)
-    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("runs", "attacks", "requests")]
-    con.close()
-    assert counts == [0, 0, 0]
+    assert not store.exists()  # the files are checked whole before the store is touched

@@ -7,6 +7,7 @@ import click
 from collector.plan import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
 from collector.progress import make_progress
 from collector.sweep import Interrupted, collect as run_collect, dry_run
+from perf import interrupts
 from perf.options import store_option, vegeta_option
 
 
@@ -123,8 +124,10 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
         outcome = run_collect(settings, store, vegeta, progress)
     except Interrupted as exc:
         click.echo(f"perf: {exc}", err=True)
-        sys.exit(130)
-    click.echo(f"run {outcome.run_id}: {outcome.attacks} attacks stored ({outcome.status}); "
+        sys.exit(interrupts.exit_code())  # 130 for SIGINT, 143 for SIGTERM
+    kept = (f"{outcome.attacks} attacks kept, {outcome.spooled} of them still spooled"
+            if outcome.spooled else f"{outcome.attacks} attacks stored")
+    click.echo(f"run {outcome.run_id}: {kept} ({outcome.status}); "
                f"see `perf report --run {outcome.run_id}`", err=True)
 
 

@@ -1,0 +1,128 @@
+"""`perf ingest`: vegeta result files made elsewhere become one complete run of one attack."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from collector.ingest import BadResults, check_complete, csv_source, is_vegeta_csv, store_attack, to_csv
+from collector.records import AttackRecord
+from collector.runs import finish_run, run_row, store_run_row
+from collector.spool import take_over
+from collector.vegeta import vegeta_version
+from perf.errors import PerfError
+from perf.store import store_failure, store_session, transaction, writer_lock
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_endpoint(text: str) -> tuple[str, str]:
+    """'GET /items' -> ('GET', '/items')."""
+    method, _, path = text.strip().partition(" ")
+    if not method or not path.strip():
+        raise PerfError(f"bad --endpoint {text!r}: use 'METHOD /path'")
+    return method.upper(), path.strip()
+
+
+def results_as_csv(vegeta: Path, files: list[Path], folder: Path) -> list[Path]:
+    """Each file as vegeta CSV, checked whole: CSV is read as it is, gob and JSON converted.
+
+    Each file is converted on its own: `vegeta encode` of several files stops quietly at the
+    first damaged one (exit 0), while one file at a time reports it.
+    """
+    for path in files:
+        if not path.is_file():
+            raise PerfError(f"{path}: no such file")
+    out = []
+    for i, path in enumerate(files):
+        if is_vegeta_csv(path):
+            check_complete(path)
+            out.append(path)
+            continue
+        converted = folder / f"{i}.csv"
+        to_csv(vegeta, path, converted)
+        if _starts_with(path, b"{"):
+            _check_json_whole(path, converted)
+        check_complete(converted)
+        out.append(converted)
+    return out
+
+
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(prefix)) == prefix
+
+
+def _check_json_whole(source: Path, converted: Path) -> None:
+    # `vegeta encode` stops quietly at a broken JSON line (exit 0, the results before it kept),
+    # so a file cut in half would pass as a shorter attack: every line must become a result.
+    with open(source, "rb") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    with open(converted, newline="") as fh:
+        rows = sum(1 for _ in csv.reader(fh))
+    if rows != lines:
+        raise BadResults(f"{source}: truncated vegeta results ({rows} of {lines} JSON lines "
+                         "are whole results)")
+
+
+def _results_facts(con: duckdb.DuckDBPyConnection, csv_files: list[Path]) -> tuple[int, int, int, str, str]:
+    """(results, first ts, last ts, most common method, its most common URL path)."""
+    source = csv_source(csv_files)
+    try:
+        n, first, last = con.execute(f"SELECT count(*), min(ts), max(ts) FROM {source}").fetchone()
+        top = con.execute(
+            f"""SELECT method, regexp_replace(regexp_replace(url, '^[a-z]+://[^/]+', ''), '\\?.*$', '')
+                FROM {source} GROUP BY ALL ORDER BY count(*) DESC, 1, 2 LIMIT 1"""
+        ).fetchone()
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        names = ", ".join(map(str, csv_files))
+        raise BadResults(f"{names}: not valid vegeta CSV results "
+                         f"({str(exc).strip().splitlines()[0]})") from None
+    if not n:
+        raise BadResults(f"{', '.join(map(str, csv_files))}: no results in file")
+    method, path = top
+    return n, first, last, method or "GET", path or "/"
+
+
+def _at(ts_ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ts_ns // 1000)
+
+
+def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, label: str | None,
+               endpoint: str | None, rate: float | None, workers: int | None
+               ) -> tuple[str, int, list[str]]:
+    """The files become one complete run of one attack: (run_id, results stored, notes).
+
+    The run's and the attack's times are those of the results themselves; the endpoint, unless
+    given, is the most common method and URL path in them. Holding the writer lock, it first
+    stores what earlier perfs left spooled and closes their dead runs (the notes say what).
+    """
+    method, path = parse_endpoint(endpoint) if endpoint else (None, None)
+    with writer_lock(store, "ingest") as store_path, \
+            tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
+        csv_files = results_as_csv(vegeta, files, Path(tmp))
+        with store_session(store_path) as con:
+            notes = take_over(con, store_path)
+            n, first, last, top_method, top_path = _results_facts(con, csv_files)
+            method, path = (method, path) if method else (top_method, top_path)
+            row = {**run_row(status="complete", label=label, target="ingested",
+                             config={"ingested": [str(p) for p in files], "rate": rate},
+                             vegeta_version=vegeta_version(vegeta), with_git=False),
+                   "started_at": _at(first)}
+            attack = AttackRecord(
+                run_id=row["run_id"], endpoint=f"{method} {path}", method=method, path=path,
+                server="external", workers=workers, mode="rate", target_rate=rate,
+                duration_s=(last - first) / 1e9 or None, started_at=_at(first),
+                finished_at=_at(last))
+            try:
+                with transaction(con):
+                    store_run_row(con, row)
+                    finish_run(con, row["run_id"], "complete", _at(last))
+                    store_attack(con, attack, csv_files, nested=True, renumber=len(files) > 1)
+            except duckdb.Error as exc:
+                raise store_failure(store_path, "store the results", exc) from None
+    return row["run_id"], n, notes
