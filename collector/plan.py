@@ -111,15 +111,13 @@ def _quantity(text: str | float, option: str, units: dict, hint: str, allow_zero
 
 
 def parse_duration(text: str | float, option: str = "--duration", allow_zero: bool = False) -> float:
-    """'10s', '500ms', '1m', or a bare number of seconds (as [tool.perf] may give it).
-
-    At least 1 ms (vegeta runs a 0.1 ms attack without sending anything, then its encoder
-    fails on the empty output) and at most what a Go duration holds (about 292 years)."""
+    """'10s', '500ms', '1m', or a bare number of seconds (as [tool.perf] may give it); at most
+    what a Go duration holds (about 292 years), as vegeta reads it. Each option's least value
+    is in the settings table (_duration)."""
     seconds = _quantity(text, option, _UNIT_S, "use a number with a unit, e.g. 10s, 500ms, 1m",
                         allow_zero)
-    if seconds and not 0.001 <= seconds < 2**63 / 1e9:
-        raise PerfError(f"bad {option} {text!r}: "
-                        + ("must be at least 1ms" if seconds < 0.001 else "too long"))
+    if seconds >= 2**63 / 1e9:
+        raise PerfError(f"bad {option} {text!r}: too long for vegeta (at most 2562047h)")
     return seconds
 
 

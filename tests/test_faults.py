@@ -603,6 +603,6 @@ def test_rates_and_durations_are_finite_and_expressible():
     assert rate_flag(0.0001) == "1/10000000000000ns"  # not 0/1000s: vegeta's "no limit"
     assert rate_flag(0.0126) == "1/79365079365ns"
     assert rate_flag(12.5) == "12500/1000s" and rate_flag(40) == "40/1s"
-    with pytest.raises(PerfError, match="must be at least 1ms"):
-        parse_duration("0.0001s")
-    assert parse_duration("1ms") == 0.001
+    with pytest.raises(PerfError, match="too long for vegeta"):
+        parse_duration("9999999999s")  # past a Go duration: vegeta could not read it
+    assert parse_duration("2562047h") == 2562047 * 3600
