@@ -305,6 +305,38 @@ def test_a_spooled_attack_is_never_stored_twice(tmp_path, results_json, vegeta):
     assert (stored, requests) == (1, 20)
 
 
+def test_a_spooled_mix_links_its_background_to_its_foreground(tmp_path, results_json, vegeta):
+    """Both sides of a --large-body mix waited in the spool: the background attack's
+    foreground_id is found when it is stored, from the foreground's record."""
+    from collector.ingest import to_csv
+    from collector.records import AttackRecord
+    from datetime import datetime, timedelta, timezone
+
+    store = tmp_path / "s.duckdb"
+    root = spool_path(store)
+    start = datetime.now(timezone.utc)
+    mix = "POST /x 25MB @ 1/s"
+    fore = AttackRecord(run_id="r1", endpoint="POST /x (beside 25MB@1/s)", method="POST",
+                        path="/x", target_rate=20.0, started_at=start, role="foreground",
+                        background=mix)
+    back = AttackRecord(run_id="r1", endpoint="POST /x (25MB bodies)", method="POST", path="/x",
+                        target_rate=1.0, started_at=start + timedelta(microseconds=5),
+                        role="background", background=mix)
+    for seq, (attack, foreground) in enumerate([(fore, None), (back, fore)], start=1):
+        csv_path = tmp_path / f"{seq}.csv"
+        to_csv(vegeta, results_json, csv_path)
+        write_entry(root, "r1", seq, "attack", attack_files(attack, csv_path, [], foreground))
+    con = open_store(store)
+    try:
+        for entry in pending(root):
+            store_entry(con, entry)
+        rows = con.execute("SELECT attack_id, role, foreground_id FROM attacks ORDER BY attack_id"
+                           ).fetchall()
+    finally:
+        con.close()
+    assert rows == [(rows[0][0], "foreground", None), (rows[1][0], "background", rows[0][0])]
+
+
 def test_ingest_spooled_stores_what_a_collect_left(tmp_path, results_json, vegeta):
     from collector.ingest import to_csv
     from collector.records import AttackRecord
