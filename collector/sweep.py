@@ -25,7 +25,8 @@ from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_row
 from collector.server import Server, http_call
-from collector.spool import StoreWriter, describe
+from collector.spool import describe
+from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
 from perf.errors import PerfError
