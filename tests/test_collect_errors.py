@@ -72,10 +72,10 @@ def test_server_that_never_gets_ready_says_what_the_probe_got(tmp_path):
     (app_dir / "plain.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n"
                                       "@app.get('/ok')\ndef ok():\n    return 1\n")
     proc = run_perf(["collect", "--app", "plain:app", "--app-dir", str(app_dir),
-                     "--health-path", "/healthz", "--start-timeout", "1s", *QUICK_ARGS,
+                     "--health-path", "/healthz", "--start-timeout", "6s", *QUICK_ARGS,
                      "--store", str(tmp_path / "s.duckdb")], tmp_path)
     line = _one_line_error(proc)
-    assert "uvicorn (1 worker) not ready after 1s: last probe: GET /healthz answered 404" in line
+    assert "uvicorn (1 worker) not ready after 6s: last probe: GET /healthz answered 404" in line
 
 
 def test_busy_port_is_skipped_not_fatal(tmp_path, monkeypatch):
