@@ -1,0 +1,80 @@
+"""What the user says about requests (--methods, --filter, --endpoint, --param, --header),
+and how a secret header value is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from perf.errors import PerfError
+
+METHODS_DEFAULT = ("GET", "POST", "PUT", "PATCH")  # DELETE only when asked: it destroys data
+
+
+@dataclass(frozen=True)
+class Overrides:
+    methods: tuple[str, ...] = METHODS_DEFAULT
+    filters: tuple[str, ...] = ()  # path prefixes, whole segments
+    endpoints: tuple[str, ...] = ()  # "METHOD /path", or a bare path for every method
+    params: tuple[tuple[str, str], ...] = ()  # --param name=value
+    headers: tuple[tuple[str, str], ...] = ()  # --header "Name: value" (secrets)
+    ids: int = 2000
+
+    def param(self, name: str, *, header: bool = False) -> str | None:
+        """The --param value for `name` (the last one given wins); header names match
+        case-insensitively, as HTTP reads them."""
+        found = None
+        for key, value in self.params:
+            if key == name or (header and key.lower() == name.lower()):
+                found = value
+        return found
+
+    def header(self, name: str) -> str | None:
+        found = None
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                found = value
+        return found
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """ "Name: value" as curl and vegeta take it."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value:
+        raise PerfError(f"bad --header {mask_header_text(text)!r}: expected \"Name: value\"")
+    return name, value.strip()
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    """ "name=value"; the value may itself contain '='."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise PerfError(f"bad --param {text!r}: expected name=value")
+    return name.strip(), value
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """ "GET,POST,DELETE" -> ("GET", "POST", "DELETE")."""
+    methods = tuple(dict.fromkeys(m.strip().upper() for m in text.split(",") if m.strip()))
+    known = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"}
+    bad = [m for m in methods if m not in known]
+    if bad or not methods:
+        raise PerfError(f"bad --methods {text!r}: use a comma-separated list of "
+                        f"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+    return methods
+
+
+def mask(value: str) -> str:
+    """A secret as shown everywhere (plan, stored config, reports): its scheme word kept
+    ("Bearer ***"), the secret itself never, not even its length."""
+    value = value.strip()
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.isalpha() and len(scheme) <= 16:
+        return f"{scheme} ***"
+    return "***" if value else ""
+
+
+def mask_header_text(text: str) -> str:
+    """A "Name: value" line with its value masked."""
+    name, sep, value = text.partition(":")
+    return f"{name}: {mask(value)}" if sep else mask(text)
