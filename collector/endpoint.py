@@ -1,0 +1,109 @@
+"""An endpoint perf attacks (one method + path) and the requests it sends: vegeta JSON
+targets for an attack, the first request for a plan or a one-off call.
+
+Where the requests come from is the endpoint's source: an OpenAPI operation
+(collector.operation) or the lines of a --targets file (collector.targets_file). The
+--header values go on every request either way, and are masked wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Protocol
+
+from collector.operation import Prepared
+from collector.overrides import mask
+
+EXCERPT = 200  # characters of body a plan shows
+_SECRET_NAME = re.compile(r"auth|token|secret|pass|key|cookie|session|credential", re.I)
+
+
+class Source(Protocol):
+    def lines(self, count: int) -> int: ...
+    def request(self, index: int, salt: str) -> Prepared: ...
+    def body_example(self) -> object | None: ...
+
+
+class Endpoint:
+    def __init__(self, method: str, path: str, source: Source,
+                 headers: tuple[tuple[str, str], ...] = (), secrets: tuple[str, ...] = (),
+                 auth: tuple[str, ...] = ()):
+        self.method = method
+        self.path = path
+        self.source = source
+        self.headers = headers  # --header values: on every request, masked when shown
+        self.secrets = tuple(s for s in secrets if len(s) >= 3)  # other values never shown
+        self.auth = auth  # what the document says the operation needs ("Authorization: Bearer")
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.name!r})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def body_example(self) -> object | None:
+        """The JSON body as a Python value (what --large-body grows), else None."""
+        return self.source.body_example()
+
+    def request(self, base_url: str, index: int, salt: str) -> tuple[str, dict[str, str],
+                                                                     bytes | None]:
+        """(url, headers, body) of request `index` of an attack salted with `salt`."""
+        prepared = self.source.request(index, salt)
+        headers = dict(prepared.headers)
+        for name, value in self.headers:
+            for existing in [k for k in headers if k.lower() == name.lower()]:
+                del headers[existing]
+        for name, value in self.headers:
+            headers[name] = value
+        return base_url.rstrip("/") + prepared.target, headers, prepared.body
+
+    def write_targets(self, base_url: str, dest: Path, *, count: int, salt: str,
+                      with_body: bool = True) -> Path:
+        """vegeta JSON targets, one request a line: `count` of them when fields vary per
+        request (unique fields change per line and per salt, so creates never collide across
+        the attacks of a sweep), fewer when the endpoint has fewer distinct requests.
+        Without the body (vegeta's -body then supplies one) the Content-Type stays."""
+        with open(dest, "w") as fh:
+            for index in range(self.source.lines(count)):
+                url, headers, body = self.request(base_url, index, salt)
+                target: dict = {"method": self.method, "url": url,
+                                "header": {k: [v] for k, v in headers.items()}}
+                if body is not None and with_body:
+                    target["body"] = base64.b64encode(body).decode()
+                fh.write(json.dumps(target) + "\n")
+        return dest
+
+    def first_request(self, base_url: str) -> tuple[str, str, dict[str, str], bytes | None]:
+        """(method, url, headers, body) for a one-off call, such as a setup operation."""
+        url, headers, body = self.request(base_url, 0, "first")
+        return self.method, url, headers, body
+
+    def preview(self, base_url: str) -> dict:
+        """The first request as a plan shows it: header values that are secrets masked (every
+        --header, and names like Authorization or X-API-Key), the body cut to an excerpt."""
+        url, headers, body = self.request(base_url, 0, "preview")
+        given = {name.lower() for name, _ in self.headers}
+        shown = {name: (mask(value) if name.lower() in given or _SECRET_NAME.search(name)
+                        else value) for name, value in headers.items()}
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        return {"method": self.method, "url": self._hide(url), "headers": shown,
+                "body": None if body is None else self._excerpt(body),
+                "content_type": content_type}
+
+    def _excerpt(self, body: bytes) -> str:
+        text = self._hide(body[: EXCERPT * 4].decode("utf-8", errors="replace"))
+        return text if len(text) <= EXCERPT and len(body) <= EXCERPT * 4 else \
+            text[: EXCERPT - 3] + "..."
+
+    def _hide(self, text: str) -> str:
+        for secret in self.secrets:
+            for form in {secret, urllib.parse.quote(secret, safe=""),
+                         urllib.parse.quote_plus(secret)}:
+                text = text.replace(form, "***")
+        return text
