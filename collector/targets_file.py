@@ -53,8 +53,10 @@ def load_targets(path: Path, overrides: Overrides) -> Discovery:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise PerfError(f"cannot read --targets {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PerfError(f"cannot read --targets {path}: not UTF-8 text") from None
     first = next((line.strip() for line in text.splitlines()
                   if line.strip() and not line.lstrip().startswith("#")), None)
     if first is None:
@@ -93,7 +95,7 @@ def _json_targets(path: Path, text: str):
         except ValueError as exc:
             raise PerfError(f"{where}: not a JSON target ({exc.msg})") from None
         if not isinstance(target, dict):
-            raise PerfError(f"{where}: a target must be a JSON object")
+            raise PerfError(f"{where}: not a JSON target (a JSON object per line)")
         method, url = target.get("method"), target.get("url")
         if not isinstance(method, str) or not method.strip():
             raise PerfError(f"{where}: the target has no \"method\"")

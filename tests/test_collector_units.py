@@ -1,8 +1,8 @@
-"""Pure pieces of the collector: option parsing, OpenAPI discovery, vegeta flags, sampling."""
+"""Pure pieces of the collector: option parsing, vegeta flags, sampling (discovery has its own
+test files: test_discovery*.py, test_schema_values.py, test_targets_file.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -11,64 +11,10 @@ import time
 import pytest
 
 from collector.attack import attack_args, rate_flag
-from collector.discovery import discover, select
 from collector.ingest import generator_verdict
 from collector.plan import parse_duration, parse_numbers
 from collector.sampler import TreeSampler
 from perf.errors import PerfError
-
-SPEC = {
-    "paths": {
-        "/health": {"get": {"x-perf-skip": True}},
-        "/seed": {"post": {"x-perf-setup": True}},
-        "/things/{thing_id}": {"get": {"parameters": [
-            {"name": "thing_id", "in": "path",
-             "schema": {"type": "integer", "minimum": 1, "maximum": 3, "examples": [2]}}]}},
-        "/named/{slug}": {"get": {"parameters": [
-            {"name": "slug", "in": "path", "schema": {"type": "string"}, "example": "abc"}]}},
-        "/things": {"post": {"requestBody": {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Thing"}}}}}},
-        "/list": {"get": {"parameters": [
-            {"name": "limit", "in": "query", "required": True, "schema": {"type": "integer"},
-             "example": 5}]}},
-    },
-    "components": {"schemas": {"Thing": {"type": "object", "examples": [{"name": "x"}]}}},
-}
-
-
-def test_discovery_fills_parameters_and_bodies_from_examples(tmp_path):
-    found = discover(SPEC)
-    assert [e.name for e in found.setup] == ["POST /seed"]
-    by_name = {e.name: e for e in found.endpoints}
-    assert sorted(by_name) == ["GET /list", "GET /named/{slug}", "GET /things/{thing_id}",
-                               "POST /things"]
-    assert by_name["GET /things/{thing_id}"].urls("http://h") == [
-        "http://h/things/1", "http://h/things/2", "http://h/things/3"]
-    assert by_name["GET /named/{slug}"].urls("http://h/") == ["http://h/named/abc"]
-    assert by_name["GET /list"].urls("http://h") == ["http://h/list?limit=5"]
-    targets = by_name["POST /things"].write_targets("http://h", tmp_path / "t.jsonl")
-    (line,) = targets.read_text().splitlines()
-    target = json.loads(line)
-    assert target["method"] == "POST" and target["header"]["Content-Type"] == ["application/json"]
-    assert json.loads(base64.b64decode(target["body"])) == {"name": "x"}
-
-
-def test_discovery_names_the_operation_without_example():
-    spec = {"paths": {"/x/{name}": {"get": {"parameters": [
-        {"name": "name", "in": "path", "schema": {"type": "string"}}]}}}}
-    with pytest.raises(PerfError, match=r"GET /x/\{name\}: path parameter 'name' has no example"):
-        discover(spec)
-
-
-def test_filters_match_whole_segments_and_endpoints_match_exactly():
-    found = discover(SPEC).endpoints
-    names = lambda es: sorted(e.name for e in es)  # noqa: E731
-    assert names(select(found, ["/things"], [])) == ["GET /things/{thing_id}", "POST /things"]
-    assert names(select(found, ["/thing"], [])) == []
-    assert names(select(found, [], ["post /things"])) == ["POST /things"]
-    assert names(select(found, [], ["/things"])) == ["POST /things"]
-    assert len(select(found, [], [])) == len(found)
-
 
 def test_duration_and_number_parsing():
     assert parse_duration("10s") == 10 and parse_duration("500ms") == 0.5

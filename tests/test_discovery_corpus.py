@@ -1,0 +1,198 @@
+"""Discovery on every app of the corpus (tests/apps): the operations it attacks and skips, every
+generated value valid under the document's own schema (checked independently), and the app's own
+word on the requests: sent in-process to each app, and over real HTTP to one app under uvicorn.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from fastapi.testclient import TestClient
+
+from collector.discovery import Overrides, discover
+from collector.operation import Body
+from tests.apps.corpus import BY_NAME, CORPUS, CorpusApp
+from tests.helpers import REPO
+from tests.schema_check import assert_valid
+
+SALTS = ("attack-1", "attack-2")
+LINES = 4
+
+
+def load_app(entry: CorpusApp):
+    module, attr = entry.app.split(":")
+    app = getattr(importlib.import_module(module), attr)
+    return app() if entry.factory else app
+
+
+@pytest.fixture(scope="module")
+def served():
+    """Each app's served OpenAPI document (what perf reads), and a client with its lifespan
+    running; closed at the end of the module."""
+    opened = {}
+    yield lambda entry: opened.get(entry.name) or opened.setdefault(entry.name, _open(entry))
+    for client, _ in opened.values():
+        client.__exit__(None, None, None)
+
+
+def _open(entry: CorpusApp):
+    client = TestClient(load_app(entry), raise_server_exceptions=False)
+    client.__enter__()
+    response = client.get(entry.openapi_url)
+    assert response.status_code == 200, f"{entry.name}: {entry.openapi_url} -> {response}"
+    return client, response.json()
+
+
+def schema_in_document(spec: dict, endpoint, part) -> dict:
+    """The schema a value must validate against, looked up in the document itself."""
+    operation = spec["paths"][endpoint.path][endpoint.method.lower()]
+    if isinstance(part, Body):
+        return operation["requestBody"]["content"][part.media_type]["schema"]
+    params = [*spec["paths"][endpoint.path].get("parameters", []),
+              *operation.get("parameters", [])]
+    (param,) = [p for p in params if p["name"] == part.name and p["in"] == part.location]
+    return param["schema"]
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
+def test_discovery_builds_every_expected_operation_and_skips_exactly_what_it_should(
+        entry, served):
+    _, spec = served(entry)
+    found = discover(spec, entry.overrides())
+    assert tuple(e.name for e in found.endpoints) == entry.attacked
+    assert {s.name for s in found.skipped} == set(entry.skipped)
+    for skipped in found.skipped:
+        assert entry.skipped[skipped.name] in skipped.reason
+    assert found.prefix == entry.prefix and found.unmatched == []
+    every = discover(spec, Overrides(methods=("GET", "POST", "PUT", "PATCH", "DELETE")))
+    assert every.skipped == []  # nothing in the corpus is beyond perf
+    for name in entry.failing:
+        assert name in every.operations and name not in entry.attacked
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
+def test_every_generated_value_validates_against_the_documents_schema(entry, served, tmp_path):
+    _, spec = served(entry)
+    found = discover(spec, Overrides(methods=("GET", "POST", "PUT", "PATCH", "DELETE"),
+                                     params=entry.params, headers=entry.headers))
+    checked = 0
+    for endpoint in found.endpoints:
+        for salt in SALTS:
+            targets = endpoint.write_targets("http://h", tmp_path / "t.jsonl", count=LINES,
+                                             salt=salt)
+            lines = [json.loads(x) for x in targets.read_text().splitlines()]
+            for index, line in enumerate(lines):
+                for part, value in endpoint.source.values(index, salt):
+                    if getattr(part, "given", None) is True:
+                        continue  # the user's --param value, sent as typed
+                    assert_valid(value, schema_in_document(spec, endpoint, part), spec)
+                    checked += 1
+                    if isinstance(part, Body) and "json" in part.media_type:
+                        sent = json.loads(base64.b64decode(line["body"]))
+                        assert sent == ({**value, **part.given} if part.given else value)
+    assert checked >= len(found.endpoints)
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e.name for e in CORPUS])
+def test_each_app_accepts_the_requests_perf_generates(entry, served):
+    client, spec = served(entry)
+    found = discover(spec, entry.overrides())
+    for endpoint in found.endpoints:
+        for salt in SALTS:
+            for index in range(endpoint.source.lines(LINES)):
+                url, headers, body = endpoint.request("http://testserver" + found.prefix,
+                                                      index, salt)
+                answer = client.request(endpoint.method, url, headers=headers, content=body)
+                assert 200 <= answer.status_code < 300, (
+                    f"{endpoint.name} #{index} {url} -> {answer.status_code}: {answer.text[:300]}")
+    for name, status in entry.failing.items():
+        (endpoint,) = discover(spec, Overrides(endpoints=(name,))).endpoints
+        method, url, headers, body = endpoint.first_request("http://testserver")
+        assert client.request(method, url, headers=headers, content=body).status_code == status
+
+
+def test_without_the_options_an_app_refuses_perfs_requests():
+    """The options in the manifest are needed: without --header, perf generates the required
+    X-Token header parameter like any other, and the app refuses the made-up value."""
+    entry = BY_NAME["token_header"]
+    client, spec = _open(entry)
+    try:
+        (endpoint,) = discover(spec, Overrides(endpoints=("GET /stock",))).endpoints
+        method, url, headers, body = endpoint.first_request("http://testserver")
+        assert headers["x-token"] == "perf"
+        assert client.request(method, url, headers=headers).status_code == 401
+    finally:
+        client.__exit__(None, None, None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _call(method: str, url: str, headers: dict, body: bytes | None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()[:300].decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_a_real_uvicorn_server_accepts_every_generated_request_and_uniques_never_collide(
+        tmp_path):
+    """signup answers 409 to a repeated email or username: 2 attacks x 6 requests each of every
+    endpoint, over HTTP, all 2xx."""
+    entry = BY_NAME["signup"]
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", entry.app, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"], cwd=REPO, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + entry.openapi_url, timeout=2) as response:
+                    spec = json.load(response)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "uvicorn did not answer within 30 s"
+                time.sleep(0.2)
+        found = discover(spec, entry.overrides())
+        assert [e.name for e in found.endpoints] == list(entry.attacked)
+        sent = 0
+        for endpoint in found.endpoints:
+            for salt in SALTS:
+                targets = endpoint.write_targets(base + found.prefix, tmp_path / "t.jsonl",
+                                                 count=6, salt=salt)
+                for line in targets.read_text().splitlines():
+                    target = json.loads(line)
+                    body = base64.b64decode(target["body"]) if "body" in target else None
+                    headers = {k: v[0] for k, v in target["header"].items()}
+                    status, text = _call(target["method"], target["url"], headers, body)
+                    assert 200 <= status < 300, f"{endpoint.name}: {status} {text}"
+                    sent += 1
+        assert sent == 3 * 2 * 6
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
