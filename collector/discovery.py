@@ -50,6 +50,7 @@ def discover(spec: dict, overrides: Overrides = Overrides()) -> Discovery:
     if not isinstance(paths, dict):
         raise PerfError("the OpenAPI document's `paths` is not an object")
     schemas = Schemas(spec)
+    methods = {m.upper() for m in overrides.methods}
     found = Discovery([], [], [], prefix=server_prefix(spec))
     used: set[str] = set()
     for path, item in paths.items():
@@ -73,7 +74,7 @@ def discover(spec: dict, overrides: Overrides = Overrides()) -> Discovery:
                 found.skipped.append(Skipped(name, "x-perf-skip"))
                 continue
             named = any(" " in m for m in matched)  # "DELETE /x" asks for that method
-            if method.upper() not in overrides.methods and not named:
+            if method.upper() not in methods and not named:
                 found.skipped.append(Skipped(name, _method_reason(method.upper(), overrides)))
                 continue
             _add(found.endpoints, found.skipped, schemas, method, path, operation, item,
@@ -89,6 +90,12 @@ def _add(into: list, skipped: list, schemas: Schemas, method: str, path: str, op
         source = build_operation(schemas, method.upper(), path, operation, item, overrides)
     except Unbuildable as exc:
         skipped.append(Skipped(name, f"{why}: {exc}" if why else str(exc)))
+        return
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        # A document malformed in a way no rule above foresaw: that operation is skipped
+        # with what went wrong, the others are still attacked.
+        reason = f"perf cannot read this operation ({type(exc).__name__}: {exc})"
+        skipped.append(Skipped(name, reason.splitlines()[0][:200]))
         return
     secrets = tuple(value for key, value in overrides.params if _SECRET_PARAM.search(key))
     into.append(Endpoint(method.upper(), path, source, headers=overrides.headers,

@@ -25,7 +25,11 @@ class Param:
     schema: dict
     values: list  # cycled over per request (several only for ranged integer ids)
     given: bool = False  # from --param: sent as typed, never varied
-    varies: bool = False  # looks unique: remade per request
+    unique: list = field(default_factory=list)  # Schemas.unique_fields: remade per request
+
+    @property
+    def varies(self) -> bool:
+        return bool(self.unique)
 
 
 @dataclass
@@ -35,7 +39,11 @@ class Body:
     value: object
     encoding: dict = field(default_factory=dict)
     given: dict = field(default_factory=dict)  # top-level fields set by --param
-    varies: bool = False
+    unique: list = field(default_factory=list)  # Schemas.unique_fields, less the given ones
+
+    @property
+    def varies(self) -> bool:
+        return bool(self.unique)
 
 
 @dataclass
@@ -83,15 +91,15 @@ class OperationRequests:
         out: list[tuple[Param | Body, object]] = []
         for p in self.params:
             value = p.values[index % len(p.values)]
-            if p.varies:
-                value = self.schemas.vary(value, p.schema, unique, name=p.name,
+            if p.unique:
+                value = self.schemas.vary(value, p.schema, unique, fields=p.unique,
                                           seed=f"{self.seed}/{p.location}/{p.name}")
             out.append((p, value))
         if self.body is not None:
             value = self.body.value
-            if self.body.varies:
+            if self.body.unique:
                 value = self.schemas.vary(value, self.body.schema, unique,
-                                          seed=f"{self.seed}/body")
+                                          fields=self.body.unique, seed=f"{self.seed}/body")
             out.append((self.body, value))
         return out
 
@@ -220,7 +228,8 @@ def _param(schemas: Schemas, raw: dict, seed: str, overrides: Overrides) -> Para
     if as_json:
         return Param(location, name, {}, [json.dumps(value, separators=(",", ":"))], given=True)
     param = Param(location, name, schema, [value])
-    param.varies = location == "query" and _varies(schemas, value, schema, name, seed)
+    if location == "query":
+        param.unique = schemas.unique_fields(value, schema, name)
     return param
 
 
@@ -258,13 +267,6 @@ def _id_range(schemas: Schemas, schema: dict, ids: int) -> list[int]:
     return values if all(schemas.valid(v, schema) for v in (values[0], values[-1])) else []
 
 
-def _varies(schemas: Schemas, value: object, schema: dict, name: str | None, seed: str) -> bool:
-    """Whether vary() changes anything: two tokens give two different values."""
-    one = schemas.vary(value, schema, "perf-probe-1", name=name, seed=seed)
-    two = schemas.vary(value, schema, "perf-probe-2", name=name, seed=seed)
-    return one != two
-
-
 def _body(schemas: Schemas, operation: dict, seed: str, overrides: Overrides) -> Body | None:
     raw = operation.get("requestBody")
     if not raw:
@@ -288,13 +290,9 @@ def _body(schemas: Schemas, operation: dict, seed: str, overrides: Overrides) ->
             return None
         raise Unbuildable(f"request body: {exc}") from None
     given = _given_fields(schemas, schema, value, media_type, overrides)
-    result = Body(media_type, schema, value, media.get("encoding") or {}, given)
-    one, two = (schemas.vary(value, schema, probe, seed=f"{seed}/body")
-                for probe in ("perf-probe-1", "perf-probe-2"))
-    if given and isinstance(one, dict) and isinstance(two, dict):
-        one, two = {**one, **given}, {**two, **given}  # --param fields never vary
-    result.varies = one != two
-    return result
+    unique = [f for f in schemas.unique_fields(value, schema) if f[0][:1] not in
+              {(name,) for name in given}]  # --param fields never vary
+    return Body(media_type, schema, value, media.get("encoding") or {}, given, unique)
 
 
 def _given_fields(schemas: Schemas, schema: dict, value: object, media_type: str,

@@ -241,8 +241,7 @@ class Schemas:
         validator = self._validators[key][1]
         try:
             error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-        except (jsonschema.exceptions.JsonSchemaException,
-                jsonschema.exceptions._WrappedReferencingError, RecursionError) as exc:
+        except Exception as exc:  # an unknown type, a bad $ref, a malformed keyword...
             return f"schema cannot be checked: {_first_line(exc)}"
         if error is None:
             return None
@@ -265,46 +264,62 @@ class Schemas:
         return self.generate(schema, name=name, seed=seed)
 
     def vary(self, value: object, schema: dict, unique: str, *, name: str | None = None,
-             seed: str = "") -> object:
+             seed: str = "", fields: list | None = None) -> object:
         """`value` with every field that looks unique (see looks_unique) remade from the
-        `unique` token, each still valid against its own schema; other fields untouched."""
+        `unique` token, each still valid against its own schema; other fields untouched.
+        `fields` is unique_fields(value, schema, name), when the caller keeps it."""
+        if fields is None:
+            fields = self.unique_fields(value, schema, name)
+        if not fields:
+            return value
+        if fields[0][0] == ():
+            return self._remade(value, fields[0][1], fields[0][2], unique, seed)
+        out = copy.deepcopy(value)
+        for path, field, sub in fields:
+            holder = out
+            for step in path[:-1]:
+                holder = holder[step]
+            indexes = "".join(f".{step}" for step in path if isinstance(step, int))
+            holder[path[-1]] = self._remade(holder[path[-1]], field, sub, unique + indexes,
+                                            f"{seed}/{'/'.join(map(str, path))}")
+        return out
+
+    def _remade(self, value: object, name: str | None, schema: dict, unique: str,
+                seed: str) -> object:
+        try:
+            made = Generation(self, f"{seed}\x00{name}", unique).make(schema, name, 0, ())
+        except Unbuildable:
+            return value
+        return made if self.valid(made, schema) else value
+
+    def unique_fields(self, value: object, schema: dict, name: str | None = None,
+                      path: tuple = ()) -> list[tuple[tuple, str | None, dict]]:
+        """(path, field name, schema) of each string in `value` whose field looks unique."""
         resolved = self.deref(schema)[0] if isinstance(schema, dict) else {}
         if "allOf" in resolved:
-            resolved = Generation(self, seed, None).merge(resolved)
+            resolved = Generation(self, "", None).merge(resolved)
         if looks_unique(name, resolved) and isinstance(value, str):
-            try:
-                made = Generation(self, f"{seed}\x00{name}", unique).make(schema, name, 0, ())
-            except Unbuildable:
-                return value
-            return made if self.valid(made, schema) else value
+            return [(path, name, schema)]
         for key in ("anyOf", "oneOf"):
             for branch in resolved.get(key, []):
                 if isinstance(branch, dict) and self.valid(value, branch):
-                    return self.vary(value, branch, unique, name=name, seed=seed)
+                    return self.unique_fields(value, branch, name, path)
+        out: list = []
         if isinstance(value, dict):
             props = resolved.get("properties") or {}
             extra = resolved.get("additionalProperties")
-            out = {}
             for key, sub in value.items():
                 sub_schema = props.get(key, extra if isinstance(extra, dict) else None)
-                out[key] = (self.vary(sub, sub_schema, unique, name=key, seed=f"{seed}/{key}")
-                            if isinstance(sub_schema, dict) else sub)
-            return out
-        if isinstance(value, list):
+                if isinstance(sub_schema, dict):
+                    out += self.unique_fields(sub, sub_schema, key, (*path, key))
+        elif isinstance(value, list):
             prefix = resolved.get("prefixItems") or []
             items = resolved.get("items")
-            out_list = []
             for index, sub in enumerate(value):
                 sub_schema = prefix[index] if index < len(prefix) else items
                 if isinstance(sub_schema, dict):
-                    sub = self.vary(sub, sub_schema, f"{unique}.{index}", name=name,
-                                    seed=f"{seed}/{index}")
-                out_list.append(sub)
-            if resolved.get("uniqueItems") and any(
-                    a == b for i, a in enumerate(out_list) for b in out_list[i + 1:]):
-                return value
-            return out_list
-        return value
+                    out += self.unique_fields(sub, sub_schema, name, (*path, index))
+        return out
 
     def generate(self, schema: dict, *, name: str | None = None, seed: str = "",
                  unique: str | None = None) -> object:
@@ -650,10 +665,13 @@ class Generation:
             compiled = re.compile(pattern)
         except re.error as exc:
             raise Unbuildable(f"pattern {pattern!r} is not a Python regex ({exc})") from None
-        maker = rstr.Rstr(self.random)
+        source = self.random
         if self.unique is not None:
-            maker = rstr.Rstr(random.Random(f"{self.random.random()}\x00{self.unique}"))
-        for _ in range(_PATTERN_TRIES):
+            source = random.Random(f"{self.random.random()}\x00{self.unique}")
+        first_cap = max(1, min(high, 10)) if high is not None else 10
+        for attempt in range(_PATTERN_TRIES):
+            # short repeats first (most strings must fit a maxLength), longer ones later
+            maker = _Xeger(source, min(100, first_cap * 2 ** (attempt // 8)))
             try:
                 text = maker.xeger(pattern)
             except Exception:  # rstr cannot walk every regex feature (lookarounds, ...)
@@ -661,6 +679,19 @@ class Generation:
             if len(text) >= low and (high is None or len(text) <= high) and compiled.search(text):
                 return text
         raise Unbuildable(f"no string matching pattern {pattern!r} within the length limits")
+
+
+class _Xeger(rstr.Rstr):
+    """rstr's generator with `*`, `+` and `{n,}` capped at `cap` repeats instead of its fixed
+    100, so that strings under a maxLength come out in the first tries."""
+
+    def __init__(self, source: random.Random, cap: int):
+        super().__init__(source)
+        self.cap = cap
+
+    def _handle_repeat(self, start_range: int, end_range: int, value) -> str:
+        return super()._handle_repeat(start_range, min(end_range, max(start_range, self.cap)),
+                                      value)
 
 
 def _tighter(current, candidate, pick):
