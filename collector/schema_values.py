@@ -540,11 +540,20 @@ class Generation:
         wanted = schema.get("minProperties", 0)
         if not props and isinstance(extra, dict) and extra != {} and not recursing:
             wanted = max(wanted, 1)
+        names = schema.get("propertyNames")
         index = 0
         while len(out) < wanted and index < wanted + 16:
-            key = f"key{index}" if index else "key"
             index += 1
-            if key in out:
+            # Map keys are digits unless propertyNames says otherwise: "1" is also what a
+            # dict[int, ...] (whose schema cannot say so) accepts.
+            key = str(index)
+            if isinstance(names, dict) and names:
+                saved, self.unique = self.unique, f"{self.unique or ''}k{index}"
+                try:
+                    key = self.make({"type": "string", **names}, None, depth + 1, refs)
+                finally:
+                    self.unique = saved
+            if not isinstance(key, str) or key in out:
                 continue
             sub = extra if isinstance(extra, dict) else {}
             out[key] = self.member(sub, key, depth, refs)

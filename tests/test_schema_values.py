@@ -74,6 +74,10 @@ CASES = [
      lambda v: len(v) == 1),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "minProperties": 3},
      lambda v: len(v) >= 3),
+    # keys are digits: a dict[int, float] (whose schema cannot say so) accepts them too
+    ({"type": "object", "additionalProperties": {"type": "number"}}, lambda v: list(v) == ["1"]),
+    ({"type": "object", "additionalProperties": True, "minProperties": 2,
+      "propertyNames": {"pattern": "^[a-z]{3}$"}}, lambda v: len(v) == 2),
     ({"$ref": "#/components/schemas/Person"}, lambda v: set(v["home"]) == {"city", "zip", "note"}),
     # recursion stops at the second visit of a schema: lists empty, optional parts left out
     ({"$ref": "#/components/schemas/Node"}, lambda v: v["children"][0]["children"] == []),
