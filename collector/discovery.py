@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass, field
-
-from collector.endpoint import Endpoint
+from collector.endpoint import Discovery, Endpoint, Skipped
 from collector.operation import build_operation
-from collector.overrides import METHODS_DEFAULT, Overrides, mask  # noqa: F401 - the API
+from collector.overrides import METHODS_DEFAULT, Overrides, mask, selectors
 from collector.schema_values import Schemas, Unbuildable
+from collector.targets_file import load_targets
 from perf.errors import PerfError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -24,21 +23,9 @@ NEVER_ATTACK = {"/health", "/docs", "/redoc", "/openapi.json", "/metrics", "/doc
 _DOCUMENT = re.compile(r"/openapi\.(json|ya?ml)$")  # the document itself, wherever it is served
 _SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|credential", re.I)
 
-
-@dataclass
-class Skipped:
-    name: str  # "METHOD /path"
-    reason: str  # one line
-
-
-@dataclass
-class Discovery:
-    endpoints: list[Endpoint]  # what will be attacked, in document order
-    setup: list[Endpoint]  # x-perf-setup operations, called once before the attacks
-    skipped: list[Skipped]  # selected but not attacked, with why
-    prefix: str = ""  # servers[0].url when it is a path ("/api/v1"): prepend to base URLs
-    operations: list[str] = field(default_factory=list)  # every operation of the document
-    unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing
+# What callers import from here (the contract), wherever it is defined.
+__all__ = ["METHODS_DEFAULT", "NEVER_ATTACK", "Discovery", "Endpoint", "Overrides", "Skipped",
+           "discover", "load_targets", "mask", "server_prefix", "auth_hints"]
 
 
 def discover(spec: dict, overrides: Overrides = Overrides()) -> Discovery:
@@ -106,27 +93,6 @@ def _method_reason(method: str, overrides: Overrides) -> str:
     if method == "DELETE" and "DELETE" not in overrides.methods:
         return "DELETE is left out unless --methods includes it"
     return f"{method} is not in --methods ({','.join(overrides.methods)})"
-
-
-def selectors(method: str, path: str, overrides: Overrides) -> list[str]:
-    """The --filter and --endpoint values that pick this operation."""
-    return ([f for f in overrides.filters if _under(path, f)]
-            + [e for e in overrides.endpoints if _named(e, method, path)])
-
-
-def _under(path: str, prefix: str) -> bool:
-    """Prefixes match whole segments: /api/simple/async is not a prefix of .../async_blocking."""
-    prefix = prefix.rstrip("/") or "/"
-    return prefix == "/" or path == prefix or path.startswith(prefix + "/")
-
-
-def _named(name: str, method: str, path: str) -> bool:
-    """--endpoint "METHOD /path" names one operation; a bare path names every method."""
-    name = name.strip()
-    if " " in name:
-        wanted, wanted_path = name.split(None, 1)
-        return wanted.upper() == method and wanted_path.strip() == path
-    return name == path
 
 
 def server_prefix(spec: dict) -> str:

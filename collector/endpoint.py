@@ -12,6 +12,7 @@ import base64
 import json
 import re
 import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -107,3 +108,21 @@ class Endpoint:
                          urllib.parse.quote_plus(secret)}:
                 text = text.replace(form, "***")
         return text
+
+
+@dataclass
+class Skipped:
+    name: str  # "METHOD /path"
+    reason: str  # one line
+
+
+@dataclass
+class Discovery:
+    """What perf attacks in an app, from its OpenAPI document or a --targets file."""
+
+    endpoints: list[Endpoint]  # what will be attacked, in document order
+    setup: list[Endpoint]  # x-perf-setup operations, called once before the attacks
+    skipped: list[Skipped]  # selected but not attacked, with why
+    prefix: str = ""  # servers[0].url when it is a path ("/api/v1"): prepend to base URLs
+    operations: list[str] = field(default_factory=list)  # every operation of the document
+    unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing

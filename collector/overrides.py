@@ -1,5 +1,5 @@
-"""What the user says about requests (--methods, --filter, --endpoint, --param, --header),
-and how a secret header value is shown."""
+"""What the user says about requests (--methods, --filter, --endpoint, --param, --header):
+the options parsed, the operations they select, and how a secret header value is shown."""
 
 from __future__ import annotations
 
@@ -78,3 +78,24 @@ def mask_header_text(text: str) -> str:
     """A "Name: value" line with its value masked."""
     name, sep, value = text.partition(":")
     return f"{name}: {mask(value)}" if sep else mask(text)
+
+
+def selectors(method: str, path: str, overrides: Overrides) -> list[str]:
+    """The --filter and --endpoint values that pick an operation."""
+    return ([f for f in overrides.filters if _under(path, f)]
+            + [e for e in overrides.endpoints if _named(e, method, path)])
+
+
+def _under(path: str, prefix: str) -> bool:
+    """Prefixes match whole segments: /api/simple/async is not a prefix of .../async_blocking."""
+    prefix = prefix.rstrip("/") or "/"
+    return prefix == "/" or path == prefix or path.startswith(prefix + "/")
+
+
+def _named(name: str, method: str, path: str) -> bool:
+    """--endpoint "METHOD /path" names one operation; a bare path names every method."""
+    name = name.strip()
+    if " " in name:
+        wanted, wanted_path = name.split(None, 1)
+        return wanted.upper() == method and wanted_path.strip() == path
+    return name == path

@@ -16,10 +16,9 @@ import re
 import urllib.parse
 from pathlib import Path
 
-from collector.discovery import Discovery, selectors
-from collector.endpoint import Endpoint
+from collector.endpoint import Discovery, Endpoint
 from collector.operation import Prepared
-from collector.overrides import Overrides
+from collector.overrides import Overrides, selectors
 from perf.errors import PerfError
 
 _REQUEST_LINE = re.compile(r"^[A-Z]+\s")  # vegeta's test for the start of a target
