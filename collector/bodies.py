@@ -91,8 +91,9 @@ def is_binary(schema: dict | None, schemas: Schemas) -> bool:
             return True
     if isinstance(resolved.get("items"), dict):
         return is_binary(resolved["items"], schemas)
+    media = str(resolved.get("contentMediaType", "")).lower()
     return resolved.get("format") == "binary" or (
-        "contentMediaType" in resolved and resolved.get("contentEncoding") != "base64")
+        bool(media) and "json" not in media and resolved.get("contentEncoding") != "base64")
 
 
 def _quoted(name: str) -> str:

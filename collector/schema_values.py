@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import math
 import random
 import re
@@ -654,6 +655,11 @@ class Generation:
         fmt = schema.get("format")
         if "pattern" in schema:
             return self.patterned(schema["pattern"], low, high)
+        media = str(schema.get("contentMediaType", "")).lower()
+        if media == "application/json" or media.endswith("+json"):  # pydantic's Json[...]
+            inner = schema.get("contentSchema")
+            value = self.make(inner, name, 0, ()) if isinstance(inner, dict) else {}
+            return _fit(json.dumps(value, separators=(",", ":")), low, high)
         if fmt == "uuid":
             return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
         if fmt in ("email", "idn-email"):

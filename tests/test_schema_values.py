@@ -58,6 +58,9 @@ CASES = [
     ({"type": "string", "format": "ipv6"}, lambda v: ":" in v),
     ({"type": "string", "format": "binary"}, lambda v: isinstance(v, str)),
     ({"type": "string", "format": "duration"}, lambda v: True),
+    ({"type": "string", "contentMediaType": "application/json",  # pydantic's Json[list[int]]
+      "contentSchema": {"type": "array", "items": {"type": "integer"}}},
+     lambda v: v == "[1]"),
     ({"enum": ["red", "green"]}, lambda v: v == "red"),
     ({"enum": [None, 3]}, lambda v: v == 3),
     ({"const": {"a": 1}}, lambda v: v == {"a": 1}),
