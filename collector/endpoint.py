@@ -9,6 +9,8 @@ Where the requests come from is the endpoint's source: an OpenAPI operation
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import json
 import re
 import urllib.parse
@@ -94,13 +96,20 @@ class Endpoint:
                         else value) for name, value in headers.items()}
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         return {"method": self.method, "url": self._hide(url), "headers": shown,
-                "body": None if body is None else self._excerpt(body),
+                "body": None if body is None else self._excerpt(body, content_type),
                 "content_type": content_type}
 
-    def _excerpt(self, body: bytes) -> str:
-        text = self._hide(body[: EXCERPT * 4].decode("utf-8", errors="replace"))
-        return text if len(text) <= EXCERPT and len(body) <= EXCERPT * 4 else \
-            text[: EXCERPT - 3] + "..."
+    def _excerpt(self, body: bytes, content_type: str | None) -> str:
+        """At most EXCERPT characters on one line; a multipart body as its fields."""
+        if (content_type or "").lower().startswith("multipart/"):
+            text = _multipart_summary(content_type, body)
+        else:
+            text = body[: EXCERPT * 4].decode("utf-8", errors="replace")
+            text = text.replace("\r", "\\r").replace("\n", "\\n")
+            if len(body) > EXCERPT * 4:
+                text += "..."
+        text = self._hide(text)
+        return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
 
     def _hide(self, text: str) -> str:
         for secret in self.secrets:
@@ -126,3 +135,20 @@ class Discovery:
     prefix: str = ""  # servers[0].url when it is a path ("/api/v1"): prepend to base URLs
     operations: list[str] = field(default_factory=list)  # every operation of the document
     unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing
+
+
+def _multipart_summary(content_type: str, body: bytes) -> str:
+    """ "multipart: name=value, file=<perf-upload.txt, 12 bytes>" for a plan."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if not message.is_multipart():
+        return f"multipart body, {len(body)} bytes"
+    fields = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            fields.append(f"{name}=<{part.get_filename()}, {len(payload)} bytes>")
+        else:
+            fields.append(f"{name}={payload.decode('utf-8', errors='replace')}")
+    return "multipart: " + ", ".join(fields)

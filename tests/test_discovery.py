@@ -314,3 +314,16 @@ def test_mask_and_the_option_parsers():
     assert parse_methods("get, post,DELETE") == ("GET", "POST", "DELETE")
     with pytest.raises(PerfError, match="bad --methods 'GET,FETCH'"):
         parse_methods("GET,FETCH")
+
+
+def test_previews_are_one_line_excerpts_and_show_a_multipart_body_as_its_fields():
+    upload = discover(FORMS).endpoints[1]
+    preview = upload.preview("http://h")
+    assert preview["body"] == ("multipart: file=<perf-upload.txt, 12 bytes>, "
+                               "more=<perf-upload.txt, 4 bytes>, note=perf, count=1")
+    assert preview["content_type"].startswith("multipart/form-data; boundary=")
+    big = {"openapi": "3.1.0", "paths": {"/big": {"post": {"requestBody": {"content": {
+        "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
+            "text": {"type": "string", "minLength": 5000}}}}}}}}}}
+    excerpt = discover(big).endpoints[0].preview("http://h")["body"]
+    assert len(excerpt) == 200 and excerpt.startswith('{"text":"perf') and excerpt.endswith("...")
