@@ -74,7 +74,8 @@ def _add(into: list, skipped: list, schemas: Schemas, method: str, path: str, op
          item: dict, overrides: Overrides, spec: dict, why: str = "") -> None:
     name = f"{method.upper()} {path}"
     try:
-        source = build_operation(schemas, method.upper(), path, operation, item, overrides)
+        source = build_operation(schemas, method.upper(), path, operation, item, overrides,
+                                 api_keys=_api_keys(spec, operation))
     except Unbuildable as exc:
         skipped.append(Skipped(name, f"{why}: {exc}" if why else str(exc)))
         return
@@ -105,28 +106,34 @@ def server_prefix(spec: dict) -> str:
     return urllib.parse.urlsplit(url).path.rstrip("/")
 
 
+def _security_schemes(spec: dict, operation: dict) -> list[dict]:
+    requirements = operation.get("security", spec.get("security")) or []
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    return [schemes[name] for requirement in requirements if isinstance(requirement, dict)
+            for name in requirement if isinstance(schemes.get(name), dict)]
+
+
+def _api_keys(spec: dict, operation: dict) -> tuple[tuple[str, str], ...]:
+    return tuple((s.get("in"), s.get("name")) for s in _security_schemes(spec, operation)
+                 if s.get("type") == "apiKey" and s.get("in") in ("query", "cookie"))
+
+
 def auth_hints(spec: dict, operation: dict) -> tuple[str, ...]:
     """What the document says an operation needs to be let in, as a --header would give it
     ("Authorization: Bearer <token>", "X-API-Key: <key>")."""
-    requirements = operation.get("security", spec.get("security")) or []
-    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
     hints: list[str] = []
-    for requirement in requirements:
-        if not isinstance(requirement, dict):
+    for scheme in _security_schemes(spec, operation):
+        kind = scheme.get("type")
+        if kind == "apiKey":
+            where = scheme.get("in")
+            hint = (f"{scheme.get('name')}: <key>" if where == "header"
+                    else f"--param {scheme.get('name')}=<key> ({where})")
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            hint = "Authorization: Basic <credentials>"
+        elif kind in ("http", "oauth2", "openIdConnect"):
+            hint = "Authorization: Bearer <token>"
+        else:
             continue
-        for scheme_name in requirement:
-            scheme = schemes.get(scheme_name) or {}
-            kind = scheme.get("type")
-            if kind == "apiKey":
-                where = scheme.get("in")
-                hint = (f"{scheme.get('name')}: <key>" if where == "header"
-                        else f"{where} {scheme.get('name')}=<key>")
-            elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                hint = "Authorization: Basic <credentials>"
-            elif kind in ("http", "oauth2", "openIdConnect"):
-                hint = "Authorization: Bearer <token>"
-            else:
-                continue
-            if hint not in hints:
-                hints.append(hint)
+        if hint not in hints:
+            hints.append(hint)
     return tuple(hints)

@@ -163,12 +163,20 @@ def _query_pairs(name: str, value: object, given: bool) -> list[tuple[str, str]]
 # ---------------------------------------------------------------- building
 
 def build_operation(schemas: Schemas, method: str, path: str, operation: dict,
-                    path_item: dict, overrides: Overrides) -> OperationRequests:
-    """The requests of one operation, or Unbuildable with a one-line reason."""
+                    path_item: dict, overrides: Overrides,
+                    api_keys: tuple[tuple[str, str], ...] = ()) -> OperationRequests:
+    """The requests of one operation, or Unbuildable with a one-line reason. `api_keys` are
+    the (location, name) of the query or cookie API keys its security asks for: sent when
+    --param gives them, as they are no declared parameter."""
     seed = f"{method} {path}"
     params = [_param(schemas, raw, seed, overrides) for raw in _parameters(schemas, operation,
                                                                          path_item)]
     params = [p for p in params if p is not None]
+    declared = {(p.location, p.name) for p in params}
+    for location, name in api_keys:
+        given = overrides.param(name)
+        if given is not None and (location, name) not in declared:
+            params.append(Param(location, name, {}, [given], given=True))
     missing = [n for n in _template_names(path) if n not in {p.name for p in params
                                                                 if p.location == "path"}]
     for name in missing:  # a template name the document forgot to declare

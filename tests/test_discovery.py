@@ -290,15 +290,24 @@ def test_the_document_must_be_openapi_3():
         discover({"swagger": "2.0", "paths": {}})
 
 
-def test_auth_hints_come_from_security_schemes():
+def test_auth_hints_come_from_security_schemes_and_param_gives_a_query_api_key(tmp_path):
     spec = {"openapi": "3.1.0", "security": [{"key": []}],
             "paths": {"/a": {"get": {}}, "/b": {"get": {"security": [{"oauth": []}]}},
-                      "/c": {"get": {"security": []}}},
+                      "/c": {"get": {"security": []}},
+                      "/d": {"get": {"security": [{"query_key": []}]}}},
             "components": {"securitySchemes": {
                 "key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "query_key": {"type": "apiKey", "in": "query", "name": "api_key"},
                 "oauth": {"type": "oauth2", "flows": {}}}}}
-    assert [e.auth for e in discover(spec).endpoints] == [
-        ("X-API-Key: <key>",), ("Authorization: Bearer <token>",), ()]
+    found = discover(spec)
+    assert [e.auth for e in found.endpoints] == [
+        ("X-API-Key: <key>",), ("Authorization: Bearer <token>",), (),
+        ("--param api_key=<key> (query)",)]
+    assert targets(found.endpoints[3], tmp_path)[0]["url"] == "http://h:1/d"
+    given = discover(spec, Overrides(params=(("api_key", "k3y"),))).endpoints[3]
+    assert targets(given, tmp_path)[0]["url"] == "http://h:1/d?api_key=k3y"
+    assert targets(discover(spec, Overrides(params=(("api_key", "k3y"),))).endpoints[0],
+                   tmp_path)[0]["url"] == "http://h:1/a"  # only where security asks for it
 
 
 def test_mask_and_the_option_parsers():
