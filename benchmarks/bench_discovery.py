@@ -1,7 +1,8 @@
 """Discovery over many FastAPI apps it has never seen: FastAPI's own documentation examples.
 
 Imports every module under --docs-src that holds a FastAPI app, runs `discover` on
-`app.openapi()` with every HTTP method selected, checks every generated value (parameters and
+`app.openapi()` with every HTTP method selected (and once with no options, as `perf collect`
+would), checks every generated value (parameters and
 bodies, three requests under each of two salts) against its schema with jsonschema, and writes
 each endpoint's targets. Prints apps, operations, built, skipped by reason, validation failures
 and crashes. With --send, each app also gets each endpoint's first request in-process
@@ -93,6 +94,12 @@ def check(name: str, app, tally: dict, failures: list, crashes: list) -> None:
                                         - len(found.setup) - len(found.skipped))
     for skipped in found.skipped:
         tally[f"skipped: {reason_kind(skipped.reason)}"] += 1
+    default = discover(spec)  # what `perf collect` with no options attacks
+    tally["attacked with no options"] += len(default.endpoints)
+    for skipped in default.skipped:
+        tally[f"with no options, skipped: {reason_kind(skipped.reason)}"] += 1
+    if not default.endpoints:
+        tally["apps with nothing to attack with no options"] += 1
     with tempfile.TemporaryDirectory() as scratch:
         for endpoint in found.endpoints + found.setup:
             source = endpoint.source
@@ -198,7 +205,8 @@ def main() -> int:
         else:
             check(name, app, tally, failures, crashes)
             with_apps.append(name)
-    order = ["modules", "apps", "operations", "built", "left out (docs routes)", "values checked"]
+    order = ["modules", "apps", "operations", "built", "left out (docs routes)", "values checked",
+             "attacked with no options"]
     for key in order:
         print(f"{key:<40} {tally.pop(key, 0)}")
     for key, count in sorted(tally.items()):

@@ -655,6 +655,8 @@ class Generation:
         fmt = schema.get("format")
         if "pattern" in schema:
             return self.patterned(schema["pattern"], low, high)
+        if str(schema.get("contentEncoding", "")).lower() in ("base64", "base64url"):
+            return _fit(_FORMATS["byte"], low, high)  # the content's bytes, base64-encoded
         media = str(schema.get("contentMediaType", "")).lower()
         if media == "application/json" or media.endswith("+json"):  # pydantic's Json[...]
             inner = schema.get("contentSchema")

@@ -61,6 +61,8 @@ CASES = [
     ({"type": "string", "contentMediaType": "application/json",  # pydantic's Json[list[int]]
       "contentSchema": {"type": "array", "items": {"type": "integer"}}},
      lambda v: v == "[1]"),
+    ({"type": "string", "contentEncoding": "base64",  # pydantic's bytes, val_json_bytes=base64
+      "contentMediaType": "application/octet-stream"}, lambda v: v == "cGVyZg=="),
     ({"enum": ["red", "green"]}, lambda v: v == "red"),
     ({"enum": [None, 3]}, lambda v: v == 3),
     ({"const": {"a": 1}}, lambda v: v == {"a": 1}),
