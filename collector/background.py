@@ -122,7 +122,7 @@ class BackgroundAttack:
 def resolve(load: Background, foreground: Endpoint, endpoints: list[Endpoint]) -> BackgroundAttack:
     """The endpoint a load goes to, checked: it exists, and a body can be grown for `size`."""
     target = foreground if load.endpoint is None else _find(load.endpoint, endpoints)
-    if load.size is not None and growable_field(target.body) is None:
+    if load.size is not None and growable_field(target.body_example) is None:
         raise PerfError(
             f"--background size= grows an endpoint's example body, which needs an object or "
             f"array field; {target.name} has none")

@@ -10,18 +10,23 @@ import pytest
 from collector.background import (SCENARIOS, Background, format_background, from_large_body,
                                   mix_label, parse_background, plan_mix, resolve,
                                   scenario_settings)
-from collector.discovery import discover, select
+from collector.discovery import Overrides, discover
 from collector.payload import grow_body
 from collector.plan import build_settings
 from perf.errors import PerfError
 
 
 @pytest.fixture(scope="module")
-def endpoints():
-    """target_app's endpoints, discovered from its own OpenAPI document."""
+def spec():
     from target_app.main import app
 
-    return discover(app.openapi()).endpoints
+    return app.openapi()
+
+
+@pytest.fixture(scope="module")
+def endpoints(spec):
+    """target_app's endpoints, discovered from its own OpenAPI document."""
+    return discover(spec).endpoints
 
 
 def by_name(endpoints, name):
@@ -91,7 +96,7 @@ def test_a_mix_resolves_against_the_app_and_is_labelled(endpoints):
                               "GET /api/simple/async_blocking/{item_id} @ 5/s; "
                               "POST /api/payload/ping 1MB @ 2/s")
     # the body the sweep will send: the endpoint's own example, grown, still valid JSON
-    body = grow_body(mix[2].endpoint.body, mix[2].size)
+    body = grow_body(mix[2].endpoint.body_example, mix[2].size)
     assert 10**6 <= len(body) < 10**6 + 100 and json.loads(body)["name"]
 
 
@@ -115,14 +120,15 @@ def test_resolving_fails_before_anything_runs(endpoints):
         plan_mix([parse_background("size=1MB")], simple, endpoints)
 
 
-def test_every_scenario_is_options_the_sweep_already_parses(endpoints):
+def test_every_scenario_is_options_the_sweep_already_parses(spec, endpoints):
     for name in SCENARIOS:
         for quick in (False, True):
             raw = scenario_settings(name, quick)
             # `background` is the one new option (phase 2 adds it to plan.OPTIONS)
             options = {k: v for k, v in raw.items() if k != "background"}
             settings = build_settings(options)  # the real option table parses every value
-            chosen = select(endpoints, settings.filters, settings.endpoints)
+            chosen = discover(spec, Overrides(filters=tuple(settings.filters),
+                                              endpoints=tuple(settings.endpoints))).endpoints
             assert sorted(e.name for e in chosen) == sorted(settings.endpoints), name
             loads = [parse_background(text) for text in raw.get("background", [])]
             for foreground in chosen:
