@@ -13,12 +13,12 @@ import re
 import urllib.parse
 from collector.endpoint import Discovery, Endpoint, Skipped
 from collector.operation import build_operation
-from collector.overrides import METHODS_DEFAULT, Overrides, mask, selectors
+from collector.overrides import HTTP_METHODS as METHODS, METHODS_DEFAULT, Overrides, mask, selectors
 from collector.schema_values import Schemas, Unbuildable
 from collector.targets_file import load_targets
 from perf.errors import PerfError
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+HTTP_METHODS = tuple(m.lower() for m in METHODS)  # as OpenAPI path items spell them
 NEVER_ATTACK = {"/health", "/docs", "/redoc", "/openapi.json", "/metrics", "/docs/oauth2-redirect"}
 _DOCUMENT = re.compile(r"/openapi\.(json|ya?ml)$")  # the document itself, wherever it is served
 _SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|credential", re.I)

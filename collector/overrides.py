@@ -36,31 +36,35 @@ class Overrides:
         return found
 
 
-def parse_header(text: str) -> tuple[str, str]:
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+
+
+def parse_header(text: str, option: str = "--header") -> tuple[str, str]:
     """ "Name: value" as curl and vegeta take it."""
     name, sep, value = text.partition(":")
     name = name.strip()
-    if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value:
-        raise PerfError(f"bad --header {mask_header_text(text)!r}: expected \"Name: value\"")
+    if not sep or not name or any(c in name for c in " \t\r\n") or "\n" in value \
+            or not value.strip():
+        raise PerfError(f"bad {option} {mask_header_text(text)!r}: expected \"Name: value\", "
+                        f"e.g. \"Authorization: Bearer TOKEN\"")
     return name, value.strip()
 
 
-def parse_param(text: str) -> tuple[str, str]:
+def parse_param(text: str, option: str = "--param") -> tuple[str, str]:
     """ "name=value"; the value may itself contain '='."""
     name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise PerfError(f"bad --param {text!r}: expected name=value")
+    if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise PerfError(f"bad {option} {text!r}: expected name=value, e.g. item_id=42")
     return name.strip(), value
 
 
-def parse_methods(text: str) -> tuple[str, ...]:
+def parse_methods(text: str, option: str = "--methods") -> tuple[str, ...]:
     """ "GET,POST,DELETE" -> ("GET", "POST", "DELETE")."""
     methods = tuple(dict.fromkeys(m.strip().upper() for m in text.split(",") if m.strip()))
-    known = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"}
-    bad = [m for m in methods if m not in known]
+    bad = [m for m in methods if m not in HTTP_METHODS]
     if bad or not methods:
-        raise PerfError(f"bad --methods {text!r}: use a comma-separated list of "
-                        f"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS")
+        raise PerfError(f"bad {option} {text!r}: use a comma-separated list of "
+                        f"{', '.join(HTTP_METHODS)}")
     return methods
 
 

@@ -18,19 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from collector.overrides import METHODS_DEFAULT, mask, parse_header, parse_methods, parse_param
 from perf.errors import PerfError
 
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number and its unit
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _UNIT_BYTES = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
                "kib": 2**10, "mib": 2**20, "gib": 2**30, None: 1}  # looked up in lower case
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
-_PARAM_NAME = re.compile(r"^[^\s=]+$")
 
 DEFAULT_APP = "target_app.main:app"
 SERVERS = ("uvicorn", "gunicorn", "uvicorn-nodelay")
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-DEFAULT_METHODS = ("GET", "POST", "PUT", "PATCH")  # DELETE destroys what later requests need
 MIN_DURATION_S = 0.1  # shorter attacks hold too few requests to measure anything
 MIN_RATE = 0.001  # vegeta counts hits per period in whole numbers: 1/1000s is the finest here
 
@@ -45,7 +42,7 @@ class Settings:
     pid: int | None = None
     filters: list[str] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)
-    methods: list[str] = field(default_factory=lambda: list(DEFAULT_METHODS))
+    methods: list[str] = field(default_factory=lambda: list(METHODS_DEFAULT))
     headers: list[tuple[str, str]] = field(default_factory=list)  # secrets: masked in to_config
     params: list[tuple[str, str]] = field(default_factory=list)
     targets: str | None = None  # a vegeta targets file instead of the OpenAPI document
@@ -81,14 +78,6 @@ class Settings:
         config["headers"] = [f"{name}: {mask(value)}" for name, value in self.headers]
         config["params"] = [f"{name}={value}" for name, value in self.params]
         return config
-
-
-def mask(value: str) -> str:
-    """A secret as every output shows it: its length, and the scheme word of a token."""
-    scheme, _, rest = value.partition(" ")
-    if rest and scheme.isalpha() and len(scheme) <= 10:  # "Bearer abc...": the scheme helps
-        return f"{scheme} ***({len(rest)} chars)"
-    return f"***({len(value)} chars)"
 
 
 # ---- parsers: (raw value, what to call it in an error) -> value ---------------------------
@@ -213,41 +202,22 @@ def _endpoints(raw, where: str) -> list[str]:
 
 
 def _methods(raw, where: str) -> list[str]:
-    methods = [m.upper() for m in _items(raw, where, "HTTP methods, e.g. GET,POST")]
-    unknown = [m for m in methods if m not in HTTP_METHODS]
-    if unknown:
-        raise PerfError(f"bad {where} {', '.join(unknown)}: known methods are "
-                        f"{', '.join(HTTP_METHODS)}")
-    return list(dict.fromkeys(methods))
+    return list(parse_methods(",".join(_items(raw, where, "HTTP methods, e.g. GET,POST")), where))
 
 
 def _headers(raw, where: str) -> list[tuple[str, str]]:
     values = [raw] if isinstance(raw, str) else raw
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise PerfError(f"bad {where}: expected 'Name: value' or a list of them")
-    out = []
-    for value in values:
-        # [tool.perf] is committed: a token there comes from the environment, "${TOKEN}".
-        name, sep, text = os.path.expandvars(value).partition(":")
-        name, text = name.strip(), text.strip()
-        if not sep or not _HEADER_NAME.match(name) or not text:
-            raise PerfError(f"bad {where} {value.split(':')[0]!r}...: expected 'Name: value', "
-                            f"e.g. 'Authorization: Bearer TOKEN'")
-        out.append((name, text))
-    return out
+    # [tool.perf] is committed: a token there comes from the environment, "${TOKEN}".
+    return [parse_header(os.path.expandvars(value), where) for value in values]
 
 
 def _params(raw, where: str) -> list[tuple[str, str]]:
     values = [raw] if isinstance(raw, str) else raw
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise PerfError(f"bad {where}: expected 'name=value' or a list of them")
-    out = []
-    for value in values:
-        name, sep, text = value.partition("=")
-        if not sep or not _PARAM_NAME.match(name.strip()):
-            raise PerfError(f"bad {where} {value!r}: expected name=value, e.g. item_id=42")
-        out.append((name.strip(), text))
-    return out
+    return [parse_param(value, where) for value in values]
 
 
 def _route(raw, where: str) -> str:

@@ -28,8 +28,11 @@ import rstr
 _MAX_DEPTH = 24
 _PATTERN_TRIES = 40
 
-# Field names whose values are usually unique keys (creates collide on them).
+# Field names whose values are usually unique keys (creates collide on them). A name or a
+# title is often unique too (RealWorld derives an article's unique slug from its title), and
+# varying a free-text field costs nothing where it is not.
 _UNIQUE_NAMES = {
+    "name", "title",
     "email", "username", "user_name", "login", "handle", "slug", "sku", "code", "nickname",
     "nick", "alias", "account", "account_name", "screen_name", "display_name", "external_id",
     "uuid", "uid", "guid", "id", "key", "token", "isbn", "barcode", "serial", "serial_number",

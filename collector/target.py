@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collector.discovery import Discovery, Overrides, Skipped, discover, load_targets
-from collector.plan import HTTP_METHODS, Settings
+from collector.overrides import HTTP_METHODS
+from collector.plan import Settings
 from collector.server import AppSpec, Server, attach, fetch_openapi, inspect_app, start_server
 from perf.errors import PerfError
 
