@@ -62,5 +62,9 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str) -> s
     if code == 429:
         return f"HTTP 429{said}: the app rate-limits; lower --rates or lift its limit for the test"
     if code >= 500:
-        return f"HTTP {code}{said}: the app failed; its traceback is in the server log"
+        hint = ""
+        if _PARAM.search(path):  # apps often crash on an id they do not have
+            hint = (f"; if it fails on a missing item, name one that exists with "
+                    f"--param {_PARAM.search(path).group(0)[1:-1]}=VALUE")
+        return f"HTTP {code}{said}: the app failed; its traceback is in the server log{hint}"
     return f"HTTP {code}{said}"
