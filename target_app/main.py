@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from target_app.database import async_pool, prepare_database, sync_connections
-from target_app.routers import db, fanout, items, payload, simple
+from target_app.routers import cpu, db, fanout, items, payload, simple
 from target_app.settings import settings
 
 
@@ -29,19 +29,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sync_connections.configure(settings.db_path)
     await async_pool.open(settings.db_path, settings.aiosqlite_connections)
     try:
+        await cpu.pool.open(settings.cpu_processes)
         yield
     finally:
+        cpu.pool.close()
         await async_pool.close()
         sync_connections.close_all()
 
 
 app = FastAPI(
     title="perf target app",
-    summary="Sync vs async, database access, fan-out and payload scenarios to load-test.",
+    summary="Sync vs async, database access, fan-out, payload and CPU-bound scenarios to load-test.",
     version="1.0.0",
     lifespan=lifespan,
 )
-for scenario in (simple, db, fanout, items, payload):
+for scenario in (simple, db, fanout, items, payload, cpu):
     app.include_router(scenario.router)
 
 

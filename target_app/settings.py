@@ -16,6 +16,8 @@ DEFAULT_DB_PATH = "results/target_app.sqlite3"
 DEFAULT_SIMPLE_DELAY_MS = 50.0
 DEFAULT_FANOUT_DELAY_MS = 100.0
 DEFAULT_AIOSQLITE_CONNECTIONS = 4
+# Iterations of the CPU scenario's pure-Python loop: about 10 ms on one 2020s core.
+DEFAULT_CPU_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,10 @@ class Settings:
     # Multiplies every artificial delay: tests use it to inject a known slowdown.
     delay_scale: float
     aiosqlite_connections: int
+    cpu_iterations: int
+    # Multiplies the CPU scenario's work as delay_scale multiplies sleeps.
+    cpu_scale: float
+    cpu_processes: int  # the CPU scenario's process pool, per server worker
 
     @property
     def simple_delay_s(self) -> float:
@@ -34,6 +40,11 @@ class Settings:
     @property
     def fanout_delay_s(self) -> float:
         return self.fanout_delay_ms * self.delay_scale / 1000
+
+    @property
+    def cpu_work(self) -> int:
+        """Loop iterations per CPU-bound request."""
+        return round(self.cpu_iterations * self.cpu_scale)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -45,6 +56,9 @@ class Settings:
             aiosqlite_connections=int(
                 _number(environ, "TARGET_APP_AIOSQLITE_CONNECTIONS", DEFAULT_AIOSQLITE_CONNECTIONS, minimum=1)
             ),
+            cpu_iterations=int(_number(environ, "TARGET_APP_CPU_ITERATIONS", DEFAULT_CPU_ITERATIONS)),
+            cpu_scale=_number(environ, "TARGET_APP_CPU_SCALE", 1.0),
+            cpu_processes=int(_number(environ, "TARGET_APP_CPU_PROCESSES", os.cpu_count() or 1, minimum=1)),
         )
 
 

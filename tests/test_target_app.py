@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import statistics
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +29,9 @@ SEED_ROWS = 2000
 DB_MODES = ("async", "sync_threadpool", "async_blocking")
 SIMPLE_MODES = ("sync_threadpool", "async_blocking", "async")
 PAYLOAD_ENDPOINTS = ("/api/payload/ping", "/api/payload/pong")
+CPU_MODES = ("async_blocking", "sync_threadpool", "process_pool")
+CPU_ITERATIONS = 3_000_000  # ~0.3 s of CPU: long enough to ask /health in the middle
+CPU_SCALE = 1.5
 BIG_BODY_BYTES = 25 * 1024 * 1024
 
 
@@ -36,6 +40,7 @@ class RunningApp:
     client: httpx.Client
     db_path: Path
     log_path: Path
+    server_pid: int
 
 
 def free_port() -> int:
@@ -62,7 +67,8 @@ def running_target_app(workdir: Path, **env_overrides: str) -> Iterator[RunningA
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_ready(process, base_url, log_path)
         with httpx.Client(base_url=base_url, timeout=60) as client:
-            yield RunningApp(client=client, db_path=db_path, log_path=log_path)
+            yield RunningApp(client=client, db_path=db_path, log_path=log_path,
+                             server_pid=process.pid)
     finally:
         _kill_process_group(process)
 
@@ -103,9 +109,20 @@ def app(tmp_path_factory) -> Iterator[RunningApp]:
 
 @pytest.fixture(scope="module")
 def scaled_app(tmp_path_factory) -> Iterator[RunningApp]:
-    """A second server, every delay multiplied, whose database is never seeded."""
+    """A second server, every delay multiplied and the CPU work scaled, whose database is
+    never seeded."""
     workdir = tmp_path_factory.mktemp("target_app_scaled")
-    with running_target_app(workdir, TARGET_APP_DELAY_SCALE=str(DELAY_SCALE)) as running:
+    with running_target_app(workdir, TARGET_APP_DELAY_SCALE=str(DELAY_SCALE),
+                            TARGET_APP_CPU_SCALE=str(CPU_SCALE)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def cpu_app(tmp_path_factory) -> Iterator[RunningApp]:
+    """A server doing more CPU work per request, with a two-process pool."""
+    workdir = tmp_path_factory.mktemp("target_app_cpu")
+    with running_target_app(workdir, TARGET_APP_CPU_ITERATIONS=str(CPU_ITERATIONS),
+                            TARGET_APP_CPU_PROCESSES="2") as running:
         yield running
 
 
@@ -171,6 +188,102 @@ def test_delay_scale_multiplies_simple_delay(app, scaled_app, mode):
     assert scaled_app.client.get(path).json()["delay_s"] == pytest.approx(SIMPLE_DELAY_S * DELAY_SCALE)
     assert scaled_s >= SIMPLE_DELAY_S * DELAY_SCALE * 0.9
     assert scaled_s > 2 * base_s
+
+
+# --- CPU-bound work ------------------------------------------------------------------------
+
+
+def sum_of_squares(n: int) -> int:
+    return (n - 1) * n * (2 * n - 1) // 6  # the closed form, not the app's loop
+
+
+@pytest.mark.parametrize("mode", CPU_MODES)
+def test_cpu_does_the_work_it_says(app, scaled_app, mode):
+    base = app.client.get(f"/api/cpu/{mode}").json()
+    assert base == {"mode": mode, "iterations": 100_000, "result": sum_of_squares(100_000)}
+    scaled = scaled_app.client.get(f"/api/cpu/{mode}").json()
+    assert scaled == {"mode": mode, "iterations": 150_000, "result": sum_of_squares(150_000)}
+
+
+def _cpu_seconds_of(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+def _main_thread_cpu_seconds(pid: int) -> float:
+    """CPU time of the process's main thread (where the event loop runs), in ns precision:
+    /proc/PID/stat counts clock ticks, too coarse for a few ms of work."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        out += [int(c) for c in children]
+    return out
+
+
+def test_cpu_scale_multiplies_the_work_not_a_sleep(app, scaled_app):
+    """The scaled server burns about 1.5x the CPU per request, measured in the servers' own
+    accounting (not by wall clock), one request to each in turn so that whatever else the
+    machine does weighs on both alike. async_blocking computes on the event loop's thread."""
+    spent: dict[int, list[float]] = {id(app): [], id(scaled_app): []}
+    for _ in range(40):
+        for running in (app, scaled_app):
+            before = _main_thread_cpu_seconds(running.server_pid)
+            assert running.client.get("/api/cpu/async_blocking").status_code == 200
+            spent[id(running)].append(_main_thread_cpu_seconds(running.server_pid) - before)
+    # Medians: a request that shared its core with a burst elsewhere runs slower per instruction.
+    ratio = statistics.median(spent[id(scaled_app)]) / statistics.median(spent[id(app)])
+    # 1.5x the loop plus the same per-request overhead (routing, JSON) on both sides.
+    assert 1.25 < ratio < 1.6, ratio
+
+
+def test_cpu_process_pool_runs_in_child_processes(cpu_app):
+    """The pool's children exist from start-up (warmed in the lifespan) and do the work: their
+    CPU time grows, the server's own does not grow by the work's amount."""
+    children = _children(cpu_app.server_pid)
+    assert len(children) >= 2, children
+    server_before = _cpu_seconds_of([cpu_app.server_pid])
+    children_before = _cpu_seconds_of(children)
+    for _ in range(4):
+        assert cpu_app.client.get("/api/cpu/process_pool").status_code == 200
+    in_children = _cpu_seconds_of(children) - children_before
+    in_server = _cpu_seconds_of([cpu_app.server_pid]) - server_before
+    assert in_children > 2 * in_server, (in_children, in_server)
+
+
+@pytest.mark.parametrize(("mode", "loop_blocked"), [
+    ("async_blocking", True), ("sync_threadpool", False), ("process_pool", False)])
+def test_cpu_only_async_blocking_holds_the_event_loop(cpu_app, mode, loop_blocked):
+    """/health (served on the event loop) is asked while a CPU request is half done: it waits
+    for the whole computation only when the work runs inside `async def`. Decided by the order
+    of the answers, with "half done" read from the server's CPU accounting, not a clock."""
+    import threading
+
+    watched = [cpu_app.server_pid] + (_children(cpu_app.server_pid) if mode == "process_pool" else [])
+    finished: list[str] = []
+    before = _cpu_seconds_of(watched)
+    worker = threading.Thread(
+        target=lambda: (cpu_app.client.get(f"/api/cpu/{mode}"), finished.append("cpu")))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while _cpu_seconds_of(watched) - before < 0.03 and time.monotonic() < deadline:
+        time.sleep(0.002)  # the computation (~0.3 s of CPU) is under way
+    with httpx.Client(base_url=str(cpu_app.client.base_url), timeout=60) as other:
+        assert other.get("/health").status_code == 200
+    finished.append("health")
+    worker.join(60)
+    assert finished == (["cpu", "health"] if loop_blocked else ["health", "cpu"])
+
+
+def test_server_logged_no_errors_cpu(cpu_app):
+    log = cpu_app.log_path.read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log
 
 
 # --- database ------------------------------------------------------------------------------
@@ -326,6 +439,7 @@ EXPECTED_OPERATIONS = {
     ("GET", "/items/{item_id}"),
     ("POST", "/api/payload/ping"),
     ("POST", "/api/payload/pong"),
+    *(("GET", f"/api/cpu/{mode}") for mode in CPU_MODES),
     ("GET", "/health"),
 }
 TAG_BY_PATH_PREFIX = {
@@ -333,6 +447,7 @@ TAG_BY_PATH_PREFIX = {
     "/api/db/": "db",
     "/api/fanout/": "fanout",
     "/api/payload/": "payload",
+    "/api/cpu/": "cpu",
     "/items": "items",
     "/health": "meta",
 }
