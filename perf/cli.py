@@ -62,7 +62,7 @@ class PerfGroup(click.Group):
             return super().invoke(ctx)
         except PerfError as exc:
             click.echo(f"perf: error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(exc.exit_code)
         except OSError as exc:
             # Expected paths turn these into PerfError with their context; this is the net
             # for the rest (a full disk while writing a report): the real cause, one line.
@@ -90,6 +90,7 @@ def cli() -> None:
       perf collect --quick                     # a one-minute sweep of target_app
       perf report                              # tables of the latest run
       perf report --output results/report.html # the interactive dashboard
+      perf compare                             # the latest run against the one before
     """
 
 
@@ -97,7 +98,7 @@ def _register() -> None:
     from perf.commands import doctor
 
     cli.add_command(doctor.doctor)
-    for name in ("collect", "ingest", "runs", "report", "compare"):
+    for name in ("collect", "ingest", "runs", "report", "compare", "history"):
         try:
             module = __import__(f"perf.commands.{name}", fromlist=[name])
         except ModuleNotFoundError as exc:

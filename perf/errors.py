@@ -1,4 +1,5 @@
-"""The one error type for expected failures: the CLI prints its message on one line and exits 1."""
+"""The one error type for expected failures: the CLI prints its message on one line and exits 1
+(or the error's exit_code)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from pathlib import Path
 
 
 class PerfError(Exception):
-    """A failure the user can act on (bad option, missing tool, unreachable server, ...)."""
+    """A failure the user can act on (bad option, missing tool, unreachable server, ...).
+
+    `exit_code` is 1 unless a command's contract says otherwise: perf compare exits 2 for
+    every error, because its 1 means "regression"."""
+
+    def __init__(self, message: str, *, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def file_error(action: str, exc: OSError) -> PerfError:

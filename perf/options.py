@@ -30,19 +30,31 @@ def split_list(values: tuple[str, ...] | str | None) -> list[str]:
     return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
 
 
+_ATTACK_OPTIONS = [
+    click.option("--endpoint", multiple=True, metavar="ENDPOINT",
+                 help="Only this endpoint, e.g. 'GET /api/simple/async/{item_id}' or its path (repeatable)."),
+    click.option("--filter", "filter", multiple=True, metavar="PREFIX",
+                 help="Only endpoints under the path PREFIX, by whole segments (repeatable)."),
+    click.option("--workers", multiple=True, metavar="N[,N]",
+                 help="Only these server worker counts (repeatable or comma list)."),
+]
+
+
+def attack_options(func):
+    """Which attacks of the chosen runs a reader looks at (perf report, compare, history)."""
+    for option in reversed(_ATTACK_OPTIONS):
+        func = option(func)
+    return func
+
+
 def selection_options(func):
-    """Which runs and attacks a reader looks at (perf report, perf compare)."""
+    """Which runs and attacks a reader looks at (perf report)."""
     options = [
         click.option("--run", "run", multiple=True, metavar="ID",
                      help="A run id, unique id prefix or label (repeatable) [default: the latest run]."),
         click.option("--last", type=int, default=None, metavar="N", help="The N most recent runs."),
         click.option("--label", default=None, metavar="TEXT", help="Runs with this label."),
-        click.option("--endpoint", multiple=True, metavar="ENDPOINT",
-                     help="Only this endpoint, e.g. 'GET /api/simple/async/{item_id}' or its path (repeatable)."),
-        click.option("--filter", "filter", multiple=True, metavar="PREFIX",
-                     help="Only endpoints under the path PREFIX, by whole segments (repeatable)."),
-        click.option("--workers", multiple=True, metavar="N[,N]",
-                     help="Only these server worker counts (repeatable or comma list)."),
+        *_ATTACK_OPTIONS,
     ]
     for option in reversed(options):
         func = option(func)

@@ -7,6 +7,7 @@ per run or per attack. Metric definitions are those of reporter/metrics.py (DESI
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import duckdb
@@ -23,7 +24,7 @@ ATTACK_KEYS = [
     "attack_id", "run_id", "endpoint", "method", "path", "server", "workers", "mode",
     "target_rate", "concurrency", "planned_duration_s", "attack_started_at",
     "attack_finished_at", "loadgen_cpu_max", "generator_ok", "generator_note",
-    "started_at", "label", "git_commit",
+    "started_at", "label", "git_commit", "repeat_index", "role", "background",
 ]
 
 _PERCENTILE_COLUMNS = ",\n".join(
@@ -49,6 +50,7 @@ SELECT
     timezone('UTC', a.finished_at) AS attack_finished_at,
     a.loadgen_cpu_max, a.generator_ok, a.generator_note,
     timezone('UTC', runs.started_at) AS started_at, runs.label, runs.git_commit,
+    coalesce(a.repeat_index, 0) AS repeat_index, a.role, a.background,
     st.requests,
     st.successes,
     st.successes / st.requests AS success_ratio,
@@ -136,7 +138,7 @@ def _run_names(runs: list[dict], limit: int = 5) -> str:
     return ", ".join(reversed(shown)) + more
 
 
-def _resolve(ref: str, runs: list[dict]) -> dict:
+def _resolve(ref: str, runs: list[dict], option: str = "--run") -> dict:
     """A run by exact id, unique id prefix, or label (the latest run carrying it)."""
     for run in runs:
         if run["run_id"] == ref:
@@ -146,11 +148,36 @@ def _resolve(ref: str, runs: list[dict]) -> dict:
         return prefixed[0]
     if len(prefixed) > 1:
         ids = ", ".join(r["run_id"] for r in prefixed[:5])
-        raise PerfError(f"--run {ref} is ambiguous: it starts {len(prefixed)} run ids ({ids})")
+        raise PerfError(f"{option} {ref} is ambiguous: it starts {len(prefixed)} run ids ({ids})")
     labelled = [r for r in runs if r.get("label") == ref]
     if labelled:
         return labelled[-1]
     raise PerfError(f"no run with id, id prefix or label {ref!r}; runs in the store: {_run_names(runs)}")
+
+
+_LATEST = re.compile(r"^latest(?:~(\d+))?$")
+
+
+def resolve_ref(ref: str, runs: list[dict], option: str = "--run") -> dict:
+    """`latest`, `latest~N` (the Nth run before the latest, counting only runs that stored
+    attacks), or a run id, unique id prefix or label."""
+    match = _LATEST.match(ref.strip())
+    if not match:
+        return _resolve(ref.strip(), runs, option)
+    back = int(match.group(1) or 0)
+    stored = [r for r in runs if r["attacks"]]
+    if back >= len(stored):
+        have = f"only {len(stored)} run(s) with results" if stored else "no run with results"
+        raise PerfError(f"{option} {ref}: the store has {have}")
+    return stored[-1 - back]
+
+
+def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+    """Capacity-search results of these runs (table `capacity`), oldest capacity_id first."""
+    return _dicts(con.execute(
+        "SELECT * FROM capacity WHERE list_contains($runs, run_id) ORDER BY capacity_id",
+        {"runs": list(run_ids)},
+    ))
 
 
 def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:

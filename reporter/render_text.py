@@ -14,6 +14,11 @@ def render_text(report, ascii: bool = False, width: int = 100,
     `charts`: metric names to draw as bars (default: achieved RPS and p99)."""
     mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
     blocks = layout.blocks(report, width=width, mark=mark, chart_metrics=charts)
+    return render_blocks(blocks, ascii=ascii, width=width)
+
+
+def render_blocks(blocks: list[layout.Block], ascii: bool = False, width: int = 100) -> str:
+    """Any list of layout blocks drawn as the report draws its own (perf compare, perf history)."""
     if ascii:
         return "\n".join(_ascii_block(b, width) for b in blocks).rstrip() + "\n"
     return _rich(blocks, width)

@@ -116,11 +116,16 @@ def add_run(con, tmp: Path, run_id: str, *, label: str | None = None, commit: st
             started: datetime | None = None, endpoints: list[Endpoint] | None = None,
             rates: tuple[float, ...] = (25, 50, 100, 200, 400), workers: tuple[int, ...] = (1, 2),
             duration_s: float = 4.0, slowdown: float = 1.0, seed: int = 1,
-            saturated_above: float | None = None) -> list[int]:
+            saturated_above: float | None = None, repeats: int = 1,
+            slow_endpoints: tuple[str, ...] | None = None) -> list[int]:
     """Insert one complete run (runs row + every attack) and return its attack ids.
 
     saturated_above: attacks offered more than this rate report a CPU-bound vegeta, so the
     generator check flags them (the warning the dashboard must show).
+    repeats: every cell that many times, in interleaved rounds as `perf collect --repeat`
+    stores them (repeat_index 0..N-1), each with its own noise.
+    slowdown: multiplies service time and divides capacity; only of `slow_endpoints` when
+    given (a regression in one place), else of every endpoint.
     """
     endpoints = endpoints or DEFAULT_ENDPOINTS
     rng = np.random.default_rng(seed)
@@ -137,11 +142,12 @@ def add_run(con, tmp: Path, run_id: str, *, label: str | None = None, commit: st
     )
     ids = []
     clock = started
-    for w in workers:
+    for w, repeat in ((w, r) for w in workers for r in range(repeats)):
         for ep in endpoints:
             for rate in rates:
                 t0_ns = int(clock.timestamp() * 1e9)
-                rows = attack_rows(ep, rate, w, duration_s, t0_ns, rng, slowdown)
+                slow = slowdown if slow_endpoints is None or ep.endpoint in slow_endpoints else 1.0
+                rows = attack_rows(ep, rate, w, duration_s, t0_ns, rng, slow)
                 path = tmp / f"{run_id}-{len(ids)}.csv"
                 with open(path, "w", newline="") as fh:
                     csv.writer(fh, lineterminator="\n").writerows(rows)
@@ -150,7 +156,7 @@ def add_run(con, tmp: Path, run_id: str, *, label: str | None = None, commit: st
                     run_id=run_id, endpoint=ep.endpoint, method=method, path=url_path,
                     server="uvicorn", workers=w, mode="rate", target_rate=float(rate),
                     duration_s=duration_s, started_at=clock,
-                    finished_at=clock + timedelta(seconds=duration_s),
+                    finished_at=clock + timedelta(seconds=duration_s), repeat_index=repeat,
                 )
                 ids.append(store_attack(con, attack, [path],
                                         samples_for(

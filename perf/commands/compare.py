@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from perf.errors import PerfError
+from perf.options import attack_options, store_option
+from perf.store import store_session
+
+EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
+
+
+@click.command()
+@click.argument("base", required=False)
+@click.argument("candidate", required=False)
+@attack_options
+@store_option
+@click.option("--fail-on", default=None, metavar="SPEC",
+              help="The gate: METRIC:CHANGE entries, e.g. 'p99:+10%,achieved_rps:-5%,success:-1pp' "
+                   "(also +2ms, +5MB). Only these metrics fail the job [default: "
+                   "[tool.perf.compare] fail_on, else every key metric at its default].")
+@click.option("--alpha", default=None, metavar="P",
+              help="Significance level of the test over the repeats [default: 0.05].")
+@click.option("--format", "fmt", default=None, metavar="FORMAT",
+              help="text, json or markdown [default: from --output's extension, else text].")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout (.txt .json .md pick the format).")
+@click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
+@click.option("--width", type=int, default=None, help="Text width [default: the terminal's, else 100].")
+def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, fmt, output,
+            ascii_, width) -> None:
+    """Compare two runs cell by cell: the change of each key metric, and whether it is worse,
+    better, the same, or inconclusive given the noise measured by repeated attacks.
+
+    BASE and CANDIDATE are run ids (a unique prefix is enough), labels, `latest` or
+    `latest~N` [default: latest~1 and latest]. Cells match on endpoint, rate or concurrency,
+    workers, server and background load; cells in one run only are listed.
+
+    \b
+    Examples:
+      perf compare                                  # the latest run against the one before
+      perf compare base pr --fail-on "p99:+10%,success:-1pp"
+      perf compare main latest --format markdown >> "$GITHUB_STEP_SUMMARY"
+      perf collect --repeat 3 --label pr            # repeats give the verdicts evidence
+    Exit status: 0 no regression, 1 a gated metric is worse, 2 usage error (bad run, bad
+    --fail-on, no store).
+    """
+    from reporter.comparison import COMPARE_FORMATS, build_comparison, render_comparison
+    from reporter.selection import selection_from_options
+    from reporter.thresholds import compare_settings, pyproject_compare
+
+    try:
+        chosen = _pick_format(fmt, output, COMPARE_FORMATS)
+        config, where = pyproject_compare()
+        settings = compare_settings(fail_on, alpha, config, where)
+        sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
+        with store_session(store, read_only=True) as con:
+            result = build_comparison(con, base, candidate, sel, settings)
+    except PerfError as exc:
+        raise PerfError(str(exc), exit_code=2) from None
+    tty = output is None and sys.stdout.isatty()
+    if width is None:
+        width = max(60, shutil.get_terminal_size((100, 24)).columns) if tty else 100
+    text = render_comparison(result, chosen, ascii=ascii_ or not tty, width=width)
+    if output:
+        path = Path(output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}", err=True)
+        for line in _regression_lines(result):
+            click.echo(line, err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(result.exit_code)
+
+
+def _regression_lines(result) -> list[str]:
+    from reporter.compare import regression_line
+
+    return [regression_line(*r) for r in result.regressions]
+
+
+def _pick_format(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:
+    if fmt:
+        if fmt not in formats:
+            raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")
+        return fmt
+    if output:
+        suffix = Path(output).suffix.lower()
+        if suffix not in EXTENSIONS or EXTENSIONS[suffix] not in formats:
+            raise PerfError(f"cannot tell the format of {output} from its extension; use --format "
+                            f"({', '.join(formats)})")
+        return EXTENSIONS[suffix]
+    return "text"

@@ -1,0 +1,335 @@
+"""perf compare's judgement, as pure functions on plain data (kept apart from rendering, as
+pyperf keeps CompareResult apart from its tables): which cells of two runs match, how each key
+metric changed, what the repeats say about it, and the verdicts.
+
+The unit of replication is the attack: requests within one attack share the server's state
+and the machine's moment, so testing over raw requests would call run-to-run noise a
+regression. A cell's value in a run is the median over its repeated attacks (`perf collect
+--repeat N`); the evidence is Welch's t-test over those per-attack values (on their logs, as
+latencies and rates are multiplicative), which unlike an exact rank test can reach a small
+p-value with three repeats a side (Mann-Whitney's two-sided exact p never goes below 0.1 at
+3 vs 3). With a single attack on either side there is no measure of noise: the verdict rests
+on the threshold alone, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from reporter import compute
+from reporter.metrics import METRICS, format_value
+from reporter.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshold
+
+VERDICTS = ("worse", "better", "same", "inconclusive")
+WELCH = "welch"  # Welch's t-test over the repeats
+THRESHOLD_ONLY = "threshold"  # one attack on a side: no evidence beyond the threshold
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """What must be equal for two attacks to be the same experiment."""
+
+    endpoint: str
+    method: str
+    mode: str
+    load: float | int | None  # target rate (mode rate) or concurrency
+    workers: int | None
+    server: str | None
+    role: str | None = None  # None alone; foreground / background: the two sides of a mix
+    background: str | None = None  # the background load of a mix
+
+    @classmethod
+    def of(cls, attack: dict) -> "Cell":
+        return cls(attack["endpoint"], attack["method"], attack["mode"], compute.load_of(attack),
+                   attack["workers"], attack["server"], attack.get("role"),
+                   attack.get("background"))
+
+    def sort_key(self) -> tuple:
+        return (self.mode != "rate", self.load if self.load is not None else -1,
+                self.workers if self.workers is not None else -1, self.server or "",
+                self.endpoint, self.role or "", self.background or "")
+
+    def title(self, with_server: bool = False) -> str:
+        """'GET /items @ 100/s, 2 workers' (+ the server, the mix, when they tell cells apart)."""
+        text = f"{self.endpoint} @ {compute.load_label(self.mode, self.load)}"
+        if self.workers is not None:
+            text += f", {self.workers} worker" + ("s" if self.workers != 1 else "")
+        if with_server and self.server:
+            text += f", {self.server}"
+        if self.background and self.background not in self.endpoint:
+            text += f", beside {self.background}"
+        if self.role == "background":
+            text += " (background side)"
+        return text
+
+    def as_dict(self) -> dict:
+        return {"endpoint": self.endpoint, "method": self.method, "mode": self.mode,
+                "load": self.load, "workers": self.workers, "server": self.server,
+                "role": self.role, "background": self.background}
+
+
+def cells_of(attacks: list[dict]) -> dict[Cell, list[dict]]:
+    """{cell: its attacks, in repeat order} for one run's attacks."""
+    out: dict[Cell, list[dict]] = defaultdict(list)
+    for attack in sorted(attacks, key=lambda a: (a.get("repeat_index") or 0, a["attack_id"])):
+        out[Cell.of(attack)].append(attack)
+    return dict(out)
+
+
+def match_cells(base: list[dict], candidate: list[dict]
+                ) -> tuple[list[tuple[Cell, list[dict], list[dict]]], list[Cell], list[Cell]]:
+    """([(cell, base attacks, candidate attacks)], cells only in base, cells only in candidate)."""
+    b, c = cells_of(base), cells_of(candidate)
+    matched = [(cell, b[cell], c[cell]) for cell in sorted(b.keys() & c.keys(), key=Cell.sort_key)]
+    only_base = sorted(b.keys() - c.keys(), key=Cell.sort_key)
+    only_candidate = sorted(c.keys() - b.keys(), key=Cell.sort_key)
+    return matched, only_base, only_candidate
+
+
+@dataclass
+class MetricChange:
+    name: str  # short name (thresholds.KEY_METRICS), or "capacity"
+    metric: str  # the registry name (or "capacity")
+    base_values: list[float]  # one per attack (repeat), None dropped
+    candidate_values: list[float]
+    base: float | None  # median of base_values
+    candidate: float | None
+    change: float | None  # a fraction (relative) or percentage points (ratios)
+    change_unit: str  # "%" | "pp"
+    beyond_threshold: bool
+    p_value: float | None  # Welch's t-test; None when the verdict rests on the threshold alone
+    verdict: str  # worse | better | same | inconclusive
+    threshold: Threshold
+    gate: bool  # this metric fails the gate when worse
+    note: str = ""  # why a verdict is inconclusive without a test (no value, ...)
+
+    @property
+    def regression(self) -> bool:
+        return self.gate and self.verdict == "worse"
+
+    def change_text(self) -> str:
+        if self.change is None:
+            return "-"
+        if self.change_unit == "pp":
+            return f"{self.change:+.2f} pp"
+        percent = self.change * 100
+        return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
+
+    def value_text(self, value: float | None, unit: bool = False) -> str:
+        """The value as the registry formats it; `unit` appends ms, MB or req/s."""
+        if self.metric == CAPACITY:
+            return "-" if value is None else f"{value:g}/s"
+        text = format_value(self.metric, value)
+        shown = METRICS[self.metric].unit
+        return f"{text} {shown}" if unit and value is not None and shown in ("ms", "MB", "req/s") else text
+
+    def as_dict(self) -> dict:
+        return {
+            "metric": self.metric, "base": self.base, "candidate": self.candidate,
+            "base_values": self.base_values, "candidate_values": self.candidate_values,
+            "change": self.change, "change_unit": self.change_unit,
+            "beyond_threshold": self.beyond_threshold, "p_value": self.p_value,
+            "verdict": self.verdict, "gate": self.gate, "regression": self.regression,
+            "threshold": self.threshold.text(), "note": self.note,
+        }
+
+
+def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
+    """Two-sided p-value of Welch's t-test; on logs when `log` (every value > 0).
+
+    Both sides without any spread (e.g. a success ratio of 1.0 in every repeat) leave the
+    test undefined: identical values are no evidence of change, different ones conclusive.
+    """
+    from scipy import stats
+
+    xs = [math.log(v) for v in base] if log else list(base)
+    ys = [math.log(v) for v in candidate] if log else list(candidate)
+    if statistics.pvariance(xs) == 0 and statistics.pvariance(ys) == 0:
+        return 1.0 if xs[0] == ys[0] else 0.0
+    return float(stats.ttest_ind(xs, ys, equal_var=False).pvalue)
+
+
+def judge(name: str, metric: str, base_values: list, candidate_values: list,
+          threshold: Threshold, gate: bool, alpha: float, ratio: bool = False) -> MetricChange:
+    """One metric of one cell: the change, its evidence, the verdict."""
+    xs = [float(v) for v in base_values if v is not None and math.isfinite(v)]
+    ys = [float(v) for v in candidate_values if v is not None and math.isfinite(v)]
+    unit = "pp" if ratio else "%"
+    if not xs or not ys:
+        side = "base" if not xs else "candidate"
+        return MetricChange(name, metric, xs, ys, statistics.median(xs) if xs else None,
+                            statistics.median(ys) if ys else None, None, unit, False, None,
+                            "inconclusive", threshold, gate, note=f"no value in the {side}")
+    base, candidate = statistics.median(xs), statistics.median(ys)
+    if ratio:
+        change = (candidate - base) * 100
+    else:
+        change = (candidate - base) / base if base else (math.inf if candidate else 0.0)
+    beyond = threshold.exceeded(base, candidate)
+    worse = (candidate < base) if threshold.higher_is_better else (candidate > base)
+    p_value = None
+    if len(xs) >= 2 and len(ys) >= 2:
+        p_value = welch_p(xs, ys, log=not ratio and min(xs + ys) > 0)
+        significant = p_value < alpha
+    else:
+        significant = True  # threshold only: said in the cell's basis
+    if not beyond:
+        verdict = "same"
+    elif not significant:
+        verdict = "inconclusive"
+    else:
+        verdict = "worse" if worse else "better"
+    return MetricChange(name, metric, xs, ys, base, candidate, change, unit, beyond, p_value,
+                        verdict, threshold, gate)
+
+
+def basis(n_base: int, n_candidate: int) -> tuple[str, str]:
+    """(method, the words every output shows for what a cell's verdicts rest on)."""
+    if n_base >= 2 and n_candidate >= 2:
+        words = (f"{n_base} repeats each" if n_base == n_candidate
+                 else f"{n_base} vs {n_candidate} repeats")
+        return WELCH, words
+    if n_base == n_candidate == 1:
+        return THRESHOLD_ONLY, "1 attack each: threshold only"
+    return THRESHOLD_ONLY, f"{n_base} vs {n_candidate} attacks: threshold only"
+
+
+@dataclass
+class CellComparison:
+    cell: Cell
+    base_attacks: list[int]
+    candidate_attacks: list[int]
+    method: str  # WELCH | THRESHOLD_ONLY
+    basis: str
+    metrics: list[MetricChange]
+    untrusted: bool  # an attack of the cell failed the generator check
+
+    @property
+    def changed(self) -> list[MetricChange]:
+        return [m for m in self.metrics if m.verdict != "same"]
+
+    def as_dict(self, with_server: bool = False) -> dict:
+        return {
+            "cell": self.cell.as_dict(), "title": self.cell.title(with_server),
+            "base_attacks": self.base_attacks, "candidate_attacks": self.candidate_attacks,
+            "method": self.method, "basis": self.basis, "untrusted": self.untrusted,
+            "metrics": {m.name: m.as_dict() for m in self.metrics},
+        }
+
+
+def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
+                 settings: CompareSettings) -> CellComparison:
+    method, words = basis(len(base), len(candidate))
+    metrics = []
+    for name, metric in KEY_METRICS.items():
+        metrics.append(judge(
+            name, metric, [a.get(metric) for a in base], [a.get(metric) for a in candidate],
+            settings.thresholds[name], name in settings.gate, settings.alpha,
+            ratio=METRICS[metric].unit == "ratio"))
+    return CellComparison(
+        cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
+        metrics, any(compute.untrusted(a) for a in base + candidate))
+
+
+@dataclass
+class CapacityChange:
+    """One capacity search of the same cell and SLO in both runs."""
+
+    endpoint: str
+    server: str | None
+    workers: int | None
+    slo: str
+    change: MetricChange
+
+    def title(self) -> str:
+        workers = "" if self.workers is None else (
+            f", {self.workers} worker" + ("s" if self.workers != 1 else ""))
+        return f"{self.endpoint}{workers}: capacity at {self.slo}"
+
+    def as_dict(self) -> dict:
+        return {"endpoint": self.endpoint, "server": self.server, "workers": self.workers,
+                "slo": self.slo, "title": self.title(), **self.change.as_dict()}
+
+
+def compare_capacity(base: list[dict], candidate: list[dict],
+                     settings: CompareSettings) -> list[CapacityChange]:
+    """Capacity rows (endpoint, server, workers, slo, rate) found in both runs. A search is
+    one number per run, so its verdict rests on the threshold (by default: any drop)."""
+    key = lambda r: (r["endpoint"], r["server"], r["workers"], r["slo"])  # noqa: E731
+    b = {key(r): r for r in base}
+    out = []
+    for row in sorted(candidate, key=lambda r: tuple(str(x) for x in key(r))):
+        old = b.get(key(row))
+        if old is None:
+            continue
+        threshold = settings.thresholds[CAPACITY]
+        # No rate = not even the lowest rate tried met the SLO: below anything found.
+        before, after = old["rate"] or 0.0, row["rate"] or 0.0
+        change = judge(CAPACITY, CAPACITY, [before], [after], threshold,
+                       CAPACITY in settings.gate, settings.alpha)
+        change.base, change.candidate = old["rate"], row["rate"]
+        out.append(CapacityChange(row["endpoint"], row["server"], row["workers"], row["slo"], change))
+    return out
+
+
+@dataclass
+class Comparison:
+    base: dict  # the runs row
+    candidate: dict
+    names: dict[str, str]  # run_id -> name (label, else short id)
+    settings: CompareSettings
+    cells: list[CellComparison]
+    only_base: list[Cell]
+    only_candidate: list[Cell]
+    capacity: list[CapacityChange] = field(default_factory=list)
+
+    @property
+    def with_server(self) -> bool:
+        """Name the server in cell titles only when the cells differ by it."""
+        return len({c.cell.server for c in self.cells}
+                   | {c.server for c in self.only_base + self.only_candidate}) > 1
+
+    @property
+    def regressions(self) -> list[tuple[str, MetricChange, str]]:
+        """(where, the change, basis) of every gated metric judged worse."""
+        out = [(c.cell.title(self.with_server), m, c.basis)
+               for c in self.cells for m in c.metrics if m.regression]
+        out += [(cap.title(), cap.change, "capacity search: threshold only")
+                for cap in self.capacity if cap.change.regression]
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.regressions else 0
+
+    @property
+    def bases(self) -> list[str]:
+        """Every distinct basis of the matched cells ('3 repeats each', ...)."""
+        return list(dict.fromkeys(c.basis for c in self.cells))
+
+    def counts(self) -> dict[str, int]:
+        out = {v: 0 for v in VERDICTS}
+        for c in self.cells:
+            for m in c.metrics:
+                out[m.verdict] += 1
+        return out
+
+
+def compare_runs(base_run: dict, candidate_run: dict, base_attacks: list[dict],
+                 candidate_attacks: list[dict], settings: CompareSettings,
+                 names: dict[str, str], base_capacity: list[dict] = (),
+                 candidate_capacity: list[dict] = ()) -> Comparison:
+    """The whole comparison of two runs' attack summaries (query.SUMMARY_KEYS rows)."""
+    matched, only_base, only_candidate = match_cells(base_attacks, candidate_attacks)
+    cells = [compare_cell(cell, b, c, settings) for cell, b, c in matched]
+    return Comparison(base_run, candidate_run, names, settings, cells, only_base, only_candidate,
+                      compare_capacity(list(base_capacity), list(candidate_capacity), settings))
+
+
+def regression_line(where: str, change: MetricChange, basis_words: str) -> str:
+    """'GET /items @ 100/s, 2 workers: p99 12.1 → 15.9 ms (+31%, 3 repeats each)'."""
+    return (f"{where}: {change.name} {change.value_text(change.base)} → "
+            f"{change.value_text(change.candidate, unit=True)} ({change.change_text()}, {basis_words})")

@@ -1,0 +1,112 @@
+"""`perf compare` and `perf history` as one call each: query the store -> compute
+(reporter.compare, reporter.changepoints) -> render (reporter.render_compare,
+reporter.render_history)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from perf.errors import PerfError
+from reporter import compute, query
+from reporter.changepoints import History, cell_histories
+from reporter.compare import Comparison, compare_runs
+from reporter.selection import Selection
+from reporter.thresholds import CompareSettings
+
+COMPARE_FORMATS = ("text", "json", "markdown")
+HISTORY_FORMATS = ("text", "json", "markdown")
+
+
+def pick_runs(runs: list[dict], base_ref: str | None, candidate_ref: str | None
+              ) -> tuple[dict, dict]:
+    """BASE and CANDIDATE from their references; by default the two newest runs with results
+    (with only BASE given, the candidate is the newest)."""
+    if not runs:
+        raise PerfError("the store has no runs yet; run `perf collect` first")
+    candidate = query.resolve_ref(candidate_ref or "latest", runs, "CANDIDATE")
+    base = query.resolve_ref(base_ref or "latest~1", runs, "BASE")
+    if base["run_id"] == candidate["run_id"]:
+        raise PerfError(f"BASE and CANDIDATE are the same run ({base['run_id']}); "
+                        "name two runs, e.g. `perf compare latest~1 latest`")
+    for role, run in (("BASE", base), ("CANDIDATE", candidate)):
+        if not run["attacks"]:
+            raise PerfError(f"{role} run {run['run_id']} has no stored attacks "
+                            f"(status {run['status']})")
+    return base, candidate
+
+
+def named_runs(runs: list[dict]) -> dict[str, str]:
+    """{run_id: name}: a run's label when no other of these runs carries it, else its short id
+    (compute.run_names)."""
+    short = compute.run_names(runs)
+    labels = [r.get("label") for r in runs]
+    return {r["run_id"]: r["label"] if r.get("label") and labels.count(r["label"]) == 1
+            else short[r["run_id"]] for r in runs}
+
+
+def build_comparison(con: duckdb.DuckDBPyConnection, base_ref: str | None,
+                     candidate_ref: str | None, sel: Selection,
+                     settings: CompareSettings) -> Comparison:
+    base, candidate = pick_runs(query.all_runs(con), base_ref, candidate_ref)
+    query.add_request_counts(con, [base, candidate])
+    ids = [base["run_id"], candidate["run_id"]]
+    attacks = query.attack_summaries(con, ids, sel)
+    of = {run_id: [a for a in attacks if a["run_id"] == run_id] for run_id in ids}
+    capacity = query.capacity_rows(con, ids)
+    names = named_runs([base, candidate])
+    result = compare_runs(
+        base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings, names,
+        [r for r in capacity if r["run_id"] == base["run_id"]],
+        [r for r in capacity if r["run_id"] == candidate["run_id"]])
+    if not result.cells and not result.capacity:
+        raise PerfError(
+            f"no cell of run {names[base['run_id']]} matches one of run "
+            f"{names[candidate['run_id']]} (same endpoint, rate or concurrency, workers, "
+            f"server, background): base has {_some(result.only_base)}; candidate has "
+            f"{_some(result.only_candidate)}")
+    return result
+
+
+def _some(cells, limit: int = 3) -> str:
+    shown = [c.title() for c in cells[:limit]]
+    more = f" and {len(cells) - limit} more" if len(cells) > limit else ""
+    return (", ".join(shown) + more) or "nothing selected"
+
+
+def build_history(con: duckdb.DuckDBPyConnection, sel: Selection, last: int | None,
+                  metrics: list[str], settings: CompareSettings) -> History:
+    runs = [r for r in query.all_runs(con) if r["attacks"]]
+    if not runs:
+        raise PerfError("the store has no run with results yet; run `perf collect` first")
+    if last is not None:
+        if last < 1:
+            raise PerfError("--last must be at least 1")
+        runs = runs[-last:]
+    attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
+    names = named_runs(runs)
+    return History(runs, names, metrics, settings,
+                   cell_histories(attacks, runs, names, metrics, settings))
+
+
+def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
+    from reporter import render_compare
+
+    if fmt == "text":
+        return render_compare.render_text(result, ascii=ascii, width=width)
+    if fmt == "json":
+        return render_compare.render_json(result)
+    if fmt == "markdown":
+        return render_compare.render_markdown(result)
+    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(COMPARE_FORMATS)}")
+
+
+def render_history(result: History, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
+    from reporter import render_history as render
+
+    if fmt == "text":
+        return render.render_text(result, ascii=ascii, width=width)
+    if fmt == "json":
+        return render.render_json(result)
+    if fmt == "markdown":
+        return render.render_markdown(result)
+    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(HISTORY_FORMATS)}")

@@ -1,0 +1,280 @@
+"""perf compare's output: text (the report's tables and notes), json (everything, for scripts
+and the dashboard), markdown (a PR comment: a verdict line, the changed cells, the rest in
+<details>). Plain functions of a reporter.compare.Comparison; nothing here reads the store."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from reporter import compute, layout
+from reporter.compare import CellComparison, Comparison, MetricChange, regression_line
+from reporter.metrics import METRICS
+from reporter.render_json import RUN_KEYS
+from reporter.thresholds import KEY_METRICS
+
+FORMAT_VERSION = 1
+EVIDENCE = "Welch's t-test over the repeats' per-attack values, on their logs except success"
+MARK = {"worse": "worse", "better": "better", "same": "", "inconclusive": "?"}
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+
+
+def run_text(run: dict, name: str, bold: bool = False) -> str:
+    """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; `bold`: the name in
+    markdown bold."""
+    facts = [f"run {run['run_id'][:8]}"] if name != run["run_id"][:len(name)] else []
+    if run.get("git_commit"):
+        facts.append(f"commit {run['git_commit'][:7]}" + ("+" if run.get("git_dirty") else ""))
+    facts.append(layout.when(run.get("started_at")))
+    return f"{f'**{name}**' if bold else name} ({', '.join(facts)})"
+
+
+def headline(result: Comparison) -> str:
+    n = len(result.regressions)
+    if n:
+        return f"{layout.plural(n, 'regression')}"
+    return "no regression"
+
+
+def evidence_text(result: Comparison) -> str:
+    bases = result.bases
+    rests = "; ".join(bases) if bases else "no matched cell"
+    if any(c.method == "welch" for c in result.cells):
+        return (f"verdicts rest on {rests}: worse/better need a change beyond the threshold and "
+                f"p < {result.settings.alpha:g} ({EVIDENCE})")
+    return (f"verdicts rest on {rests} (a change beyond the threshold; without repeats there "
+            "is no measure of noise: `perf collect --repeat 3` gives one)")
+
+
+def gate_text(result: Comparison) -> str:
+    s = result.settings
+    gated = ", ".join(s.thresholds[n].text() for n in s.gate)
+    others = [s.thresholds[n].text() for n in s.thresholds if n not in s.gate]
+    text = f"gate ({s.source}): {gated}"
+    if others:
+        text += f"; shown, not gating: {', '.join(others)}"
+    return text
+
+
+def cell_text(m: MetricChange) -> str:
+    mark = MARK[m.verdict]
+    return f"{m.change_text()} {mark}".strip() if m.change is not None else (mark or "-")
+
+
+def _group_key(c: CellComparison) -> tuple:
+    return (c.cell.mode, c.cell.load, c.cell.workers, c.cell.server)
+
+
+def _groups(result: Comparison) -> list[tuple[tuple, list[CellComparison]]]:
+    groups: dict[tuple, list[CellComparison]] = {}
+    for c in result.cells:
+        groups.setdefault(_group_key(c), []).append(c)
+    return list(groups.items())  # cells are already sorted by (mode, load, workers, server)
+
+
+def _endpoint(c: CellComparison) -> str:
+    """The row label in a group's table: the endpoint, and the mix side when it has one."""
+    label = c.cell.endpoint
+    if c.cell.background and c.cell.background not in label:
+        label += f" (beside {c.cell.background})"
+    if c.cell.role == "background":
+        label += " [background]"
+    return label
+
+
+def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[layout.Table], str | None]:
+    """One table per (rate or concurrency, workers, server): a row per endpoint, the change of
+    each key metric and its verdict (blank = same)."""
+    header = ["Endpoint"] + [layout.column_header(metric) for metric in KEY_METRICS.values()]
+    groups = _groups(result)
+    mixed = {key: len({c.basis for c in cells}) > 1 for key, cells in groups}
+    values = {id(c): [cell_text(m) for m in c.metrics] + ([c.basis] if mixed[_group_key(c)] else [])
+              for c in result.cells}
+    max_label = None
+    if width is not None:
+        # What the metric columns take (widest cell of each, one space between), the rest
+        # is the endpoint's.
+        columns = list(zip(*values.values()))
+        taken = sum(max(len(h), *(len(v) for v in col)) + 1
+                    for h, col in zip(header[1:] + ["Basis"], columns))
+        max_label = max(16, width - taken - 2 - len(mark) - 1)
+    labels, note = layout.endpoint_labels(
+        list(dict.fromkeys(_endpoint(c) for c in result.cells)), max_label)
+    servers = len({c.cell.server for c in result.cells})
+    tables = []
+    for key, cells in groups:
+        title = compute.group_title(key, servers)
+        if not mixed[key]:
+            title += f": {cells[0].basis}"
+        rows = [[labels[_endpoint(c)] + (f" {mark}" if c.untrusted else "")] + values[id(c)]
+                for c in cells]
+        extra = ["Basis"] if mixed[key] else []
+        tables.append(layout.Table(title, header + extra, rows,
+                                   ["l"] + ["r"] * len(KEY_METRICS) + ["l"] * len(extra)))
+    return tables, note
+
+
+def change_line(c: CellComparison, m: MetricChange, with_server: bool) -> str:
+    evidence = f"p={m.p_value:.3f}, " if m.p_value is not None else ""
+    line = regression_line(c.cell.title(with_server), m, evidence + c.basis)
+    note = f"; {m.note}" if m.note else ""
+    if m.verdict == "inconclusive" and not m.note:
+        note = "; beyond the threshold but within the repeats' noise"
+    gate = "" if m.gate or m.verdict != "worse" else " (not gating)"
+    return f"{m.verdict}{gate}: {line}{note}"
+
+
+def changes(result: Comparison) -> list[str]:
+    return [change_line(c, m, result.with_server) for c in result.cells for m in c.changed]
+
+
+def unmatched_lines(result: Comparison) -> list[str]:
+    lines = [f"only in base ({result.names[result.base['run_id']]}): {c.title(result.with_server)}"
+             for c in result.only_base]
+    lines += [f"only in candidate ({result.names[result.candidate['run_id']]}): "
+              f"{c.title(result.with_server)}" for c in result.only_candidate]
+    return lines
+
+
+def capacity_table(result: Comparison) -> layout.Table | None:
+    if not result.capacity:
+        return None
+    rows = [[cap.endpoint, "-" if cap.workers is None else str(cap.workers), cap.slo,
+             cap.change.value_text(cap.change.base), cap.change.value_text(cap.change.candidate),
+             cap.change.change_text(), cap.change.verdict] for cap in result.capacity]
+    return layout.Table("Capacity (highest rate meeting the SLO; a drop is a regression)",
+                        ["Endpoint", "Workers", "SLO", "Base", "Candidate", "Change", "Verdict"],
+                        rows, ["l", "r", "l", "r", "r", "r", "l"])
+
+
+def warnings(result: Comparison, mark: str) -> list[str]:
+    flagged = [c.cell.title(result.with_server) for c in result.cells if c.untrusted]
+    return [f"{mark} {title}: an attack failed the generator check (the load generator, not the "
+            "server, may have set its numbers)" for title in flagged]
+
+
+# ---- text -------------------------------------------------------------------------------
+
+def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str:
+    from reporter.render_text import render_blocks
+
+    mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
+    base, cand = result.base, result.candidate
+    head = [f"base:      {run_text(base, result.names[base['run_id']])}",
+            f"candidate: {run_text(cand, result.names[cand['run_id']])}",
+            evidence_text(result), gate_text(result)]
+    blocks: list[layout.Block] = [layout.Lines(f"perf compare: {headline(result)}", head)]
+    tables, note = cell_tables(result, width, mark)
+    if note:
+        blocks.append(layout.Lines(None, [f"(endpoints shortened: {note})"]))
+    blocks += tables
+    legend = ("cells: the candidate's change against the base (% or percentage points), then "
+              "the verdict: worse, better, ? (inconclusive), blank (same)")
+    blocks.append(layout.Lines(None, [legend]))
+    capacity = capacity_table(result)
+    if capacity:
+        blocks.append(capacity)
+    changed = changes(result)
+    if changed:
+        blocks.append(layout.Lines("Changes", changed))
+    unmatched = unmatched_lines(result)
+    if unmatched:
+        blocks.append(layout.Lines("Unmatched cells (not compared)", unmatched))
+    flagged = warnings(result, mark)
+    if flagged:
+        blocks.append(layout.Lines("Warnings", flagged))
+    regressions = [regression_line(*r) for r in result.regressions]
+    cells = layout.plural(len(result.cells), "cell")
+    if regressions:
+        tail = layout.Lines(f"{layout.plural(len(regressions), 'regression')} (exit 1):", regressions)
+    else:
+        tail = layout.Lines(None, [f"no regression ({cells} compared; {'; '.join(result.bases) or '-'})"])
+    text = render_blocks(blocks, ascii=ascii, width=width)
+    # The regression lines close the output unwrapped: one line each, whatever the width,
+    # so a CI log can be grepped for them.
+    return text + "\n" + "\n".join(([tail.title] if tail.title else []) + tail.lines) + "\n"
+
+
+# ---- json -------------------------------------------------------------------------------
+
+def compare_dict(result: Comparison) -> dict:
+    def run(r: dict) -> dict:
+        return {**{k: _iso(r.get(k)) for k in RUN_KEYS}, "name": result.names[r["run_id"]]}
+
+    with_server = result.with_server
+    return {
+        "format": "perf-compare",
+        "version": FORMAT_VERSION,
+        "metrics": {name: {"metric": metric, "label": METRICS[metric].label,
+                           "unit": METRICS[metric].unit,
+                           "higher_is_better": METRICS[metric].higher_is_better}
+                    for name, metric in KEY_METRICS.items()},
+        "base": run(result.base),
+        "candidate": run(result.candidate),
+        "settings": {**result.settings.as_dict(), "evidence": EVIDENCE},
+        "verdict": headline(result),
+        "exit_code": result.exit_code,
+        "bases": result.bases,
+        "counts": result.counts(),
+        "cells": [c.as_dict(with_server) for c in result.cells],
+        "only_base": [{**c.as_dict(), "title": c.title(with_server)} for c in result.only_base],
+        "only_candidate": [{**c.as_dict(), "title": c.title(with_server)}
+                           for c in result.only_candidate],
+        "capacity": [cap.as_dict() for cap in result.capacity],
+        "regressions": [{"title": where, "metric": m.name, "line": regression_line(where, m, b)}
+                        for where, m, b in result.regressions],
+    }
+
+
+def render_json(result: Comparison) -> str:
+    return json.dumps(compare_dict(result), indent=2) + "\n"
+
+
+# ---- markdown -----------------------------------------------------------------------------
+
+def changed_table(result: Comparison) -> layout.Table:
+    rows = []
+    for c in result.cells:
+        for m in c.changed:
+            verdict = f"**{m.verdict}**" if m.regression else m.verdict
+            if m.verdict == "worse" and not m.gate:
+                verdict += " (not gating)"
+            rows.append([c.cell.title(result.with_server), m.name, m.value_text(m.base, unit=True),
+                         m.value_text(m.candidate, unit=True), m.change_text(),
+                         "-" if m.p_value is None else f"{m.p_value:.3f}", c.basis, verdict])
+    for cap in result.capacity:
+        if cap.change.verdict != "same":
+            rows.append([cap.title(), "capacity", cap.change.value_text(cap.change.base),
+                         cap.change.value_text(cap.change.candidate), cap.change.change_text(),
+                         "-", "capacity search: threshold only", cap.change.verdict])
+    return layout.Table("Changed", ["Cell", "Metric", "Base", "Candidate", "Change", "p",
+                                    "Basis", "Verdict"],
+                        rows, ["l", "l", "r", "r", "r", "r", "l", "l"])
+
+
+def render_markdown(result: Comparison) -> str:
+    from reporter.render_markdown import WARN, _table
+    from reporter.templating import environment
+
+    base, cand = result.base, result.candidate
+    changed = changed_table(result)
+    tables, _ = cell_tables(result, None, WARN)
+    capacity = capacity_table(result)
+    icon = "❌" if result.regressions else "✅"
+    text = environment(html=False).get_template("compare.md.j2").render(
+        verdict=f"{icon} perf compare: {headline(result)}",
+        base=run_text(base, result.names[base["run_id"]], bold=True),
+        candidate=run_text(cand, result.names[cand["run_id"]], bold=True),
+        cells=layout.plural(len(result.cells), "cell"),
+        evidence=evidence_text(result),
+        gate=gate_text(result),
+        changed=_table(changed) if changed.rows else None,
+        tables=[_table(t) for t in tables],
+        capacity=_table(capacity) if capacity else None,
+        unmatched=unmatched_lines(result),
+        warnings=warnings(result, WARN),
+    )
+    return text.rstrip() + "\n"
