@@ -73,7 +73,7 @@ def run(args: list[str], env: dict, log) -> subprocess.CompletedProcess:
                           timeout=600, stdin=subprocess.DEVNULL)
 
 
-def one_pair(s: Scenario, collect: list[str], workdir: Path, log) -> tuple[int, list[str]]:
+def one_pair(s: Scenario, collect: list[str], workdir: Path, log) -> tuple[int, list[str], dict]:
     store = workdir / "perf.duckdb"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TARGET_APP_", "PERF_"))}
     base_env["TARGET_APP_DB"] = str(workdir / "app.sqlite3")
@@ -93,7 +93,7 @@ def one_pair(s: Scenario, collect: list[str], workdir: Path, log) -> tuple[int, 
             + ("!" if m["verdict"] != "same" else "")
             for name, m in cell["metrics"].items())
         print(f"      {cell['basis']}: {changes}", file=log)
-    return compared.returncode, [r["line"] for r in doc["regressions"]]
+    return compared.returncode, [r["line"] for r in doc["regressions"]], doc
 
 
 def _change(m: dict) -> str:
@@ -107,6 +107,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=10, help="pairs of runs per scenario")
     parser.add_argument("--only", action="append", choices=[s.name for s in SCENARIOS],
                         help="run only these scenarios (repeatable)")
+    parser.add_argument("--save", type=Path, default=None, metavar="DIR",
+                        help="keep each pair's `perf compare --format json` here (to study noise)")
     args = parser.parse_args()
     collect = workflow_collect_options()
     print(f"collect options from {WORKFLOW.relative_to(REPO)}: {' '.join(collect)} "
@@ -121,7 +123,10 @@ def main() -> None:
         started = time.monotonic()
         for i in range(args.pairs):
             with tempfile.TemporaryDirectory(prefix="perf-bench-compare-") as tmp:
-                code, regressions = one_pair(s, collect, Path(tmp), sys.stdout)
+                code, regressions, doc = one_pair(s, collect, Path(tmp), sys.stdout)
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                (args.save / f"{s.name}-{i + 1}.json").write_text(json.dumps(doc, indent=1))
             ok = code == s.want_exit and (
                 s.want_metric is None or any(f": {s.want_metric} " in line for line in regressions))
             right += ok

@@ -374,6 +374,8 @@ def config_values(config: dict) -> dict:
     values, unknown = {}, []
     for key, raw in config.items():
         name = key.replace("-", "_")
+        if name == "compare":
+            continue  # [tool.perf.compare] is perf compare's (reporter/thresholds.py)
         if name in _BY_NAME and _BY_NAME[name].config:
             values[name] = raw
         else:

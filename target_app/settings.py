@@ -16,8 +16,9 @@ DEFAULT_DB_PATH = "results/target_app.sqlite3"
 DEFAULT_SIMPLE_DELAY_MS = 50.0
 DEFAULT_FANOUT_DELAY_MS = 100.0
 DEFAULT_AIOSQLITE_CONNECTIONS = 4
-# Iterations of the CPU scenario's pure-Python loop: about 10 ms on one 2020s core.
-DEFAULT_CPU_ITERATIONS = 100_000
+# Iterations of the CPU scenario's pure-Python loop: about 20 ms on one 2020s core, enough
+# that a 25% heavier request stands out from scheduling noise on a busy machine.
+DEFAULT_CPU_ITERATIONS = 200_000
 
 
 @dataclass(frozen=True)

@@ -200,9 +200,9 @@ def sum_of_squares(n: int) -> int:
 @pytest.mark.parametrize("mode", CPU_MODES)
 def test_cpu_does_the_work_it_says(app, scaled_app, mode):
     base = app.client.get(f"/api/cpu/{mode}").json()
-    assert base == {"mode": mode, "iterations": 100_000, "result": sum_of_squares(100_000)}
+    assert base == {"mode": mode, "iterations": 200_000, "result": sum_of_squares(200_000)}
     scaled = scaled_app.client.get(f"/api/cpu/{mode}").json()
-    assert scaled == {"mode": mode, "iterations": 150_000, "result": sum_of_squares(150_000)}
+    assert scaled == {"mode": mode, "iterations": 300_000, "result": sum_of_squares(300_000)}
 
 
 def _cpu_seconds_of(pids: list[int]) -> float:
