@@ -51,7 +51,7 @@ def selection_options(func):
     """Which runs and attacks a reader looks at (perf report)."""
     options = [
         click.option("--run", "run", multiple=True, metavar="ID",
-                     help="A run id, unique id prefix or label (repeatable) [default: the latest run]."),
+                     help="A run id, unique id prefix, label, latest or latest~N (repeatable) [default: the latest run]."),
         click.option("--last", type=int, default=None, metavar="N", help="The N most recent runs."),
         click.option("--label", default=None, metavar="TEXT", help="Runs with this label."),
         *_ATTACK_OPTIONS,

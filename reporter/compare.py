@@ -247,7 +247,7 @@ class CapacityChange:
     def title(self) -> str:
         workers = "" if self.workers is None else (
             f", {self.workers} worker" + ("s" if self.workers != 1 else ""))
-        return f"{self.endpoint}{workers}: capacity at {self.slo}"
+        return f"{self.endpoint}{workers}, SLO {self.slo}"
 
     def as_dict(self) -> dict:
         return {"endpoint": self.endpoint, "server": self.server, "workers": self.workers,
@@ -258,7 +258,9 @@ def compare_capacity(base: list[dict], candidate: list[dict],
                      settings: CompareSettings) -> list[CapacityChange]:
     """Capacity rows (endpoint, server, workers, slo, rate) found in both runs. A search is
     one number per run, so its verdict rests on the threshold (by default: any drop)."""
-    key = lambda r: (r["endpoint"], r["server"], r["workers"], r["slo"])  # noqa: E731
+    def key(row: dict) -> tuple:
+        return (row["endpoint"], row["server"], row["workers"], row["slo"])
+
     b = {key(r): r for r in base}
     out = []
     for row in sorted(candidate, key=lambda r: tuple(str(x) for x in key(r))):

@@ -198,7 +198,7 @@ def _pick_runs(runs: list[dict], sel: Selection) -> list[dict]:
             raise PerfError("--run cannot be combined with --last or --label")
         chosen: dict[str, dict] = {}
         for ref in sel.runs:
-            run = _resolve(ref, runs)
+            run = resolve_ref(ref, runs)
             chosen[run["run_id"]] = run
         picked = [r for r in runs if r["run_id"] in chosen]
         empty = [r for r in picked if not r["attacks"]]

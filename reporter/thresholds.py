@@ -89,17 +89,20 @@ class Threshold:
                 "points": self.points, "spec": self.text()}
 
 
-# Defaults tuned on a shared 2-core machine (benchmarks/bench_compare_accuracy.py): A/A runs
-# of fast endpoints move by a few tenths of a millisecond and their tails by several ms,
-# which the absolute parts absorb; a 10% slower 50 ms endpoint still fails on p50.
+# Defaults tuned with benchmarks/bench_compare_accuracy.py on a 2-core machine shared with
+# other load. Between two runs of identical code, each consistent across its own repeats
+# (Welch's p < 0.05), the p50 of a 1.5 ms endpoint moved by 46% (0.6 ms) and its p95 by 44%
+# (1.8 ms), a 50 ms endpoint's p95 by 11% (6 ms), CPU-s/1k by 61% (0.7 ms of CPU per request:
+# 10 ms clock ticks over a small total): the absolute parts absorb these. A 50 ms endpoint
+# made 10% slower still fails on p50 (+5 ms) every time.
 DEFAULT_THRESHOLDS: dict[str, Threshold] = {
     t.name: t for t in [
         Threshold("achieved_rps", relative=0.05),
         Threshold("success", points=1.0),
         Threshold("p50", relative=0.05, absolute=1.0),
-        Threshold("p95", relative=0.10, absolute=2.0),
-        Threshold("p99", relative=0.20, absolute=5.0),
-        Threshold("cpu_s_per_1k", relative=0.15),
+        Threshold("p95", relative=0.10, absolute=10.0),
+        Threshold("p99", relative=0.20, absolute=20.0),
+        Threshold("cpu_s_per_1k", relative=0.15, absolute=1.0),
         Threshold("memory", relative=0.10, absolute=5.0),
         Threshold(CAPACITY, relative=0.0),  # any drop of the rate a capacity search found
     ]

@@ -58,7 +58,9 @@ def test_an_injected_shift_is_found_at_the_right_run(shifted):
     cells = {c["cell"]["endpoint"]: c for c in doc["cells"]}
     slow = cells[ASYNC]
     assert [r["label"] for r in slow["runs"]] == [f"shift-{i}" for i in range(16)]
-    for name in ("p50", "p95", "p99"):
+    # p99 moves ~19 ms, under its 20 ms floor: reported or not, never elsewhere.
+    assert all(cp["index"] == 8 for cp in slow["change_points"]["p99"])
+    for name in ("p50", "p95"):
         [cp] = slow["change_points"][name]
         assert cp["index"] == 8
         assert cp["after_run"] == "shift07aaaaaa" and cp["first_run"] == "shift08aaaaaa"
@@ -89,12 +91,12 @@ def test_identical_code_has_no_change_point(steady):
 
 
 def test_text_marks_the_first_run_of_the_new_level(shifted):
-    result = history(shifted, "--filter", "/api/simple/async", "--metric", "p50,p99")
+    result = history(shifted, "--filter", "/api/simple/async", "--metric", "p50,p95")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     marked = [line for line in lines if "<- " in line]
     assert len(marked) == 1 and marked[0].startswith("shift-8 ")
-    assert "<- p50 +3" in marked[0] and "p99 +" in marked[0]
+    assert "<- p50 +3" in marked[0] and "p95 +3" in marked[0]
     shift = next(line for line in lines if line.startswith("p50 +"))
     assert "after run shift-7, from run shift-8 [08c0ffe] on" in shift
     assert "1 cell over 16 runs; 2 change points found" in result.stdout
@@ -103,7 +105,7 @@ def test_text_marks_the_first_run_of_the_new_level(shifted):
 def test_markdown_and_last(shifted):
     result = history(shifted, "--format", "markdown", "--last", "10")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("## perf history\n\n- 2 cells over 10 runs; 3 change points found")
+    assert result.stdout.startswith("## perf history\n\n- 2 cells over 10 runs; 2 change points found")
     # Runs 6..15: two before the shift, eight after; still found, at the third run shown.
     assert "| shift-5 |" not in result.stdout and "| shift-6 |" in result.stdout
     assert "ms) after run shift-7, from run shift-8 [08c0ffe] on" in result.stdout

@@ -102,7 +102,7 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
         ran.append(step["name"])
     assert ran == ["Collect the base commit", "Collect the head commit", "Compare"]
 
-    # Both sides stored, each cell three times, from its own checkout.
+    # Both sides stored, the one cell once per repeat.
     con = open_store(env["PERF_STORE"], read_only=True)
     try:
         rows = con.execute("SELECT r.label, count(*), list(DISTINCT a.repeat_index ORDER BY a.repeat_index) "
@@ -110,7 +110,9 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
                            ).fetchall()
     finally:
         con.close()
-    assert rows == [("base", 3, [0, 1, 2]), ("head", 3, [0, 1, 2])]
+    collect = shlex.split(workflow["env"]["PERF_COLLECT"])
+    repeats = int(collect[collect.index("--repeat") + 1])
+    assert rows == [(label, repeats, list(range(repeats))) for label in ("base", "head")]
     # The gate's decision (0 or 1; never 2, which would mean it could not compare).
     status = dict(line.split("=", 1) for line in files["output.txt"].read_text().splitlines())
     assert status["status"] in ("0", "1")

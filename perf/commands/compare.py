@@ -44,9 +44,10 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
       perf compare                                  # the latest run against the one before
       perf compare base pr --fail-on "p99:+10%,success:-1pp"
       perf compare main latest --format markdown >> "$GITHUB_STEP_SUMMARY"
-      perf collect --repeat 3 --label pr            # repeats give the verdicts evidence
-    Exit status: 0 no regression, 1 a gated metric is worse, 2 usage error (bad run, bad
-    --fail-on, no store).
+      perf collect --repeat 5 --label pr            # repeats give the verdicts evidence
+    Worse/better need a change beyond the metric's threshold and p < alpha in Welch's t-test
+    over the repeated attacks. Exit status: 0 no regression, 1 a gated metric is worse, 2
+    usage error (bad run, bad --fail-on, no store).
     """
     from reporter.comparison import COMPARE_FORMATS, build_comparison, render_comparison
     from reporter.selection import selection_from_options
