@@ -46,7 +46,7 @@ def evidence_text(result: Comparison) -> str:
         return (f"verdicts rest on {rests}: worse/better need a change beyond the threshold and "
                 f"p < {result.settings.alpha:g} ({EVIDENCE})")
     return (f"verdicts rest on {rests} (a change beyond the threshold; without repeats there "
-            "is no measure of noise: `perf collect --repeat 3` gives one)")
+            "is no measure of noise: `perf collect --repeat 5` gives one)")
 
 
 def gate_text(result: Comparison) -> str:

@@ -25,7 +25,6 @@ from perf.store import open_store
 from reporter.compare import Cell, basis, judge, match_cells
 from reporter.thresholds import (DEFAULT_THRESHOLDS, Threshold, compare_settings, metric_name,
                                  parse_fail_on)
-from tests.helpers import REPO
 
 SLOW = "GET /api/simple/async/{item_id}"
 ENDPOINTS = [e for e in ALL_ENDPOINTS if e.endpoint in (
@@ -454,3 +453,25 @@ def test_capacity_drop_is_a_regression(store, tmp_path):
         ("GET /api/db/async/read/{item_id}", "same"), (SLOW, "worse")]
     _, code = as_json(copy, "base", "same", "--fail-on", "p99:+20%")
     assert code == 0  # a gate without capacity
+
+
+# ---- exact output ---------------------------------------------------------------------------
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("compare_slow.txt", ("base", "slow")),
+    ("compare_slow.md", ("base", "slow", "--format", "markdown")),
+    ("compare_one_attack.txt", ("one-a", "one-b", "--filter", "/api/simple")),
+])
+def test_snapshots(store, name, args):
+    """Exact output on the deterministic store (CliRunner is no terminal: plain ASCII at 100
+    columns). To accept a deliberate change: PERF_UPDATE_SNAPSHOTS=1 pytest tests/test_compare.py
+    and review the diff of tests/snapshots/."""
+    actual = compare(store, *args).stdout
+    path = SNAPSHOTS / name
+    if os.environ.get("PERF_UPDATE_SNAPSHOTS"):
+        path.write_text(actual)
+    assert path.exists(), f"no snapshot {path}; run with PERF_UPDATE_SNAPSHOTS=1 to create it"
+    assert actual == path.read_text()
