@@ -356,6 +356,14 @@ def test_pyproject_settings_and_their_errors(store, tmp_path):
                                    "has unknown keys: fail_in; known: fail_on, alpha")
 
 
+def test_perf_collect_leaves_tool_perf_compare_to_compare():
+    from collector.plan import config_values
+
+    assert config_values({"rates": [50], "compare": {"fail_on": "p99:+10%"}}) == {"rates": [50]}
+    with pytest.raises(PerfError, match="unknown keys: comparison"):
+        config_values({"comparison": {}})
+
+
 # ---- outputs ------------------------------------------------------------------------------
 
 def test_exit_codes_through_the_installed_command(store, tmp_path):
