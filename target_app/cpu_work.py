@@ -8,8 +8,3 @@ def sum_of_squares(n: int) -> int:
     for i in range(n):
         total += i * i
     return total
-
-
-def warm() -> int:
-    """A trivial call that makes a pool child start and import this module."""
-    return sum_of_squares(1)

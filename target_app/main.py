@@ -29,7 +29,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sync_connections.configure(settings.db_path)
     await async_pool.open(settings.db_path, settings.aiosqlite_connections)
     try:
-        await cpu.pool.open(settings.cpu_processes)
+        cpu.pool.open(settings.cpu_processes)
         yield
     finally:
         cpu.pool.close()
