@@ -9,6 +9,7 @@ from datetime import datetime
 
 from reporter import compute, layout
 from reporter.compare import CellComparison, Comparison, MetricChange, regression_line
+from reporter.escape import markdown_text, terminal_text
 from reporter.metrics import METRICS
 from reporter.render_json import RUN_KEYS
 from reporter.thresholds import KEY_METRICS
@@ -22,14 +23,33 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
 
 
-def run_text(run: dict, name: str, bold: bool = False) -> str:
-    """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; `bold`: the name in
-    markdown bold."""
+def run_text(run: dict, name: str, markdown: bool = False) -> str:
+    """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; `markdown`: escaped, the
+    name in bold."""
     facts = [f"run {run['run_id'][:8]}"] if name != run["run_id"][:len(name)] else []
     if run.get("git_commit"):
         facts.append(f"commit {run['git_commit'][:7]}" + ("+" if run.get("git_dirty") else ""))
     facts.append(layout.when(run.get("started_at")))
-    return f"{f'**{name}**' if bold else name} ({', '.join(facts)})"
+    if markdown:
+        return f"**{markdown_text(name)}** ({markdown_text(', '.join(facts))})"
+    return f"{name} ({', '.join(facts)})"
+
+
+def plain_blocks(blocks: list[layout.Block]) -> list[layout.Block]:
+    """Stored text (labels, endpoints, mixes) without control characters, cleaned before any
+    column is measured (reporter.escape)."""
+    out: list[layout.Block] = []
+    for b in blocks:
+        if isinstance(b, layout.Table):
+            out.append(layout.Table(terminal_text(b.title), [terminal_text(h) for h in b.header],
+                                    [[terminal_text(c) for c in row] for row in b.rows],
+                                    b.align, b.section_rows))
+        elif isinstance(b, layout.Lines):
+            out.append(layout.Lines(b.title and terminal_text(b.title),
+                                    [terminal_text(line) for line in b.lines]))
+        else:
+            out.append(b)
+    return out
 
 
 def headline(result: Comparison) -> str:
@@ -192,10 +212,11 @@ def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str
         tail = layout.Lines(f"{layout.plural(len(regressions), 'regression')} (exit 1):", regressions)
     else:
         tail = layout.Lines(None, [f"no regression ({cells} compared; {'; '.join(result.bases) or '-'})"])
-    text = render_blocks(blocks, ascii=ascii, width=width)
+    text = render_blocks(plain_blocks(blocks), ascii=ascii, width=width)
     # The regression lines close the output unwrapped: one line each, whatever the width,
     # so a CI log can be grepped for them.
-    return text + "\n" + "\n".join(([tail.title] if tail.title else []) + tail.lines) + "\n"
+    tail_lines = ([tail.title] if tail.title else []) + [terminal_text(line) for line in tail.lines]
+    return text + "\n" + "\n".join(tail_lines) + "\n"
 
 
 # ---- json -------------------------------------------------------------------------------
@@ -235,11 +256,14 @@ def render_json(result: Comparison) -> str:
 
 # ---- markdown -----------------------------------------------------------------------------
 
-def changed_table(result: Comparison) -> layout.Table:
-    rows = []
+def changed_table(result: Comparison) -> tuple[layout.Table, set[int]]:
+    """The changed metrics, and the rows that are regressions (shown in bold)."""
+    rows, regressions = [], set()
     for c in result.cells:
         for m in c.changed:
-            verdict = f"**{m.verdict}**" if m.regression else m.verdict
+            verdict = m.verdict
+            if m.regression:
+                regressions.add(len(rows))
             if m.verdict == "worse" and not m.gate:
                 verdict += " (not gating)"
             rows.append([c.cell.title(result.with_server), m.name, m.value_text(m.base, unit=True),
@@ -247,12 +271,14 @@ def changed_table(result: Comparison) -> layout.Table:
                          "-" if m.p_value is None else f"{m.p_value:.3f}", c.basis, verdict])
     for cap in result.capacity:
         if cap.change.verdict != "same":
+            if cap.change.regression:
+                regressions.add(len(rows))
             rows.append([cap.title(), "capacity", cap.change.value_text(cap.change.base),
                          cap.change.value_text(cap.change.candidate), cap.change.change_text(),
                          "-", "capacity search: threshold only", cap.change.verdict])
     return layout.Table("Changed", ["Cell", "Metric", "Base", "Candidate", "Change", "p",
                                     "Basis", "Verdict"],
-                        rows, ["l", "l", "r", "r", "r", "r", "l", "l"])
+                        rows, ["l", "l", "r", "r", "r", "r", "l", "l"]), regressions
 
 
 def render_markdown(result: Comparison) -> str:
@@ -260,21 +286,24 @@ def render_markdown(result: Comparison) -> str:
     from reporter.templating import environment
 
     base, cand = result.base, result.candidate
-    changed = changed_table(result)
+    changed, regressions = changed_table(result)
+    changed_part = _table(changed) if changed.rows else None
+    for i in regressions:  # the cell is escaped text; the bold is ours
+        changed_part["rows"][i][-1] = f"**{changed_part['rows'][i][-1]}**"
     tables, _ = cell_tables(result, None, WARN)
     capacity = capacity_table(result)
     icon = "❌" if result.regressions else "✅"
     text = environment(html=False).get_template("compare.md.j2").render(
         verdict=f"{icon} perf compare: {headline(result)}",
-        base=run_text(base, result.names[base["run_id"]], bold=True),
-        candidate=run_text(cand, result.names[cand["run_id"]], bold=True),
+        base=run_text(base, result.names[base["run_id"]], markdown=True),
+        candidate=run_text(cand, result.names[cand["run_id"]], markdown=True),
         cells=layout.plural(len(result.cells), "cell"),
-        evidence=evidence_text(result),
-        gate=gate_text(result),
-        changed=_table(changed) if changed.rows else None,
+        evidence=markdown_text(evidence_text(result)),
+        gate=markdown_text(gate_text(result)),
+        changed=changed_part,
         tables=[_table(t) for t in tables],
         capacity=_table(capacity) if capacity else None,
-        unmatched=unmatched_lines(result),
-        warnings=warnings(result, WARN),
+        unmatched=[markdown_text(line) for line in unmatched_lines(result)],
+        warnings=[markdown_text(line) for line in warnings(result, WARN)],
     )
     return text.rstrip() + "\n"

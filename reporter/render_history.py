@@ -8,6 +8,7 @@ import json
 
 from reporter import layout
 from reporter.changepoints import CellHistory, ChangePoint, History
+from reporter.escape import markdown_text
 from reporter.metrics import METRICS, format_value
 from reporter.thresholds import KEY_METRICS
 
@@ -70,6 +71,7 @@ def _summary(result: History) -> list[str]:
 
 
 def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
+    from reporter.render_compare import plain_blocks
     from reporter.render_text import render_blocks
 
     blocks: list[layout.Block] = [layout.Lines("perf history", _summary(result))]
@@ -77,7 +79,7 @@ def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
         blocks.append(cell_table(history, result.metrics))
         lines = change_lines(history)
         blocks.append(layout.Lines(None, lines or ["no change point"]))
-    return render_blocks(blocks, ascii=ascii, width=width)
+    return render_blocks(plain_blocks(blocks), ascii=ascii, width=width)
 
 
 def render_markdown(result: History) -> str:
@@ -89,7 +91,8 @@ def render_markdown(result: History) -> str:
         out += [f"### {part['title']}", "", "| " + " | ".join(part["header"]) + " |",
                 "|" + "|".join(part["align"]) + "|"]
         out += ["| " + " | ".join(row) + " |" for row in part["rows"]]
-        out += [""] + [f"- {line}" for line in change_lines(history) or ["no change point"]] + [""]
+        out += [""] + [f"- {markdown_text(line, line_start=True)}"
+                       for line in change_lines(history) or ["no change point"]] + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -271,6 +271,8 @@ def test_errors_that_prevent_a_comparison_exit_2(store, tmp_path):
     _run(con, tmp_path, "only0001", 0, repeats=1, rates=(25,), endpoints=ENDPOINTS[:1])
     con.close()
     assert "the store has only 1 run(s) with results" in one_error(compare(empty))
+    (tmp_path / "a-file").write_text("")
+    assert "cannot create output folder" in one_error(compare(store, "-o", str(tmp_path / "a-file" / "x.md")))
 
 
 def test_no_matching_cell_at_all_is_an_error_not_a_pass(tmp_path):
@@ -440,6 +442,24 @@ def test_markdown_without_changes_says_so(store):
     assert result.exit_code == 0
     assert result.stdout.startswith("## ✅ perf compare: no regression")
     assert "No key metric changed beyond its threshold." in result.stdout
+
+
+def test_stored_text_reaches_outputs_as_text(store, tmp_path):
+    """Labels come from users: no escape sequence reaches a terminal, no markup a PR comment."""
+    copy = tmp_path / "hostile.duckdb"
+    copy.write_bytes(store.read_bytes())
+    con = open_store(copy)
+    con.execute("UPDATE runs SET label = ? WHERE run_id = 'ab000003slow'",
+                ["\x1b]0;owned\x07<img src=x onerror=alert(1)>|`pr`"])
+    con.close()
+    text = compare(copy, "base", "ab000003").stdout
+    assert "\x1b" not in text and "\x07" not in text
+    assert "candidate: <img src=x onerror=alert(1)>|`pr` (run ab000003" in text
+    md = compare(copy, "base", "ab000003", "--format", "markdown").stdout
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;|<code>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;|`pr`" in html
+    assert len(_tables(MarkdownIt("commonmark").enable("table").parse(md))[0][0]) == 8
 
 
 def test_capacity_drop_is_a_regression(store, tmp_path):

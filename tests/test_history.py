@@ -108,7 +108,7 @@ def test_markdown_and_last(shifted):
     assert result.stdout.startswith("## perf history\n\n- 2 cells over 10 runs; 2 change points found")
     # Runs 6..15: two before the shift, eight after; still found, at the third run shown.
     assert "| shift-5 |" not in result.stdout and "| shift-6 |" in result.stdout
-    assert "ms) after run shift-7, from run shift-8 [08c0ffe] on" in result.stdout
+    assert "ms) after run shift-7, from run shift-8 \\[08c0ffe\\] on" in result.stdout  # escaped [ ]
     only_after = history(shifted, "--format", "markdown", "--last", "6")
     assert "0 change points found" in only_after.stdout
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from perf.errors import PerfError
+from perf.errors import PerfError, file_error, make_folder
 from perf.options import attack_options, store_option
 from perf.store import store_session
 
@@ -68,8 +68,13 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
     text = render_comparison(result, chosen, ascii=ascii_ or not tty, width=width)
     if output:
         path = Path(output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            make_folder(path.parent, "output")
+            path.write_text(text, encoding="utf-8")
+        except PerfError as exc:
+            raise PerfError(str(exc), exit_code=2) from None
+        except OSError as exc:
+            raise PerfError(str(file_error(f"cannot write {path}", exc)), exit_code=2) from None
         click.echo(f"wrote {path}", err=True)
         for line in _regression_lines(result):
             click.echo(line, err=True)
