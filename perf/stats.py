@@ -16,6 +16,16 @@ STATS_VERSION = 1
 # Latency quantiles of one quantile_cont call (linear interpolation = numpy's default).
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
 
+# A success is a status code 200-399 (vegeta's rule): written here once, read by the SQL
+# below, the collector's live counter and the reporter's charts.
+SUCCESS_CODES = (200, 399)
+SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND {SUCCESS_CODES[1]}"
+
+
+def is_success(code):
+    """True for a successful status code; works element-wise on a numpy array of codes."""
+    return (code >= SUCCESS_CODES[0]) & (code <= SUCCESS_CODES[1])
+
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
 
 # The aggregates of the attacks in the list parameter $ids, from the raw rows.
@@ -25,7 +35,7 @@ SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.
 FROM (
     SELECT attack_id,
         count(*) AS requests,
-        count(*) FILTER (WHERE code BETWEEN 200 AND 399) AS successes,
+        count(*) FILTER (WHERE {SUCCESS_SQL}) AS successes,
         min(ts) AS first_ts,
         max(ts) AS last_ts,
         max(ts + latency_ns) AS end_ts,
