@@ -12,6 +12,7 @@ from typing import Callable
 from collector import processes
 from collector.sampler import Sample, TreeSampler
 from perf.errors import PerfError
+from perf.stats import is_success
 
 
 @dataclass
@@ -23,10 +24,16 @@ class AttackResult:
 
 
 class LiveCount:
-    """Counts results as `vegeta encode` streams them into the CSV, for the progress display."""
+    """Counts results as `vegeta encode` streams them into the CSV, for the progress display.
+
+    Made before the attack starts: it removes whatever an earlier attack left at `path`, so
+    it can only ever count this attack's results (a reused scratch file showed the previous
+    attack's count until vegeta truncated it).
+    """
 
     def __init__(self, path: Path):
         self.path = path
+        path.unlink(missing_ok=True)
         self.offset = 0
         self.partial = b""
         self.results = 0
@@ -45,7 +52,7 @@ class LiveCount:
         for line in lines:
             self.results += 1
             code = line.split(b",", 2)[1:2]
-            if code and code[0].isdigit() and 200 <= int(code[0]) < 400:
+            if code and code[0].isdigit() and is_success(int(code[0])):
                 self.successes += 1
 
 
@@ -87,6 +94,7 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
 
     on_tick(elapsed_s, results, successes) is called about ten times a second.
     """
+    live = LiveCount(out_csv)
     attack = processes.spawn(
         attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -99,7 +107,6 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
     started_at = datetime.now(timezone.utc)
     sampler = TreeSampler({"server": server_pid, "loadgen": attack.pid}).start()
     begin = time.monotonic()
-    live = LiveCount(out_csv)
     try:
         while attack.poll() is None:
             if on_tick:

@@ -5,10 +5,33 @@ from __future__ import annotations
 import sys
 import time
 
+# The word for one load of each mode, singular and plural ("2 concurrency levels").
+LOAD_WORDS = {"rate": ("rate", "rates"), "concurrency": ("concurrency level", "concurrency levels")}
 
-def _clock(seconds: float) -> str:
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 worker`, `2 workers`; `many` for words that do not just take an s."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def plan_text(endpoints: int, loads: int, mode: str, worker_counts: int, repeat: int = 1) -> str:
+    """What a sweep will do, e.g. `3 endpoints x 2 rates x 1 worker count x 3 repeats`."""
+    one, many = LOAD_WORDS.get(mode, (mode, mode + "s"))
+    parts = [plural(endpoints, "endpoint"), plural(loads, one, many),
+             plural(worker_counts, "worker count")]
+    if repeat > 1:
+        parts.append(plural(repeat, "repeat"))
+    return " x ".join(parts)
+
+
+def clock(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     return f"{seconds // 60:d}:{seconds % 60:02d}"
+
+
+def times_text(elapsed_s: float, left_s: float) -> str:
+    """Both clocks, each named, so neither can be read as the other."""
+    return f"elapsed {clock(elapsed_s)}, ~{clock(left_s)} left"
 
 
 class PlainProgress:
@@ -19,6 +42,7 @@ class PlainProgress:
         self.total_attacks = 0
         self.planned_s = 0.0
         self.done_s = 0.0
+        self.current_s = 0.0
         self.started = time.monotonic()
         self.index = 0
 
@@ -28,7 +52,7 @@ class PlainProgress:
     def start(self, total_attacks: int, planned_s: float) -> None:
         self.total_attacks, self.planned_s = total_attacks, planned_s
         self.started = time.monotonic()
-        self.write(f"sweep: {total_attacks} attacks, {_clock(planned_s)} of load planned")
+        self.write(f"sweep: {plural(total_attacks, 'attack')}, {clock(planned_s)} of load planned")
 
     def message(self, text: str) -> None:
         self.write(text)
@@ -46,26 +70,37 @@ class PlainProgress:
         elapsed = time.monotonic() - self.started
         remaining = max(0.0, self.planned_s - self.done_s)
         self.write(f"[{self.index}/{self.total_attacks}] {summary} "
-                   f"(elapsed {_clock(elapsed)}, ~{_clock(remaining)} of load left)")
+                   f"(sweep: {times_text(elapsed, remaining)} of load)")
 
     def close(self) -> None:
         pass
 
 
+def live_text(elapsed_s: float, results: int, successes: int) -> str:
+    """The current attack's own counts; no rate before a fifth of a second (it would be noise)."""
+    rate = f", {successes / elapsed_s:.1f} ok/s" if elapsed_s > 0.2 else ""
+    return f"{plural(results, 'result')}{rate}"
+
+
 class RichProgress(PlainProgress):
     """A live bar for the sweep and one for the current attack; events print above them."""
 
-    def __init__(self):
+    def __init__(self, console=None):
         super().__init__()
         from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+        from rich.text import Text
 
-        self.console = Console(stderr=True)
+        class Clocks(ProgressColumn):
+            # Both tasks count seconds of load: completed = seconds done, total = planned.
+            def render(self, task):
+                left = (task.total or 0) - task.completed
+                return Text(times_text(task.elapsed or 0.0, left), style="dim")
+
+        self.console = console or Console(stderr=True)
         self.bars = Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-            TextColumn("{task.fields[live]}"), console=self.console, transient=True,
+            Clocks(), TextColumn("{task.fields[live]}"), console=self.console, transient=True,
         )
         self.sweep_task = None
         self.attack_task = None
@@ -84,13 +119,12 @@ class RichProgress(PlainProgress):
         if self.attack_task is not None:
             self.bars.remove_task(self.attack_task)
         self.attack_task = self.bars.add_task(f"[{index}/{self.total_attacks}] {title}",
-                                              total=duration_s, live="")
+                                              total=duration_s, live=live_text(0.0, 0, 0))
 
     def tick(self, elapsed_s: float, results: int = 0, successes: int = 0) -> None:
         if self.attack_task is not None:
-            rate = successes / elapsed_s if elapsed_s > 0.2 else 0.0
             self.bars.update(self.attack_task, completed=min(elapsed_s, self.current_s),
-                             live=f"{results} results, {rate:.1f} ok/s")
+                             live=live_text(elapsed_s, results, successes))
             self.bars.update(self.sweep_task, completed=self.done_s + min(elapsed_s, self.current_s))
 
     def attack_done(self, summary: str, duration_s: float) -> None:
