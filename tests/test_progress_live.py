@@ -1,0 +1,116 @@
+"""The live progress display, as a terminal shows it: a real short `perf collect` whose stderr
+is a pseudo-terminal, so perf draws its rich bars; the screen updates are read back and checked
+against what the store holds."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+
+import duckdb
+import pytest
+
+from collector.progress import PlainProgress, live_text, plan_text, plural, times_text
+from tests.helpers import PERF, REPO, perf_env
+
+STYLE = re.compile(r"\x1b\[[0-9;]*m")  # colours: part of a line
+CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")  # cursor moves: between lines
+LIVE = re.compile(r"\[(\d+)/(\d+)\] .*?(\d+) results?\b")
+
+
+def test_words_and_clocks():
+    assert plural(1, "worker") == "1 worker" and plural(2, "worker") == "2 workers"
+    assert plan_text(3, 1, "concurrency", 1) == "3 endpoints x 1 concurrency level x 1 worker count"
+    assert plan_text(1, 2, "concurrency", 2, 3) == (
+        "1 endpoint x 2 concurrency levels x 2 worker counts x 3 repeats")
+    assert plan_text(2, 2, "rate", 1) == "2 endpoints x 2 rates x 1 worker count"
+    assert times_text(1, 6) == "elapsed 0:01, ~0:06 left"
+    assert live_text(0.1, 1, 1) == "1 result"  # no rate from a tenth of a second
+    assert live_text(2.0, 100, 99) == "100 results, 49.5 ok/s"
+
+
+def test_plain_progress_lines(tmp_path):
+    with open(tmp_path / "log", "w") as fh:
+        p = PlainProgress(stream=fh)
+        p.start(1, 3.0)
+        p.attack_started(1, "GET /x @ 10/s", 3.0)
+        p.attack_done("GET /x: 30 requests", 3.0)
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert lines[0] == "sweep: 1 attack, 0:03 of load planned"
+    assert lines[2].startswith("[1/1] GET /x: 30 requests (sweep: elapsed 0:") and lines[2].endswith(
+        ", ~0:00 left of load)")
+
+
+def _screen_updates(data: bytes) -> list[str]:
+    """Every line the terminal was shown (carriage returns and cursor moves split them)."""
+    text = data.decode("utf-8", errors="replace")
+    text = CONTROL.sub("\n", STYLE.sub("", text))
+    return [line.strip() for line in re.split(r"[\r\n]", text) if line.strip()]
+
+
+@pytest.mark.slow
+def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
+    """Two attacks, the first at five times the second's rate: a counter that read the first
+    attack's results file during the second would show more results than the second made."""
+    store = tmp_path / "p.duckdb"
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 220, 0, 0))
+    proc = subprocess.Popen(
+        [*PERF, "collect", "--endpoint", "GET /api/simple/async/{item_id}", "--rates", "50,10",
+         "--duration", "2s", "--workers", "1", "--warmup", "0", "--store", str(store)],
+        cwd=REPO, env=perf_env(tmp_path, COLUMNS="220", TERM="xterm-256color"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, start_new_session=True,
+    )
+    os.close(slave)
+    data = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            elif proc.poll() is not None:
+                break
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.close(master)
+    lines = _screen_updates(data)
+    assert proc.returncode == 0, "\n".join(lines[-20:])
+
+    con = duckdb.connect(str(store), read_only=True)
+    stored = [n for (n,) in con.execute(
+        "SELECT count(*) FROM requests JOIN attacks USING (attack_id) GROUP BY attack_id, "
+        "target_rate ORDER BY attack_id").fetchall()]
+    con.close()
+    assert len(stored) == 2 and stored[0] >= 90 and 15 <= stored[1] <= 25
+
+    shown: dict[int, list[int]] = {1: [], 2: []}
+    for line in lines:
+        m = LIVE.search(line)
+        if m and "elapsed" in line:  # a live bar, not the finished attack's summary line
+            assert m.group(2) == "2"
+            shown[int(m.group(1))].append(int(m.group(3)))
+    assert shown[1] and shown[2], lines
+    for index, counts in shown.items():
+        assert counts == sorted(counts), (index, counts)  # a counter never runs backwards
+        assert max(counts) <= stored[index - 1], (index, counts, stored)
+    assert max(shown[1]) >= stored[0] // 2  # the bar followed the attack, not just its start
+    assert any(re.search(r"elapsed \d+:\d\d, ~\d+:\d\d left", line) for line in lines)
+    assert any("starting uvicorn (1 worker) ..." in line for line in lines)
+    assert any("1 endpoint x 2 rates x 1 worker count" in line for line in lines)
