@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from perf.errors import PerfError
-from perf.stats import STATS_SQL, stats_params
+from perf.stats import STATS_SQL, STATS_VERSION, stats_params
 from reporter.metrics import METRICS, PERCENTILES
 from reporter.selection import Selection
 
@@ -113,20 +113,34 @@ def all_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list[dict]:
-    """Set each run's `requests` (stored request rows); scans only these runs' attacks."""
-    counts = dict(con.execute(
-        """
-        SELECT a.run_id, sum(c.n)::BIGINT
-        FROM attacks a
-        JOIN (
-            SELECT attack_id, count(*) AS n FROM requests
-            WHERE attack_id IN (SELECT attack_id FROM attacks WHERE list_contains($runs, run_id))
-            GROUP BY attack_id
-        ) c USING (attack_id)
-        GROUP BY a.run_id
-        """,
-        {"runs": [r["run_id"] for r in runs]},
-    ).fetchall()) if runs else {}
+    """Set each run's `requests` (stored request rows), read from the attack_stats cache;
+    only attacks the cache lacks (old stores, another STATS_VERSION) are counted row by row."""
+    counts: dict[str, int] = {}
+    uncached: list[int] = []
+    if runs:
+        for run_id, cached, missing in con.execute(
+            f"""
+            SELECT a.run_id, coalesce(sum(st.requests), 0)::BIGINT,
+                list(a.attack_id) FILTER (WHERE st.attack_id IS NULL)
+            FROM attacks a
+            LEFT JOIN attack_stats st ON st.attack_id = a.attack_id AND st.version = {STATS_VERSION}
+            WHERE list_contains($runs, a.run_id)
+            GROUP BY a.run_id
+            """,
+            {"runs": [r["run_id"] for r in runs]},
+        ).fetchall():
+            counts[run_id] = cached
+            uncached += missing or []
+    if uncached:
+        for run_id, n in con.execute(
+            """
+            SELECT a.run_id, count(*) FROM requests r JOIN attacks a USING (attack_id)
+            WHERE r.attack_id IN (SELECT unnest($ids::BIGINT[]))
+            GROUP BY a.run_id
+            """,
+            {"ids": uncached},
+        ).fetchall():
+            counts[run_id] += n
     for run in runs:
         run["requests"] = counts.get(run["run_id"], 0)
     return runs

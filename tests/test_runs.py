@@ -45,3 +45,24 @@ def test_errors(store, tmp_path):
     open_store(empty).close()
     result = CliRunner().invoke(cli, ["runs", "--store", str(empty)])
     assert result.exit_code == 0 and "no runs yet" in result.output
+
+
+def test_requests_come_from_the_cache_and_from_raw_rows_alike(store, tmp_path):
+    """`perf runs` reads attack_stats; attacks without a current cached row (older stores,
+    another stats version) are counted from their rows, to the same totals."""
+    import shutil
+
+    copy = tmp_path / "partly-cached.duckdb"
+    shutil.copy(store, copy)
+    con = open_store(copy)
+    truth = dict(con.execute("SELECT a.run_id, count(*) FROM requests JOIN attacks a USING "
+                             "(attack_id) GROUP BY ALL").fetchall())
+    con.execute("DELETE FROM attack_stats WHERE attack_id IN "
+                "(SELECT attack_id FROM attacks ORDER BY attack_id LIMIT 7)")
+    con.execute("UPDATE attack_stats SET requests = requests + 1000 WHERE attack_id = "
+                "(SELECT max(attack_id) FROM attack_stats)")
+    con.close()
+    result = CliRunner().invoke(cli, ["runs", "--store", str(copy), "--format", "json"])
+    counts = {r["run_id"]: r["requests"] for r in json.loads(result.output)["runs"]}
+    # The doctored cache row shows through (so it was read), the deleted ones were recounted.
+    assert counts == {"a1b2c3d4e5f6": truth["a1b2c3d4e5f6"], "f6e5d4c3b2a1": truth["f6e5d4c3b2a1"] + 1000}
