@@ -59,3 +59,27 @@ def selection_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def selection_from_options(run=(), last=None, label=None, endpoint=(), filter=(), workers=(),
+                           baseline=None):
+    """A reporter Selection from the repeatable / comma-list options of selection_options."""
+    from perf.errors import PerfError
+    from reporter.selection import Selection
+
+    worker_counts = []
+    for value in split_list(workers):
+        try:
+            worker_counts.append(int(value))
+        except ValueError:
+            raise PerfError(f"--workers takes whole numbers, not {value!r}") from None
+    # Endpoints contain commas only in theory; run ids and prefixes never do.
+    return Selection(
+        runs=split_list(run),
+        last=last,
+        label=label,
+        endpoints=[e for e in endpoint if e.strip()],
+        prefixes=split_list(filter),
+        workers=worker_counts,
+        baseline=baseline.strip() if baseline and baseline.strip() else None,
+    )

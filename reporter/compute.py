@@ -5,6 +5,7 @@ No IO here: plain dicts and lists in, plain dicts and lists out.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 # What "sustained" means lives beside the stats, shared with the collector's capacity search.
@@ -19,6 +20,7 @@ CHART_METRICS = ["achieved_rps", "latency_p99_ms"]
 
 
 def load_of(attack: dict) -> float | int | None:
+    """An attack's load: the offered rate (open loop) or the concurrency (closed loop)."""
     return attack["target_rate"] if attack["mode"] == "rate" else attack["concurrency"]
 
 
@@ -30,19 +32,68 @@ def load_label(mode: str, load: float | int | None) -> str:
     return f"c={load:g}"
 
 
+def load_text(attack: dict) -> str:
+    """An attack's load as every output writes it: `50/s` or `c=5`."""
+    return load_label(attack["mode"], load_of(attack))
+
+
 def untrusted(attack: dict) -> bool:
     """The generator check failed: the load generator, not the server, may have set the numbers."""
     return attack.get("generator_ok") is False
 
 
-def run_names(runs: list[dict], min_length: int = 8) -> dict[str, str]:
-    """Short names of runs for column headers: the shortest id prefix (at least `min_length`
-    characters) that tells these runs apart."""
+def short_ids(runs: list[dict], min_length: int = 8) -> dict[str, str]:
+    """The shortest id prefix (at least `min_length` characters) that tells these runs apart."""
     ids = [r["run_id"] for r in runs]
+    if not ids:
+        return {}
     length = min_length
     while len({i[:length] for i in ids}) < len(set(ids)) and length < max(map(len, ids)):
         length += 1
     return {i: i[:length] for i in ids}
+
+
+def run_names(runs: list[dict], min_length: int = 8) -> dict[str, str]:
+    """What outputs call each run: its label, else its short id. A label carried by several of
+    these runs is numbered from the second on, oldest first (`base`, `base#2`); a name that
+    would still clash (a label that looks like another run's id) gets the short id added.
+
+    Runs read by reporter.query carry a `name` made over every run in the store, so a run is
+    called the same in every report (`base#3` is always the third run labelled base); those
+    are kept as long as they tell these runs apart.
+    """
+    given = [r.get("name") for r in runs]
+    if runs and all(given) and len(set(given)) == len(given):
+        return {r["run_id"]: r["name"] for r in runs}
+    ids = short_ids(runs, min_length)
+    names: dict[str, str] = {}
+    seen: dict[str, int] = defaultdict(int)
+    for run in runs:
+        label = (run.get("label") or "").strip()
+        if not label:
+            names[run["run_id"]] = ids[run["run_id"]]
+            continue
+        seen[label] += 1
+        names[run["run_id"]] = label if seen[label] == 1 else f"{label}#{seen[label]}"
+    taken: dict[str, int] = defaultdict(int)
+    for name in names.values():
+        taken[name] += 1
+    return {run_id: (f"{name} {ids[run_id]}" if taken[name] > 1 and name != ids[run_id] else name)
+            for run_id, name in names.items()}
+
+
+def change(base: float | None, value: float | None) -> float | None:
+    """The relative change from `base` to `value` (0.12 = 12% more); None when undefined."""
+    if base is None or value is None or base == 0:
+        return None
+    return (value - base) / abs(base)
+
+
+def history_series_key(attack: dict, metric: str) -> str:
+    """The key of one history line (a cell at one load, one metric) in Report.change_points:
+    JSON of [endpoint, server, workers, mode, load, metric]."""
+    return json.dumps([attack["endpoint"], attack.get("server"), attack.get("workers"),
+                       attack["mode"], load_of(attack), metric])
 
 
 def group_key(attack: dict) -> tuple:

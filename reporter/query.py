@@ -14,6 +14,7 @@ import duckdb
 
 from perf.errors import PerfError
 from perf.stats import STATS_SQL, STATS_VERSION, stats_params
+from reporter.compute import run_names
 from reporter.metrics import METRICS, PERCENTILES
 from reporter.selection import Selection
 
@@ -195,12 +196,27 @@ def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[di
 
 
 def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
-    """The runs a selection names, oldest first (each row: runs columns + attacks, requests).
+    """The runs a selection names, oldest first (each row: runs columns + attacks, requests);
+    a --baseline run comes first, whatever its age.
 
     Without --run, only runs that stored at least one attack count as candidates: the
     default is the latest of them, --last N the N latest, --label all runs with that label.
     """
-    return add_request_counts(con, _pick_runs(all_runs(con), sel))
+    runs = all_runs(con)
+    names = run_names(runs)
+    for run in runs:
+        run["name"] = names[run["run_id"]]
+    picked = _pick_runs(runs, sel)
+    if sel.baseline is not None:
+        base = _resolve(sel.baseline, runs)
+        if not base["attacks"]:
+            raise PerfError(f"--baseline {sel.baseline}: run {base['run_id']} has no stored attacks")
+        picked = [r for r in picked if r["run_id"] != base["run_id"]]
+        if not picked:
+            raise PerfError(f"--baseline {sel.baseline} is the run being reported; "
+                            "pick the candidate with --run, --last or --label")
+        picked = [base] + picked  # first: every side-by-side column and change is against it
+    return add_request_counts(con, picked)
 
 
 def _pick_runs(runs: list[dict], sel: Selection) -> list[dict]:
@@ -358,7 +374,8 @@ CELL_KEYS = ("endpoint", "server", "workers", "mode", "target_rate", "concurrenc
 
 def history(con: duckdb.DuckDBPyConnection, attacks: list[dict]) -> list[dict]:
     """Summaries of every attack in the store on the same cells as `attacks`
-    (same endpoint, server, workers, mode, target_rate/concurrency), ordered by run start."""
+    (same endpoint, server, workers, mode, target_rate/concurrency), ordered by run start;
+    each row also carries its run's `run_name` (compute.run_names over the whole store)."""
     cells = {tuple(a[k] for k in CELL_KEYS) for a in attacks}
     if not cells:
         return []
@@ -379,4 +396,8 @@ def history(con: duckdb.DuckDBPyConnection, attacks: list[dict]) -> list[dict]:
         """,
         {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)]},
     ).fetchall()
-    return summaries(con, [r[0] for r in rows])
+    found = summaries(con, [r[0] for r in rows])
+    names = run_names(all_runs(con))
+    for row in found:
+        row["run_name"] = names[row["run_id"]]
+    return found

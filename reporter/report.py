@@ -8,41 +8,59 @@ from pathlib import Path
 import duckdb
 
 from perf.errors import PerfError
-from reporter import query
+from reporter import query, series
 from reporter.selection import Selection
+from reporter.series import OverTime, Spectrum
 
-FORMATS = ("text", "json", "csv", "markdown", "html")
 EXTENSIONS = {".txt": "text", ".json": "json", ".csv": "csv", ".md": "markdown",
               ".markdown": "markdown", ".html": "html", ".htm": "html"}
 
 
 @dataclass
 class Report:
-    runs: list[dict]  # query.select_runs rows, oldest first
+    runs: list[dict]  # query.select_runs rows, oldest first (a --baseline run first)
     attacks: list[dict]  # query.attack_summaries rows (keys: query.SUMMARY_KEYS)
     statuses: dict[int, dict[int, int]] = field(default_factory=dict)  # attack_id -> code -> n
     errors: dict[int, dict[str, int]] = field(default_factory=dict)  # attack_id -> kind -> n
     history: list[dict] = field(default_factory=list)  # same cells, every run (query.history)
+    # The dashboard's within-attack data (with_series): attack_id -> series.OverTime / Spectrum.
+    over_time: dict[int, OverTime] | None = None
+    spectra: dict[int, Spectrum] = field(default_factory=dict)
+    baseline: str | None = None  # run_id of --baseline: runs[0], drawn under the others
+    # perf compare's verdict rows (JSON-able dicts: cell, metric, base, candidate, change,
+    # verdict, rests on, ...), drawn as a table at the top of the dashboard when present.
+    verdicts: list[dict] = field(default_factory=list)
+    # Change points of the history charts: compute.history_series_key(row, metric) -> the
+    # indexes, oldest first, of the runs of that series where a change was detected.
+    change_points: dict[str, list[int]] = field(default_factory=dict)
 
 
 def build_report(
-    con: duckdb.DuckDBPyConnection, sel: Selection, with_history: bool = True
+    con: duckdb.DuckDBPyConnection, sel: Selection, with_history: bool = True,
+    with_series: bool = False,
 ) -> Report:
     """Everything a renderer needs, read from the store in a handful of SQL queries.
 
     `with_history` adds the same cells from every run in the store (the dashboard's trends);
-    text, json, csv and markdown do not use it, so the CLI skips it for them.
+    `with_series` each attack's latency over time and percentile spectrum (the dashboard's
+    within-attack charts). Text, json, csv and markdown use neither, so the CLI skips them.
     """
     runs = query.select_runs(con, sel)
     attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
     ids = [a["attack_id"] for a in attacks]
-    return Report(
+    report = Report(
         runs=runs,
         attacks=attacks,
         statuses=query.status_counts(con, ids),
         errors=query.error_kinds(con, ids),
         history=query.history(con, attacks) if with_history else [],
+        baseline=runs[0]["run_id"] if sel.baseline is not None else None,
     )
+    if with_series:
+        points = series.per_series_points(len(ids))
+        report.over_time = series.over_time_many(con, ids, points)
+        report.spectra = series.spectra(con, ids)
+    return report
 
 
 def pick_format(fmt: str | None, output: str | None) -> str:
@@ -62,23 +80,48 @@ def pick_format(fmt: str | None, output: str | None) -> str:
     return "text"
 
 
-def render(report: Report, fmt: str, *, con=None, ascii: bool = True, width: int = 100,
+@dataclass(frozen=True)
+class RenderOptions:
+    ascii: bool = True  # text: plain ASCII rather than rich
+    width: int = 100  # text: columns
+    plotlyjs: str = "embed"  # html: embed plotly.js or load it from its CDN
+    charts: list[str] | None = None  # text, markdown: metrics drawn as bars
+
+
+def _text(report: Report, o: RenderOptions) -> str:
+    from reporter.render_text import render_text
+    return render_text(report, ascii=o.ascii, width=o.width, charts=o.charts)
+
+
+def _json(report: Report, o: RenderOptions) -> str:
+    from reporter.render_json import render_json
+    return render_json(report)
+
+
+def _csv(report: Report, o: RenderOptions) -> str:
+    from reporter.render_csv import render_csv
+    return render_csv(report)
+
+
+def _markdown(report: Report, o: RenderOptions) -> str:
+    from reporter.render_markdown import render_markdown
+    return render_markdown(report, charts=o.charts)
+
+
+def _html(report: Report, o: RenderOptions) -> str:
+    from reporter.render_html import render_html
+    return render_html(report, plotlyjs=o.plotlyjs)
+
+
+# Every renderer is a function of the report alone (and its options); each module is imported
+# only when its format is asked for (the dashboard's pulls in plotly).
+RENDERERS = {"text": _text, "json": _json, "csv": _csv, "markdown": _markdown, "html": _html}
+FORMATS = tuple(RENDERERS)
+
+
+def render(report: Report, fmt: str, *, ascii: bool = True, width: int = 100,
            plotlyjs: str = "embed", charts: list[str] | None = None) -> str:
     """The report in one format, as the text to print or write."""
-    if fmt == "text":
-        from reporter.render_text import render_text
-        return render_text(report, ascii=ascii, width=width, charts=charts)
-    if fmt == "json":
-        from reporter.render_json import render_json
-        return render_json(report)
-    if fmt == "csv":
-        from reporter.render_csv import render_csv
-        return render_csv(report)
-    if fmt == "markdown":
-        from reporter.render_markdown import render_markdown
-        return render_markdown(report, charts=charts)
-    if fmt == "html":
-        # Written by the dashboard's own module; imported only when asked for.
-        from reporter.render_html import render_html
-        return render_html(report, con, plotlyjs=plotlyjs)
-    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if fmt not in RENDERERS:
+        raise PerfError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    return RENDERERS[fmt](report, RenderOptions(ascii, width, plotlyjs, charts))

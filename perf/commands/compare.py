@@ -50,7 +50,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
     usage error (bad run, bad --fail-on, no store).
     """
     from reporter.comparison import COMPARE_FORMATS, build_comparison, render_comparison
-    from reporter.selection import selection_from_options
+    from perf.options import selection_from_options
     from reporter.thresholds import compare_settings, pyproject_compare
 
     try:

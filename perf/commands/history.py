@@ -34,7 +34,7 @@ def history(endpoint, filter, workers, store, last, metrics, fmt, ascii_, width)
     threshold for the metric are not reported.
     """
     from reporter.comparison import HISTORY_FORMATS, build_history, render_history
-    from reporter.selection import selection_from_options
+    from perf.options import selection_from_options
     from reporter.thresholds import KEY_METRICS, compare_settings, metric_name, pyproject_compare
 
     if fmt not in HISTORY_FORMATS:

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import click
 
 from perf.errors import file_error, make_folder
-from perf.options import selection_options, split_list, store_option
+from perf.options import selection_from_options, selection_options, split_list, store_option
 from perf.store import store_session
 
 
@@ -19,13 +18,16 @@ from perf.store import store_session
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of stdout (.txt .json .csv .md .html pick the format).")
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
-@click.option("--width", type=int, default=None, help="Text width [default: the terminal's, else 100].")
+@click.option("--width", type=int, default=None, help="Text width [default: the terminal's, else COLUMNS, else 100].")
 @click.option("--chart", "charts", multiple=True, metavar="METRIC",
               help="Metric to draw as bars (repeatable) [default: achieved_rps, latency_p99_ms].")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
               help="HTML only: embed plotly.js (works offline) or load it from a CDN.")
+@click.option("--baseline", default=None, metavar="RUN",
+              help="A run (id, prefix or label) to set the others against: first in tables with a "
+                   "Change column; in the dashboard, drawn dashed under the selected run.")
 def report(run, last, label, endpoint, filter, workers, store, fmt, output, ascii_, width, charts,
-           plotlyjs) -> None:
+           plotlyjs, baseline) -> None:
     """Exact metrics of stored runs: tables and bar charts, or json, csv, markdown, html.
 
     \b
@@ -34,21 +36,22 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
       perf report --last 3 --filter /api/simple    # three runs side by side
       perf report --format json -o results/report.json
       perf report --format markdown >> "$GITHUB_STEP_SUMMARY"
+      perf report --run pr --baseline base --output results/pr.html
     Latencies are exact percentiles over every request (numpy's linear interpolation).
     """
+    from reporter.render_text import text_width
     from reporter.report import build_report, pick_format, render
-    from reporter.selection import selection_from_options
 
-    sel = selection_from_options(run, last, label, endpoint, filter, workers)
+    sel = selection_from_options(run, last, label, endpoint, filter, workers, baseline)
     chosen = pick_format(fmt, output)
     chart_metrics = split_list(charts) or None
     tty = output is None and sys.stdout.isatty()
-    if width is None:
-        width = max(60, shutil.get_terminal_size((100, 24)).columns) if tty else 100
+    width = text_width(width, sys.stdout if output is None else None)
     with store_session(store, read_only=True) as con:
-        result = build_report(con, sel, with_history=chosen == "html")
-        text = render(result, chosen, con=con, ascii=ascii_ or not tty, width=width,
-                      plotlyjs=plotlyjs, charts=chart_metrics)
+        dashboard = chosen == "html"
+        result = build_report(con, sel, with_history=dashboard, with_series=dashboard)
+    text = render(result, chosen, ascii=ascii_ or not tty, width=width, plotlyjs=plotlyjs,
+                  charts=chart_metrics)
     if output:
         path = Path(output)
         make_folder(path.parent, "--output")
