@@ -1,13 +1,18 @@
 """The report as a list of blocks (headings, tables, bar charts, notes) shared by the text and
-markdown renderers, so both show the same rows, columns and markers.
+markdown renderers, so both show the same rows, columns and markers; and the one width logic
+that fits a block into a given number of columns (text, plain or rich).
 
 Cells are already formatted strings (metric formats come from the registry); a renderer
-only decides how to draw them.
+only decides how to draw them. Fitting never cuts a cell: an endpoint column is shortened
+by what its names share (said once, above the tables), a table too wide for the width wraps
+into parts that repeat its leading columns, and only an endpoint name that still does not fit
+breaks over lines, at its slashes.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +22,9 @@ from reporter.metrics import METRICS, format_value, metric
 
 WARN_ASCII = "!"
 WARN_UNICODE = "⚠"
+MIN_WIDTH = 40  # narrower, and even a value column and its name would not fit beside each other
+
+CHANGE_HEADER = "Change"
 
 
 @dataclass
@@ -26,6 +34,7 @@ class Table:
     rows: list[list[str]]
     align: list[str]  # "l" | "r" per column
     section_rows: set[int] = field(default_factory=set)  # rows that head a group (multi-run)
+    keep: int = 1  # leading columns repeated in every part when the table wraps
 
 
 @dataclass
@@ -55,6 +64,11 @@ class Bars:
     def bar_width(self, width: int) -> int:
         """What a `width`-column line leaves for the bar after indent, label, value and gaps."""
         return max(10, width - 4 - self.label_w - 2 - 2 - self.value_w)
+
+    def labels_beside(self, width: int) -> bool:
+        """Whether a label, a ten-column bar and the value fit on one line; else each label
+        takes a line of its own above its bar."""
+        return 4 + self.label_w + 2 + 10 + 2 + self.value_w <= width
 
 
 def bars(chart: Chart, mark: str) -> Bars | None:
@@ -97,6 +111,187 @@ class Lines:
 Block = Table | Chart | Lines
 
 
+# ---- fitting a width -----------------------------------------------------------------------
+# A drawn line is a list of (text, kind) pieces: the plain renderer joins the texts, the rich
+# one styles each kind. Kinds: title, head, rule, cell, section, warn, note, dim.
+Piece = tuple[str, str]
+
+
+def wrap(text: str, width: int | None, indent: str = "") -> list[str]:
+    """A line of prose at most `width` columns; continuations under its indent plus four."""
+    if width is None or len(text) <= width:
+        return [text]
+    lead = " " * (len(text) - len(text.lstrip(" ")))
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=lead + "    ",
+                         break_on_hyphens=False) or [""]
+
+
+def break_name(text: str, width: int) -> list[str]:
+    """An endpoint name over lines of at most `width`, broken after its slashes; every
+    character kept (a segment longer than a line is split, never shortened)."""
+    if len(text) <= width:
+        return [text]
+    pieces = re.findall(r"[^/]*/|[^/]+$", text)
+    lines, current = [], ""
+    for piece in pieces:
+        while len(piece) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(piece[:width])
+            piece = piece[width:]
+        if len(current) + len(piece) > width:
+            lines.append(current)
+            current = piece
+        else:
+            current += piece
+    if current:
+        lines.append(current)
+    return lines
+
+
+@dataclass
+class TablePart:
+    """The columns of a table that one drawn table shows, and their widths."""
+    title: str
+    columns: list[int]
+    widths: list[int]
+
+
+def _line_width(widths: list[int]) -> int:
+    # The first column, two spaces, then the others one space apart.
+    return widths[0] + 1 + sum(w + 1 for w in widths[1:]) if widths else 0
+
+
+def fit_table(table: Table, width: int | None) -> list[TablePart]:
+    """The parts a table is drawn as within `width` (None: one part, however wide).
+
+    The leading `keep` columns head every part; the others are shared out in order, as
+    evenly as fits. Only when the leading columns and the widest other column cannot sit
+    side by side does the first column narrow (its names then break over lines).
+    """
+    n = len(table.header)
+    natural = [max(len(c) for c in [table.header[i]] + [r[i] for r in table.rows]) for i in range(n)]
+    if width is None or _line_width(natural) <= width:
+        return [TablePart(table.title, list(range(n)), natural)]
+    keep = max(1, min(table.keep, n))
+    rest = list(range(keep, n))
+    key = natural[:keep]
+    widest = max((natural[i] for i in rest), default=0)
+    room = width - (_line_width(key) + (widest + 1 if rest else 0))
+    if room < 0:
+        key[0] = max(len(table.header[0]), 12, key[0] + room)
+    chunks = _share(rest, natural, width - _line_width(key))
+    parts = []
+    for i, chunk in enumerate(chunks or [[]]):
+        title = table.title if i == 0 else f"{table.title} (continued)"
+        parts.append(TablePart(title, list(range(keep)) + chunk, key + [natural[c] for c in chunk]))
+    return parts
+
+
+def _share(columns: list[int], widths: list[int], room: int) -> list[list[int]]:
+    """`columns` in order, cut into the fewest runs of at most `room` line columns each,
+    then evened out over that many runs."""
+    greedy: list[list[int]] = []
+    used = room + 1
+    for c in columns:
+        if used + widths[c] + 1 > room and (not greedy or greedy[-1]):
+            greedy.append([])
+            used = 0
+        greedy[-1].append(c)
+        used += widths[c] + 1
+    parts = len(greedy)
+    if parts <= 1:
+        return greedy
+    size, extra = divmod(len(columns), parts)
+    even, start = [], 0
+    for i in range(parts):
+        stop = start + size + (1 if i < extra else 0)
+        even.append(columns[start:stop])
+        start = stop
+    if all(sum(widths[c] + 1 for c in chunk) <= room for chunk in even):
+        return even
+    return greedy
+
+
+def table_lines(table: Table, width: int | None, mark: str = WARN_ASCII) -> list[list[Piece]]:
+    """Every drawn line of a table: title, header, rule and rows of each of its parts."""
+    out: list[list[Piece]] = []
+    for n, part in enumerate(fit_table(table, width)):
+        if n:
+            out.append([])
+        out += [[(t, "title")] for t in wrap(part.title, width)]
+
+        def line(cells: list[str], kinds: list[str]) -> list[Piece]:
+            pieces = []
+            for i, (c, w, kind) in enumerate(zip(cells, part.widths, kinds)):
+                text = c.ljust(w) if table.align[part.columns[i]] == "l" else c.rjust(w)
+                pieces.append(((" " if i > 1 else "  " if i == 1 else "") + text, kind))
+            # No trailing blanks: strip the last piece's right padding.
+            while pieces and not pieces[-1][0].strip():
+                pieces.pop()
+            if pieces:
+                pieces[-1] = (pieces[-1][0].rstrip(), pieces[-1][1])
+            return pieces
+
+        out.append(line([table.header[c] for c in part.columns], ["head"] * len(part.columns)))
+        out.append(line(["-" * w for w in part.widths], ["rule"] * len(part.columns)))
+        for r, row in enumerate(table.rows):
+            cells = [row[c] for c in part.columns]
+            name_lines = break_name(cells[0], part.widths[0])
+            base = "section" if r in table.section_rows else "cell"
+            kinds = ["warn" if c == mark or c.endswith(f" {mark}") else base for c in cells]
+            first = [name_lines[0]] + cells[1:]
+            out.append(line(first, kinds))
+            for more in name_lines[1:]:
+                out.append(line([more], [kinds[0]]))
+    return out
+
+
+def chart_lines(chart: Chart, width: int, mark: str, ascii: bool) -> list[list[Piece]]:
+    """A bar chart's lines; labels too long to share a line with a bar get a line of their own."""
+    drawn = bars(chart, mark)
+    if drawn is None:
+        return []
+    out: list[list[Piece]] = [[(t, "title")] for t in wrap(drawn.title, width)]
+    beside = drawn.labels_beside(width)
+    bar_w = drawn.bar_width(width) if beside else max(10, width - 4 - 2 - drawn.value_w)
+    kind = "bar_up" if METRICS[chart.metric].higher_is_better else "bar_down"
+    for subtitle, rows in drawn.groups:
+        out += [[(t, "dim")] for t in wrap(f"  {subtitle}", width)]
+        for row in rows:
+            label_kind = "warn" if row.warn else "cell"
+            drawn_bar = bar(row.value, drawn.scale, bar_w, ascii=ascii).ljust(bar_w)
+            value = "  " + row.text.rjust(drawn.value_w)
+            if beside:
+                out.append([("    " + row.label, label_kind), ("  " + drawn_bar, kind), (value, "cell")])
+            else:
+                out += [[("    " + t, label_kind)] for t in break_name(row.label.rstrip(), width - 4)]
+                out.append([("    ", "cell"), (drawn_bar, kind), (value, "cell")])
+    return out
+
+
+def note_lines(block: Lines, width: int | None) -> list[list[Piece]]:
+    out: list[list[Piece]] = []
+    if block.title:
+        out += [[(t, "title")] for t in wrap(block.title, width)]
+    for text in block.lines:
+        kind = "warn" if text.lstrip().startswith((WARN_ASCII + " ", WARN_UNICODE + " ")) else "note"
+        out += [[(t, kind)] for t in wrap(text, width)]
+    return out
+
+
+def block_lines(block: Block, width: int, mark: str, ascii: bool) -> list[list[Piece]]:
+    """Any block's drawn lines at `width` columns (the plain and the rich text share them)."""
+    if isinstance(block, Table):
+        return table_lines(block, width, mark)
+    if isinstance(block, Chart):
+        return chart_lines(block, width, mark, ascii)
+    return note_lines(block, width)
+
+
+# ---- the report's blocks -------------------------------------------------------------------
+
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
@@ -117,43 +312,57 @@ def row_header(name: str) -> str:
     return m.label
 
 
-def endpoint_labels(endpoints: list[str], max_width: int | None) -> tuple[dict[str, str], str | None]:
-    """Endpoint names short enough for `max_width`, and a note saying what was dropped.
+def _method_and_path(endpoint: str) -> tuple[str, str]:
+    method, _, path = endpoint.partition(" ")
+    return (method, path) if path else ("", endpoint)
 
-    Steps, each only if still too long: drop a method shared by all; drop the leading path
-    segments shared by all; shorten path parameters to {}; cut the middle of what remains.
+
+def endpoint_labels(endpoints: list[str], max_width: int | None) -> tuple[dict[str, str], str | None]:
+    """Endpoint names for a column of `max_width`, and a note saying what they share.
+
+    Steps, each only while a name is still too long and only if the names stay distinct:
+    drop a method they all have; drop the leading path segments they all share; write path
+    parameters as {}. Nothing else is removed: a name still too long is broken over lines
+    by the table, never cut into a look-alike of another.
     """
     labels = {e: e for e in endpoints}
     if max_width is None or not endpoints or max(map(len, labels.values())) <= max_width:
         return labels, None
     notes = []
-    methods = {e.split(" ", 1)[0] for e in endpoints if " " in e}
-    if len(methods) == 1 and all(" " in e for e in endpoints):
-        method = methods.pop()
-        labels = {e: e.split(" ", 1)[1] for e in endpoints}
-        notes.append(f"every endpoint is {method}")
-    if max(map(len, labels.values())) > max_width and len(endpoints) > 1:
-        parts = [labels[e].split("/") for e in endpoints]
+
+    def too_long() -> bool:
+        return max(map(len, labels.values())) > max_width
+
+    def distinct(candidate: dict[str, str]) -> bool:
+        return len(set(candidate.values())) == len(candidate) and all(candidate.values())
+
+    split = {e: _method_and_path(e) for e in endpoints}
+    methods = {m for m, _ in split.values()}
+    if len(methods) == 1 and "" not in methods:
+        candidate = {e: path for e, (_, path) in split.items()}
+        if distinct(candidate):
+            labels = candidate
+            notes.append(f"every endpoint is {methods.pop()}")
+    if too_long() and len(endpoints) > 1:
+        parts = {e: label.split("/") for e, label in labels.items()}
+        first = next(iter(parts.values()))
         common = 0
-        while all(len(p) > common + 1 for p in parts) and len({p[common] for p in parts}) == 1:
+        while (all(len(p) > common + 1 for p in parts.values())
+               and len({p[common] for p in parts.values()}) == 1):
             common += 1
-        prefix = "/".join(parts[0][:common])
-        if prefix:
-            labels = {e: "/".join(p[common:]) for e, p in zip(endpoints, parts)}
-            notes.append(f"paths under {prefix}/")
-    if max(map(len, labels.values())) > max_width:
-        collapsed = {e: re.sub(r"\{[^}/]*\}", "{}", label) for e, label in labels.items()}
-        if collapsed != labels:
-            labels = collapsed
+        prefix = "/".join(first[:common])
+        # "GET /api/x" and "POST /api/y" share no leading segment: the method is one.
+        if prefix and prefix.strip():
+            candidate = {e: "/".join(p[common:]) for e, p in parts.items()}
+            if distinct(candidate):
+                labels = candidate
+                notes.append(f"paths under {prefix}/")
+    if too_long():
+        candidate = {e: re.sub(r"\{[^}/]*\}", "{}", label) for e, label in labels.items()}
+        if candidate != labels and distinct(candidate):
+            labels = candidate
             notes.append("path parameters shown as {}")
-    cut = {}
-    for e, label in labels.items():
-        if len(label) > max_width:
-            keep = max_width - 2
-            head = keep // 2
-            label = label[:head] + ".." + label[len(label) - (keep - head):]
-        cut[e] = label
-    return cut, ("; ".join(notes) or None)
+    return labels, ("; ".join(notes) or None)
 
 
 def _environment(run: dict) -> dict[str, str]:
@@ -196,12 +405,14 @@ def environment_lines(runs: list[dict], names: dict[str, str], max_values: int =
 
 
 def runs_table(runs: list[dict], names: dict[str, str]) -> Table:
+    """The runs side by side: the name every table heads its column with, then the run."""
     rows = [
-        [names[r["run_id"]], when(r["started_at"]), r.get("label") or "-",
+        [names[r["run_id"]], r["run_id"],
+         r["started_at"].strftime("%Y-%m-%d %H:%M") if r.get("started_at") else "-",
          (r.get("git_commit") or "-")[:10], r["status"], str(r["attacks"]), f"{r['requests']:,}"]
         for r in runs
     ]
-    return Table("Runs", ["Run", "Started", "Label", "Commit", "Status", "Attacks", "Requests"],
+    return Table("Runs", ["Name", "Run", "Started (UTC)", "Commit", "Status", "Attacks", "Requests"],
                  rows, ["l", "l", "l", "l", "l", "r", "r"])
 
 
@@ -217,29 +428,45 @@ def single_run_table(key: tuple, attacks: list[dict], labels: dict[str, str], se
         for attack in [a for a in attacks if a["endpoint"] == endpoint]:
             warn = _warn(attack, mark)
             rows.append(
-                [labels[endpoint] + (f" {warn}" if warn else ""),
-                 compute.load_label(attack["mode"], compute.load_of(attack))]
+                [labels[endpoint] + (f" {warn}" if warn else ""), compute.load_text(attack)]
                 + [format_value(n, attack[n]) for n in compute.TABLE_METRICS]
             )
     return Table(compute.group_title(key, servers), header, rows,
-                 ["l"] + ["r"] * (len(header) - 1))
+                 ["l"] + ["r"] * (len(header) - 1), keep=2)
+
+
+def change_text(base: float | None, value: float | None) -> str:
+    c = compute.change(base, value)
+    if c is None:
+        return "-"
+    text = f"{c:+.1%}"
+    return "0.0%" if text in ("+0.0%", "-0.0%") else text
 
 
 def multi_run_table(key: tuple, attacks: list[dict], runs: list[dict], labels: dict[str, str],
                     servers: int, mark: str, names: dict[str, str]) -> Table:
-    """Each metric per run side by side: a row per metric under each endpoint, a column per run."""
-    header = ["Endpoint"] + [names[r["run_id"]] for r in runs]
+    """Each metric per run side by side: a row per metric under each endpoint, a column per
+    run that has this group's attacks, and the change from the first of them to the last."""
+    present = {a["run_id"] for a in attacks}
+    runs = [r for r in runs if r["run_id"] in present]
+    changes = len(runs) > 1
+    header = ["Endpoint"] + [names[r["run_id"]] for r in runs] + ([CHANGE_HEADER] if changes else [])
     cells = compute.by_endpoint_and_run(attacks)
     rows, sections = [], set()
     for endpoint in compute.endpoints_in_order(attacks):
         per_run = [cells[endpoint].get(r["run_id"]) for r in runs]
         sections.add(len(rows))
-        rows.append([labels[endpoint]] + [_warn(a, mark) for a in per_run])
+        rows.append([labels[endpoint]] + [_warn(a, mark) for a in per_run] + ([""] if changes else []))
         for name in compute.TABLE_METRICS:
-            rows.append(["  " + row_header(name)]
-                        + [format_value(name, a[name]) if a else "-" for a in per_run])
+            values = [a[name] if a else None for a in per_run]
+            rows.append(["  " + row_header(name)] + [format_value(name, v) for v in values]
+                        + ([change_text(values[0], values[-1])] if changes else []))
     return Table(compute.group_title(key, servers), header, rows,
-                 ["l"] + ["r"] * len(runs), sections)
+                 ["l"] + ["r"] * (len(header) - 1), sections)
+
+
+SUSTAINABLE_TITLE = ("Maximum sustainable rate (success >= 99%, achieved >= 99% of target "
+                     "allowing one p50 wait)")
 
 
 def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, str],
@@ -247,7 +474,6 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
     rows_in = compute.max_sustainable_rates(attacks)
     if not rows_in:
         return None
-    title = "Maximum sustainable rate (success >= 99%, achieved >= 99% of target allowing one p50 wait)"
 
     def value(row: dict | None) -> str:
         if row is None:
@@ -264,6 +490,8 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
     order = {e: i for i, e in enumerate(compute.endpoints_in_order(attacks))}
     keys = sorted(cells, key=lambda k: (order[k[0]], k[1] if k[1] is not None else -1, k[2] or ""))
     servers = len({a["server"] for a in attacks})
+    present = {row["run_id"] for row in rows_in}
+    runs = [r for r in runs if r["run_id"] in present]
 
     def workers_text(workers, server) -> str:
         text = "-" if workers is None else str(workers)
@@ -275,12 +503,12 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
             row = cells[(endpoint, workers, server)][runs[0]["run_id"]]
             rows.append([labels[endpoint], workers_text(workers, server), value(row),
                          ", ".join(f"{r:g}" for r in row["tested"])])
-        return Table(title, ["Endpoint", "Workers", "Max rate", "Tested rates (req/s)"], rows,
-                     ["l", "r", "r", "l"])
+        return Table(SUSTAINABLE_TITLE, ["Endpoint", "Workers", "Max rate", "Tested rates (req/s)"],
+                     rows, ["l", "r", "r", "l"], keep=2)
     rows = [[labels[e], workers_text(w, s)] + [value(cells[(e, w, s)].get(r["run_id"])) for r in runs]
             for e, w, s in keys]
-    return Table(title, ["Endpoint", "Workers"] + [names[r["run_id"]] for r in runs], rows,
-                 ["l", "r"] + ["r"] * len(runs))
+    return Table(SUSTAINABLE_TITLE, ["Endpoint", "Workers"] + [names[r["run_id"]] for r in runs],
+                 rows, ["l", "r"] + ["r"] * len(runs), keep=2)
 
 
 CHART_TITLES = {"achieved_rps": "Achieved RPS", "latency_p99_ms": "P99 latency"}
@@ -288,29 +516,27 @@ CHART_TITLES = {"achieved_rps": "Achieved RPS", "latency_p99_ms": "P99 latency"}
 
 def charts(groups: list[tuple[tuple, list[dict]]], runs: list[dict], labels: dict[str, str],
            servers: int, metrics: list[str], names: dict[str, str]) -> list[Chart]:
+    """A bar per attack, grouped as the tables are; side by side, a group per endpoint with a
+    bar per run (labelled by the run's name)."""
     out = []
     multi = len(runs) > 1
-    label_w = max((len(labels[a["endpoint"]]) for _, g in groups for a in g), default=0)
     for name in metrics:
         m = METRICS[name]
         chart_groups = []
         for key, attacks in groups:
             cells = compute.by_endpoint_and_run(attacks)
-            bars = []
+            title = compute.group_title(key, servers)
+            if not multi:
+                chart_groups.append((title, [
+                    (labels[a["endpoint"]], a[name], compute.untrusted(a))
+                    for endpoint in compute.endpoints_in_order(attacks)
+                    for a in [cells[endpoint].get(runs[0]["run_id"])] if a is not None]))
+                continue
             for endpoint in compute.endpoints_in_order(attacks):
-                first = True
-                for run in runs:
-                    attack = cells[endpoint].get(run["run_id"])
-                    if attack is None:
-                        continue
-                    label = labels[endpoint]
-                    if multi:
-                        # The endpoint once, then one bar per run under it.
-                        shown = label if first else ""
-                        label = f"{shown.ljust(label_w)}  {names[run['run_id']]}"
-                    first = False
-                    bars.append((label, attack[name], compute.untrusted(attack)))
-            chart_groups.append((compute.group_title(key, servers), bars))
+                shown = [(names[r["run_id"]], cells[endpoint][r["run_id"]]) for r in runs
+                         if r["run_id"] in cells[endpoint]]
+                chart_groups.append((f"{title}: {labels[endpoint]}", [
+                    (run_name, a[name], compute.untrusted(a)) for run_name, a in shown]))
         out.append(Chart(f"{CHART_TITLES.get(name, m.label)} ({m.unit})", name, chart_groups))
     return out
 
@@ -351,11 +577,15 @@ def problems(report, labels: dict[str, str], servers: int, mark: str,
     return Lines("Warnings", lines)
 
 
-def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None = None,
-           chart_metrics: list[str] | None = None) -> list[Block]:
+# The single-run table's columns after Endpoint, measured on wide values ("100.00%", "2000.0").
+_SINGLE_RUN_NUMBERS = 2 + 6 + 1 + sum(max(len(column_header(n)), 7) + 1 for n in compute.TABLE_METRICS)
+
+
+def blocks(report, *, width: int | None, mark: str, chart_metrics: list[str] | None = None) -> list[Block]:
     """The whole report, top to bottom; bar charts of `chart_metrics` (default: achieved, p99).
 
-    `width` None means no limit (markdown): full endpoint names and every run side by side.
+    `width` None means no limit (markdown): full endpoint names, every table in one piece.
+    Otherwise the blocks are still whole tables: block_lines fits each to the width.
     Stored strings come out free of control characters (reporter/escape.py).
     """
     report = plain_report(report)
@@ -376,45 +606,33 @@ def blocks(report, *, width: int | None, mark: str, max_run_columns: int | None 
         out.append(runs_table(runs, names))
         out.append(Lines("Environment", environment_lines(runs, names)))
 
-    # Side by side, each run takes a column as wide as its name or a value ("100.00%"); runs
-    # that do not fit next to a 26-character endpoint column are left out, oldest first.
-    run_column = max(8, max(map(len, names.values()))) + 1
-    if max_run_columns is None and width is not None:
-        max_run_columns = max(1, (width - 28) // run_column)
-    shown_runs = runs
-    run_note = None
-    if max_run_columns is not None and len(runs) > max_run_columns:
-        shown_runs = runs[-max_run_columns:]
-        run_note = (f"tables show the newest {len(shown_runs)} of {len(runs)} runs; "
-                    "--format csv or json has them all")
-
-    # Width left for the endpoint column: the single-run table's numbers take ~74 columns.
-    label_width = None if width is None else max(16, width - 74)
-    if width is not None and len(runs) > 1:
-        label_width = max(16, width - 2 - run_column * len(shown_runs))
+    # Endpoint names are shortened only as far as the widest table needs: the single-run
+    # table's numbers, or one run's column beside the name.
+    label_width = None
+    if width is not None:
+        label_width = width - _SINGLE_RUN_NUMBERS if len(runs) == 1 else width - 12
     labels, label_note = endpoint_labels(compute.endpoints_in_order(attacks), label_width)
     notes = ["Latency in ms; Target and Achieved in req/s; Success% = status 200-399.",
              "CPU: 100% = one core, summed over the server's processes; Mem: server RSS in MB "
              "(10^6 bytes)."]
+    if len(runs) > 1:
+        notes.append(f"{CHANGE_HEADER}: the last run's value against the first's in each table "
+                     "(+ = higher).")
     if label_note:
         notes.append(f"endpoints shortened: {label_note}")
-    if run_note:
-        notes.append(run_note)
     out.append(Lines(None, notes))
 
     for key, group in groups:
         if len(runs) == 1:
             out.append(single_run_table(key, group, labels, servers, mark))
         else:
-            shown = {r["run_id"] for r in shown_runs}
-            out.append(multi_run_table(key, [a for a in group if a["run_id"] in shown],
-                                       shown_runs, labels, servers, mark, names))
-    sustainable = sustainable_table(attacks, shown_runs, labels, mark, names)
+            out.append(multi_run_table(key, group, runs, labels, servers, mark, names))
+    sustainable = sustainable_table(attacks, runs, labels, mark, names)
     if sustainable:
         out.append(sustainable)
-    issues = problems(report, labels, servers, mark, names, shown_runs)
+    issues = problems(report, labels, servers, mark, names, runs)
     if issues:
         out.append(issues)
     chart_metrics = compute.CHART_METRICS if chart_metrics is None else chart_metrics
-    out.extend(charts(groups, shown_runs, labels, servers, [metric(n).name for n in chart_metrics], names))
+    out.extend(charts(groups, runs, labels, servers, [metric(n).name for n in chart_metrics], names))
     return out

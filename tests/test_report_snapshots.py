@@ -1,4 +1,6 @@
-"""Exact output of `perf report` (plain text and markdown) on the deterministic fixture store.
+"""Exact output of `perf report` (plain text and markdown) on deterministic stores: the small
+fixture store (report_fixtures) and one shaped like a default sweep of target_app (fake_sweep:
+every route x 25, 50, 100/s x 1, 2 workers), the latter at 80 and 120 columns.
 
 To accept a deliberate change of the output: PERF_UPDATE_SNAPSHOTS=1 pytest tests/test_report_snapshots.py
 and review the diff of tests/snapshots/.
@@ -7,13 +9,16 @@ and review the diff of tests/snapshots/.
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
+from fake_sweep import ALL_ENDPOINTS, add_run
 from perf.cli import cli
+from perf.store import open_store
 from report_fixtures import build_store
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -26,9 +31,28 @@ def store(tmp_path_factory):
     return path
 
 
-def perf_report(store: Path, *args: str) -> str:
-    # CliRunner's stdout is not a terminal, so text is the plain ASCII form at width 100.
-    result = CliRunner().invoke(cli, ["report", "--store", str(store), *args])
+def sweep_store(path: Path) -> Path:
+    """Two default-sweep-shaped runs (the second slower), labelled as a PR check would."""
+    con = open_store(path)
+    t0 = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
+    for i, label in enumerate(["main", "pr-42"]):
+        add_run(con, path.parent, f"2025060{2 + i}-0900", label=label, commit=f"{i}abcdef0",
+                started=t0 + timedelta(days=i), endpoints=ALL_ENDPOINTS, rates=(25, 50, 100),
+                workers=(1, 2), duration_s=10.0, slowdown=1.0 + 0.15 * i, seed=i + 1)
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    return sweep_store(tmp_path_factory.mktemp("sweep") / "perf.duckdb")
+
+
+def perf_report(store: Path, *args: str, env: dict | None = None) -> str:
+    # CliRunner's stdout is not a terminal, so text is the plain ASCII form, at --width, else
+    # COLUMNS (unset here), else 100 columns.
+    result = CliRunner().invoke(cli, ["report", "--store", str(store), *args],
+                                env={"COLUMNS": None, **(env or {})})
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -49,9 +73,24 @@ CASES = {
 }
 
 
+SWEEP_CASES = {
+    "sweep_80.txt": ["--width", "80"],
+    "sweep_120.txt": ["--width", "120"],
+    "sweep_two_runs_db_80.txt": ["--width", "80", "--last", "2", "--filter", "/api/db"],
+}
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_snapshot(store, name):
     check_snapshot(name, perf_report(store, *CASES[name]))
+
+
+@pytest.mark.parametrize("name", SWEEP_CASES)
+def test_default_sweep_snapshot(sweep, name):
+    text = perf_report(sweep, *SWEEP_CASES[name])
+    width = int(SWEEP_CASES[name][1])
+    assert max(len(line) for line in text.splitlines()) <= width
+    check_snapshot(name, text)
 
 
 @pytest.mark.parametrize("args", [[], ["--last", "2"]])
@@ -96,10 +135,11 @@ def test_markdown_renders_as_tables_on_github(store):
 def test_markdown_side_by_side_runs(store):
     tables = markdown_tables(perf_report(store, "--last", "2", "--format", "markdown"))
     runs = tables[0]
-    assert runs[0][:3] == ["Run", "Started", "Label"] and len(runs) == 3
+    assert runs[0][:3] == ["Name", "Run", "Started (UTC)"] and len(runs) == 3
+    assert [row[0] for row in runs[1:]] == ["baseline", "f6e5d4c3"]
     for table in tables[1:5]:
-        assert table[0] == ["Endpoint", "a1b2c3d4", "f6e5d4c3"]
-        assert all(len(row) == 3 for row in table)
+        assert table[0] == ["Endpoint", "baseline", "f6e5d4c3", "Change"]
+        assert all(len(row) == 4 for row in table)
 
 
 def test_terminal_form_uses_rich_bars_and_warning_marks(store):
@@ -115,7 +155,14 @@ def test_terminal_form_uses_rich_bars_and_warning_marks(store):
         report = build_report(con, Selection(last=2), with_history=False)
     finally:
         con.close()
-    text = render_text(report, ascii=False, width=100)
-    visible = re.sub(r"\x1b\[[0-9;]*m", "", text)
-    assert "█" in visible and "⚠" in visible
-    assert max(len(line) for line in visible.splitlines()) <= 100
+    for width in (80, 100):
+        text = render_text(report, ascii=False, width=width)
+        visible = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        assert "█" in visible and "⚠" in visible and "…" not in visible
+        assert max(len(line) for line in visible.splitlines()) <= width
+        # One width logic: the terminal's lines are the plain ones, bars and marks aside.
+        plain = render_text(report, ascii=True, width=width)
+        def same(t):
+            return [re.sub(r"[#█▏▎▍▌▋▊▉]+ *", "", line).replace("⚠", "!").rstrip()
+                    for line in t.splitlines() if line.strip()]
+        assert same(visible) == same(plain)
