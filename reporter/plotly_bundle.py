@@ -1,19 +1,31 @@
 """How the dashboard carries plotly.js (and its figure data) inside one offline HTML file.
 
-plotly.min.js is ~4.8 MB; gzip brings it to ~1.47 MB, and the page inflates it with the browser's
-native `DecompressionStream('gzip')`. The gzip bytes travel as base85 text (25% overhead against
-base64's 33%), using Python's RFC 1924 alphabet with '<' swapped for '.', so the text can never
-close or alter the <script> element that holds it. The figure data uses the same packing.
+The dashboard draws only scatter, bar and heatmap traces, so it embeds plotly.js's cartesian
+partial bundle (1.5 MB minified, ~0.5 MB gzipped), which `make install` fetches from the npm
+registry, pinned by version and checksum, into the venv (never into the repository). Where it
+is missing (no npm at set-up), the plotly package's full bundle (4.8 MB, ~1.5 MB gzipped) is
+used instead, and the report's footer and `perf doctor` say so.
+
+The page inflates the bundle with the browser's native `DecompressionStream('gzip')`. The gzip
+bytes travel as base85 text (25% overhead against base64's 33%), using Python's RFC 1924
+alphabet with '<' swapped for '.', so the text can never close or alter the <script> element
+that holds it. The figure data uses the same packing.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import plotly.offline
+
+# Where the Makefile's `plotlyjs` step puts the partial bundle.
+PARTIAL_BUNDLE = Path(sys.prefix) / "share" / "perf" / "plotly-cartesian.min.js"
 
 # RFC 1924 (Python's b85encode) with "<" -> "."; the page's decoder uses exactly this string.
 ALPHABET = (
@@ -43,15 +55,52 @@ def unpack(packed: Packed) -> bytes:
     return gzip.decompress(padded[: packed.size])
 
 
+@dataclass(frozen=True)
+class Bundle:
+    js: str
+    version: str
+    partial: bool  # the cartesian partial bundle, rather than the full fallback
+    source: str  # where it was read from
+
+    def describe(self) -> str:
+        """One line for the report's footer and `perf doctor`."""
+        if self.partial:
+            return f"plotly.js {self.version} (cartesian partial bundle, {self.source})"
+        return (f"plotly.js {self.version} (full bundle from the plotly package: the cartesian "
+                f"partial bundle is not installed at {PARTIAL_BUNDLE}, so reports are ~2 MB "
+                "instead of < 1 MB; `make install` with npm fetches it)")
+
+
+def _version(js: str) -> str | None:
+    found = re.search(r"plotly\.js[^\n]*?\bv(\d+\.\d+\.\d+)", js[:400])
+    return found.group(1) if found else None
+
+
+def bundle(partial: Path | None = None) -> Bundle:
+    """The plotly.js the dashboard embeds: the partial bundle when installed, else the full one."""
+    path = PARTIAL_BUNDLE if partial is None else partial
+    if path.is_file():
+        js = path.read_text(encoding="utf-8")
+        return Bundle(js, _version(js) or "?", True, str(path))
+    return Bundle(plotly.offline.get_plotlyjs(), plotly.offline.get_plotlyjs_version(), False,
+                  "the plotly package")
+
+
+@lru_cache(maxsize=1)
+def current_bundle() -> Bundle:
+    return bundle()
+
+
 def plotlyjs_version() -> str:
-    return plotly.offline.get_plotlyjs_version()
+    return current_bundle().version
 
 
 def cdn_url() -> str:
-    return f"https://cdn.plot.ly/plotly-{plotlyjs_version()}.min.js"
+    name = "plotly-cartesian" if current_bundle().partial else "plotly"
+    return f"https://cdn.plot.ly/{name}-{plotlyjs_version()}.min.js"
 
 
 @lru_cache(maxsize=1)
 def packed_plotlyjs() -> Packed:
-    """plotly.min.js from the installed plotly package, packed once per process."""
-    return pack(plotly.offline.get_plotlyjs().encode("utf-8"))
+    """The embedded plotly.js, packed once per process."""
+    return pack(current_bundle().js.encode("utf-8"))

@@ -1,6 +1,7 @@
 """Within-attack data for the dashboard: latency over time and the latency percentile spectrum.
 
-Query (SQL on the raw `requests` rows) then compute (pure functions on numpy arrays). What leaves
+Part of the query step (reporter.report.build_report fetches them onto the Report; no
+renderer calls this module). Query (SQL on the raw `requests` rows) then compute (pure functions on numpy arrays). What leaves
 this module is already small: over-time series are LTTB-downsampled, spectra are a few exact
 percentiles, so the HTML carries summaries, never raw rows.
 """
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from perf.stats import is_success
 from reporter.query import ERROR_KIND_SQL
 
 MAX_POINTS = 4000
+NS_PER_MS = 1e6
 
 # Percentiles of the spectrum, plotted at 1 / (1 - p): the HdrHistogram-style view where each
 # decade of the x axis is one more "nine". The max is added separately, at x = request count.
@@ -83,20 +86,54 @@ def _round_sig(values: np.ndarray, digits: int) -> list[float]:
     return (np.round(values * scale) / scale).tolist()
 
 
+# Latency-over-time points across all attacks of a report. Each attack gets an equal share,
+# capped at MAX_POINTS per series, so a sweep of a hundred attacks still fits the 1 MB goal.
+OVER_TIME_BUDGET = 20_000
+MIN_POINTS_PER_SERIES = 200
+
+
+def per_series_points(n_attacks: int) -> int:
+    if n_attacks <= 0:
+        return MAX_POINTS
+    return max(MIN_POINTS_PER_SERIES, min(MAX_POINTS, OVER_TIME_BUDGET // n_attacks))
+
+
 def over_time(con: duckdb.DuckDBPyConnection, attack_id: int, max_points: int = MAX_POINTS) -> OverTime:
     """Latency of every request against its start time; errors (not 200-399) as their own series."""
+    return over_time_many(con, [attack_id], max_points)[attack_id]
+
+
+def over_time_many(con: duckdb.DuckDBPyConnection, attack_ids: list[int],
+                   max_points: int = MAX_POINTS) -> dict[int, OverTime]:
+    """over_time of each attack, read in one query."""
+    if not attack_ids:
+        return {}
     rows = con.execute(
         f"""
-        SELECT ts - min(ts) OVER () AS dt, latency_ns, code,
+        SELECT attack_id, ts - min(ts) OVER (PARTITION BY attack_id) AS dt, latency_ns, code,
             CASE WHEN error = '' THEN '' ELSE {ERROR_KIND_SQL} END AS error
-        FROM requests WHERE attack_id = ? ORDER BY ts, seq
+        FROM requests WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
+        ORDER BY attack_id, ts, seq
         """,
-        [attack_id],
+        {"ids": list(attack_ids)},
     ).fetchnumpy()
-    t = rows["dt"].astype(np.float64) / 1e9
-    ms = rows["latency_ns"].astype(np.float64) / 1e6
-    code = rows["code"].astype(np.int64)
-    ok = (code >= 200) & (code < 400)
+    ids = np.asarray(rows["attack_id"], dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], int)
+    bounds = list(zip(starts.tolist(), starts[1:].tolist() + [len(ids)]))
+    out = {int(a): _over_time(int(a), {k: v[0:0] for k, v in rows.items()}, max_points)
+           for a in attack_ids}
+    for start, stop in bounds:
+        attack_id = int(ids[start])
+        out[attack_id] = _over_time(attack_id, {k: v[start:stop] for k, v in rows.items()},
+                                    max_points)
+    return out
+
+
+def _over_time(attack_id: int, rows: dict, max_points: int) -> OverTime:
+    t = np.asarray(rows["dt"], dtype=np.float64) / 1e9
+    ms = np.asarray(rows["latency_ns"], dtype=np.float64) / NS_PER_MS
+    code = np.asarray(rows["code"], dtype=np.int64)
+    ok = is_success(code)
     ok_idx = np.flatnonzero(ok)
     err_idx = np.flatnonzero(~ok)
     ok_keep = ok_idx[lttb(t[ok_idx], ms[ok_idx], max_points)]
@@ -157,7 +194,8 @@ def spectra(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, 
     ).fetchall()
     out = {}
     for attack_id, n, quantiles, max_ns in rows:
-        spec = spectrum_points(list(SPECTRUM_P), [q / 1e6 for q in quantiles], n, max_ns / 1e6)
+        spec = spectrum_points(list(SPECTRUM_P), [q / NS_PER_MS for q in quantiles], n,
+                               max_ns / NS_PER_MS)
         spec.attack_id = attack_id
         out[attack_id] = spec
     return out
