@@ -9,6 +9,7 @@ and review the diff of tests/snapshots/.
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -166,3 +167,62 @@ def test_terminal_form_uses_rich_bars_and_warning_marks(store):
             return [re.sub(r"[#█▏▎▍▌▋▊▉]+ *", "", line).replace("⚠", "!").rstrip()
                     for line in t.splitlines() if line.strip()]
         assert same(visible) == same(plain)
+
+
+def parsed_tables(text: str) -> list[tuple[str, list[str], list[dict]]]:
+    """Every drawn table: (title, header, rows as {column: cell}), its columns read off the
+    dashes of its rule line, so a cell that was cut or shifted would show."""
+    lines = text.splitlines()
+    tables = []
+    for i, line in enumerate(lines):
+        if i < 2 or not re.fullmatch(r"-+(  -+)?( -+)*", line):
+            continue
+        spans = [m.span() for m in re.finditer(r"-+", line)]
+        spans = [(a, b if k + 1 == len(spans) else spans[k + 1][0] - 1) for k, (a, b) in enumerate(spans)]
+        header = [lines[i - 1][a:b].strip() for a, b in spans]
+        rows = []
+        for row in lines[i + 1:]:
+            if not row.strip():
+                break
+            cells = [row[a:b].strip() for a, b in spans]
+            # A cell's text never crosses into its neighbour's column.
+            assert all(row[b:b + 1] in ("", " ") for _, b in spans[:-1]), row
+            rows.append(dict(zip(header, cells)))
+        tables.append((lines[i - 2], header, rows))
+    return tables
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_default_sweep_keeps_every_number_whole_and_every_endpoint_distinct(sweep, width):
+    """At 80 and 120 columns each attack's every table value is exactly its metric, formatted,
+    and each row of a table names a different endpoint (the full one, or its path parameters
+    written {})."""
+    import json
+
+    from reporter.compute import TABLE_METRICS
+    from reporter.layout import column_header
+    from reporter.metrics import format_value
+
+    text = perf_report(sweep, "--width", str(width))
+    doc = json.loads(perf_report(sweep, "--format", "json"))
+    attacks = {(a["endpoint"].replace("{item_id}", "{}"), a["workers"], f"{a['target_rate']:g}/s"): a
+               for a in doc["attacks"]}
+    by_title = {f"rate {r:g}/s, {w} worker{'s' if w > 1 else ''}": (w, f"{r:g}/s")
+                for r in (25, 50, 100) for w in (1, 2)}
+    seen = {}
+    for title, header, rows in parsed_tables(text):
+        group = title.removesuffix(" (continued)")
+        if group not in by_title:
+            continue
+        workers, target = by_title[group]
+        names = [row["Endpoint"].removesuffix(" !").strip() for row in rows]
+        assert len(set(names)) == len(names) == 18, names
+        for row, name in zip(rows, names):
+            assert row["Target"] == target
+            attack = attacks[(name.replace("{item_id}", "{}"), workers, target)]
+            for metric in TABLE_METRICS:
+                if column_header(metric) in row:
+                    value = attack["metrics"][metric]
+                    assert row[column_header(metric)] == format_value(metric, value), (name, metric)
+                    seen[(name, workers, target, metric)] = True
+    assert len(seen) == 18 * 6 * len(TABLE_METRICS)  # every value of every attack, once
