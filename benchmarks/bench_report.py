@@ -223,10 +223,10 @@ def main() -> None:
                    time_in_process(args.store, Selection(last=50), args.repeat)))
         print(line("perf report --format json (CLI)",
                    time_cli(args.store, ["--format", "json"], args.repeat)))
+        print(line("perf runs (all runs, CLI)", time_cli(args.store, [], args.repeat, command="runs")))
 
     set_cache(args.store, filled=False)
     timings("timings, every metric aggregated from the raw rows (no attack_stats rows):")
-    print(line("perf runs (all runs, CLI)", time_cli(args.store, [], args.repeat, command="runs")))
     print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
     started = time.perf_counter()
     set_cache(args.store, filled=True)
