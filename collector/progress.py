@@ -5,23 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
-# The word for one load of each mode, singular and plural ("2 concurrency levels").
-LOAD_WORDS = {"rate": ("rate", "rates"), "concurrency": ("concurrency level", "concurrency levels")}
-
-
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 worker`, `2 workers`; `many` for words that do not just take an s."""
     return f"{n} {word if n == 1 else many or word + 's'}"
-
-
-def plan_text(endpoints: int, loads: int, mode: str, worker_counts: int, repeat: int = 1) -> str:
-    """What a sweep will do, e.g. `3 endpoints x 2 rates x 1 worker count x 3 repeats`."""
-    one, many = LOAD_WORDS.get(mode, (mode, mode + "s"))
-    parts = [plural(endpoints, "endpoint"), plural(loads, one, many),
-             plural(worker_counts, "worker count")]
-    if repeat > 1:
-        parts.append(plural(repeat, "repeat"))
-    return " x ".join(parts)
 
 
 def clock(seconds: float) -> str:

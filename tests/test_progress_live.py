@@ -17,7 +17,7 @@ import time
 import duckdb
 import pytest
 
-from collector.progress import PlainProgress, live_text, plan_text, plural, times_text
+from collector.progress import PlainProgress, live_text, plural, times_text
 from tests.helpers import PERF, REPO, perf_env
 
 STYLE = re.compile(r"\x1b\[[0-9;]*m")  # colours: part of a line
@@ -27,10 +27,7 @@ LIVE = re.compile(r"\[(\d+)/(\d+)\] .*?(\d+) results?\b")
 
 def test_words_and_clocks():
     assert plural(1, "worker") == "1 worker" and plural(2, "worker") == "2 workers"
-    assert plan_text(3, 1, "concurrency", 1) == "3 endpoints x 1 concurrency level x 1 worker count"
-    assert plan_text(1, 2, "concurrency", 2, 3) == (
-        "1 endpoint x 2 concurrency levels x 2 worker counts x 3 repeats")
-    assert plan_text(2, 2, "rate", 1) == "2 endpoints x 2 rates x 1 worker count"
+    assert plural(2, "concurrency level") == "2 concurrency levels"
     assert times_text(1, 6) == "elapsed 0:01, ~0:06 left"
     assert live_text(0.1, 1, 1) == "1 result"  # no rate from a tenth of a second
     assert live_text(2.0, 100, 99) == "100 results, 49.5 ok/s"
@@ -113,4 +110,4 @@ def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
     assert max(shown[1]) >= stored[0] // 2  # the bar followed the attack, not just its start
     assert any(re.search(r"elapsed \d+:\d\d, ~\d+:\d\d left", line) for line in lines)
     assert any("starting uvicorn (1 worker) ..." in line for line in lines)
-    assert any("1 endpoint x 2 rates x 1 worker count" in line for line in lines)
+    assert any("1 operation x 2 rates x 1 worker count" in line for line in lines)
