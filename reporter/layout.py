@@ -117,12 +117,13 @@ Block = Table | Chart | Lines
 Piece = tuple[str, str]
 
 
-def wrap(text: str, width: int | None, indent: str = "") -> list[str]:
-    """A line of prose at most `width` columns; continuations under its indent plus four."""
+def wrap(text: str, width: int | None) -> list[str]:
+    """A line of prose at most `width` columns; continuations under its indent plus four
+    (a word longer than a line is split, not dropped)."""
     if width is None or len(text) <= width:
         return [text]
     lead = " " * (len(text) - len(text.lstrip(" ")))
-    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=lead + "    ",
+    return textwrap.wrap(text, width, subsequent_indent=lead + "    ",
                          break_on_hyphens=False) or [""]
 
 

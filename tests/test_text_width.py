@@ -141,3 +141,14 @@ def test_a_table_wider_than_the_width_wraps_repeating_its_key_columns():
     drawn = ["".join(t for t, _ in line) for line in layout.table_lines(table, 40)]
     assert max(map(len, drawn)) <= 40
     assert [line for line in drawn if line.startswith("t")][1:] == ["t (continued)"] * (len(parts) - 1)
+
+
+def test_baseline_comes_first_whatever_its_age(store):
+    text = perf(store, "--run", "baseline", "--baseline", "f6e5", "--width", "100")
+    header = next(line for line in text.splitlines() if line.startswith("Endpoint"))
+    assert header.split() == ["Endpoint", "f6e5d4c3", "baseline", "Change"]
+    result = CliRunner().invoke(cli, ["report", "--store", str(store), "--baseline", "f6e5"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "perf: error: --baseline f6e5 is the run being reported; pick the candidate with "
+        "--run, --last or --label")
