@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 if __name__ == "__main__":  # `python -m perf.cli`: take Ctrl-C and SIGTERM before the slow imports
@@ -74,8 +75,36 @@ class PerfGroup(click.Group):
         except KeyboardInterrupt:
             _interrupted()
 
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        # A command's module is imported when it is run (or listed): `perf runs` need not
+        # load the collector, which costs more than the listing itself.
+        if name not in self.commands and name in COMMANDS:
+            command = _load(name)
+            if command is not None:
+                self.add_command(command)
+        elif name not in self.commands:
+            self.list_commands(ctx)  # a mistyped name: click suggests from every command
+        return self.commands.get(name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in COMMANDS:
+            self.get_command(ctx, name)
         return list(self.commands)
+
+
+# The commands, in the order --help lists them; each is perf/commands/NAME.py's NAME.
+COMMANDS = ("doctor", "collect", "ingest", "runs", "report", "compare", "history")
+
+
+def _load(name: str) -> click.Command | None:
+    """The command of perf/commands/NAME.py; None when that module does not exist (yet)."""
+    try:
+        module = importlib.import_module(f"perf.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"perf.commands.{name}":
+            raise
+        return None
+    return getattr(module, name)
 
 
 @click.group(cls=PerfGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,23 +121,6 @@ def cli() -> None:
       perf report --output results/report.html # the interactive dashboard
       perf compare                             # the latest run against the one before
     """
-
-
-def _register() -> None:
-    from perf.commands import doctor
-
-    cli.add_command(doctor.doctor)
-    for name in ("collect", "ingest", "runs", "report", "compare", "history"):
-        try:
-            module = __import__(f"perf.commands.{name}", fromlist=[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"perf.commands.{name}":
-                raise
-            continue
-        cli.add_command(getattr(module, name))
-
-
-_register()
 
 
 def main() -> None:
