@@ -18,7 +18,7 @@ from collector.records import AttackRecord
 from collector.sampler import Sample
 from perf.errors import PerfError
 from perf.failures import BODY_SAMPLE_BYTES
-from perf.stats import cache_stats
+from perf.stats import SUCCESS_SQL, cache_stats
 from perf.store import next_attack_id, transaction
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
@@ -137,7 +137,7 @@ def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
         INSERT INTO error_samples
         SELECT ?, code, from_base64(left(coalesce(first(body), ''), {chars}))
         FROM {csv_source(csv_files)}
-        WHERE code NOT BETWEEN 200 AND 399
+        WHERE NOT ({SUCCESS_SQL})
         GROUP BY code
         """,
         [attack_id],
