@@ -56,7 +56,7 @@ class PlainProgress:
         elapsed = time.monotonic() - self.started
         remaining = max(0.0, self.planned_s - self.done_s)
         self.write(f"[{self.index}/{self.total_attacks}] {summary} "
-                   f"(sweep: {times_text(elapsed, remaining)} of load)")
+                   f"(elapsed {clock(elapsed)}, ~{clock(remaining)} of load left)")
 
     def close(self) -> None:
         pass

@@ -41,7 +41,7 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
             checks.append(Check(module, f"missing ({exc}); reinstall perf", ok=False))
     from reporter.plotly_bundle import current_bundle  # reads plotly.js: only when asked
 
-    checks.append(Check("plotly.js", current_bundle().describe()))
+    checks.append(Check("charts", current_bundle().describe()))
     path = resolve_store(store)
     state, usable = inspect_store(path)
     checks.append(Check("store", f"{path} ({state})", ok=usable, problem="UNUSABLE"))

@@ -165,7 +165,7 @@ def test_the_partial_bundle_is_read_when_installed_and_the_full_one_is_the_fallb
 
 def test_perf_doctor_says_which_plotlyjs_reports_embed(tmp_path):
     result = CliRunner().invoke(cli, ["doctor", "--store", str(tmp_path / "s.duckdb")])
-    line = next(l for l in result.output.splitlines() if l.startswith("plotly.js"))
+    line = next(l for l in result.output.splitlines() if l.startswith("charts "))
     assert line.split(None, 1)[1] == plotly_bundle.current_bundle().describe()
     assert ("cartesian partial bundle" if PARTIAL else "full bundle from the plotly package") in line
 

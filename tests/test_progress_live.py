@@ -41,8 +41,8 @@ def test_plain_progress_lines(tmp_path):
         p.attack_done("GET /x: 30 requests", 3.0)
     lines = (tmp_path / "log").read_text().splitlines()
     assert lines[0] == "sweep: 1 attack, 0:03 of load planned"
-    assert lines[2].startswith("[1/1] GET /x: 30 requests (sweep: elapsed 0:") and lines[2].endswith(
-        ", ~0:00 left of load)")
+    assert lines[2].startswith("[1/1] GET /x: 30 requests (elapsed 0:") and lines[2].endswith(
+        ", ~0:00 of load left)")
 
 
 def _screen_updates(data: bytes) -> list[str]:
