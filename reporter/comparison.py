@@ -11,9 +11,9 @@ from reporter import compute, query
 from reporter.changepoints import History, cell_histories
 from reporter.compare import Comparison, compare_runs
 from reporter.selection import Selection
-from reporter.thresholds import CompareSettings
+from reporter.thresholds import KEY_METRICS as KEY_METRICS_OF, CompareSettings
 
-COMPARE_FORMATS = ("text", "json", "markdown")
+COMPARE_FORMATS = ("text", "json", "markdown", "html")
 HISTORY_FORMATS = ("text", "json", "markdown")
 
 
@@ -86,6 +86,71 @@ def build_history(con: duckdb.DuckDBPyConnection, sel: Selection, last: int | No
     names = named_runs(runs)
     return History(runs, names, metrics, settings,
                    cell_histories(attacks, runs, names, metrics, settings))
+
+
+def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: Selection,
+                      settings: CompareSettings):
+    """perf compare --format html: the dashboard of both runs, the base drawn under the
+    candidate, the verdict table at the top, change points on the history charts."""
+    from dataclasses import replace
+
+    from reporter.report import build_report
+
+    runs = [result.base["run_id"], result.candidate["run_id"]]
+    both = replace(sel, runs=runs, last=None, label=None, baseline=runs[0])
+    report = build_report(con, both, with_history=True, with_series=True)
+    add_verdicts(report, result)
+    add_change_points(report, settings)
+    return report
+
+
+def add_verdicts(report, result: Comparison) -> None:
+    from reporter.render_compare import headline, verdict_rows
+
+    report.verdicts = verdict_rows(result)
+    report.verdict_headline = (f"{result.names[result.base['run_id']]} → "
+                               f"{result.names[result.candidate['run_id']]}: {headline(result)}")
+
+
+def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareSettings) -> None:
+    """perf report --baseline RUN, as a dashboard: the baseline against the newest other run."""
+    if report.baseline is None or len(report.runs) < 2:
+        return
+    base, candidate = report.runs[0], report.runs[-1]
+    of = {r["run_id"]: [a for a in report.attacks if a["run_id"] == r["run_id"]]
+          for r in (base, candidate)}
+    capacity = query.capacity_rows(con, [base["run_id"], candidate["run_id"]])
+    result = compare_runs(
+        base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings,
+        named_runs([base, candidate]),
+        [r for r in capacity if r["run_id"] == base["run_id"]],
+        [r for r in capacity if r["run_id"] == candidate["run_id"]])
+    if result.cells or result.capacity:
+        add_verdicts(report, result)
+
+
+def add_change_points(report, settings: CompareSettings) -> None:
+    """Mark on the dashboard's history charts the runs after which a metric shifted (the
+    change points perf history finds), keyed as the charts look them up."""
+    from reporter.html_figures import HISTORY_METRICS
+    from reporter.thresholds import ALIASES
+
+    if not report.history:
+        return
+    ids = list(dict.fromkeys(row["run_id"] for row in sorted(
+        report.history, key=lambda r: (r["started_at"], r["run_id"]))))
+    runs = [{"run_id": i, "label": None, "git_commit": None, "started_at": None} for i in ids]
+    names = {i: i for i in ids}
+    shorts = [ALIASES[m] for m in HISTORY_METRICS if m in ALIASES]
+    for h in cell_histories(report.history, runs, names, shorts, settings):
+        anchor = {"endpoint": h.cell.endpoint, "server": h.cell.server,
+                  "workers": h.cell.workers, "mode": h.cell.mode,
+                  "target_rate": h.cell.load if h.cell.mode == "rate" else None,
+                  "concurrency": h.cell.load if h.cell.mode != "rate" else None}
+        for short, points in h.change_points.items():
+            if points:
+                key = compute.history_series_key(anchor, KEY_METRICS_OF[short])
+                report.change_points[key] = [cp.index for cp in points]
 
 
 def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100) -> str:

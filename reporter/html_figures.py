@@ -406,8 +406,9 @@ def status_bars(attacks: list[dict], statuses: dict, title: str) -> dict:
         xaxis={"type": "category", "title": {"text": load_title(mode)}}))
 
 
-HISTORY_METRICS = ["achieved_rps", "latency_p99_ms", "cpu_s_per_1k"]
+HISTORY_METRICS = ["latency_p50_ms", "latency_p99_ms", "achieved_rps", "cpu_s_per_1k"]
 HISTORY_TITLES = {"achieved_rps": "Achieved RPS across runs", "latency_p99_ms": "P99 latency across runs",
+                  "latency_p50_ms": "P50 latency across runs",
                   "cpu_s_per_1k": "CPU-seconds per 1,000 successful requests across runs"}
 
 
@@ -438,8 +439,14 @@ def history_figure(metric: str, rows: list[dict], runs: list[dict], names: dict[
             "hovertemplate": (f"<b>{name}</b> · %{{x}}<br>{metric_hover(metric)}<br>"
                               "%{customdata}<extra></extra>"),
         })
+        # A change point indexes the line's runs (oldest first), not its attacks: with
+        # repeats a run has several points on the line; its first one carries the mark.
+        first_of_run = {}
+        for r in pts:
+            first_of_run.setdefault(r["run_id"], r)
+        line_runs = list(first_of_run.values())
         points = (change_points or {}).get(history_series_key(pts[0], metric), [])
-        at = [pts[k] for k in points if 0 <= k < len(pts)]
+        at = [line_runs[k] for k in points if 0 <= k < len(line_runs)]
         if at:
             traces.append({
                 "type": "scatter", "mode": "markers", "name": f"change ({name})",

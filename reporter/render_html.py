@@ -362,7 +362,7 @@ def warnings(report) -> list[str]:
     return out
 
 
-def verdict_table(rows: list[dict]) -> dict | None:
+def verdict_table(rows: list[dict], headline: str | None = None) -> dict | None:
     """perf compare's verdict rows as a plain table: the columns of every row, in the order
     they first appear; nested values written as JSON."""
     if not rows:
@@ -383,7 +383,8 @@ def verdict_table(rows: list[dict]) -> dict | None:
 
     head = list(columns)
     return {"head": head, "rows": [[cell(row.get(c)) for c in columns] for row in rows],
-            "verdict_col": head.index("verdict") if "verdict" in head else None}
+            "verdict_col": head.index("verdict") if "verdict" in head else None,
+            "headline": headline}
 
 
 def _config_items(config) -> list[tuple[str, str]]:
@@ -428,7 +429,7 @@ def render_html(report, plotlyjs: str = "embed") -> str:
         runs=[{**r, "name": names[r["run_id"]], "is_base": r["run_id"] == report.baseline,
                "config_items": _config_items(r.get("config"))} for r in report.runs],
         warnings=warnings(report),
-        verdicts=verdict_table(report.verdicts),
+        verdicts=verdict_table(report.verdicts, report.verdict_headline),
         sections=sections,
         history=hist,
         history_runs=len({r["run_id"] for r in report.history}),

@@ -30,6 +30,7 @@ class Report:
     # perf compare's verdict rows (JSON-able dicts: cell, metric, base, candidate, change,
     # verdict, rests on, ...), drawn as a table at the top of the dashboard when present.
     verdicts: list[dict] = field(default_factory=list)
+    verdict_headline: str | None = None  # "base → pr: 1 regression", above the verdict table
     # Change points of the history charts: compute.history_series_key(row, metric) -> the
     # indexes, oldest first, of the runs of that series where a change was detected.
     change_points: dict[str, list[int]] = field(default_factory=dict)

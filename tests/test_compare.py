@@ -263,7 +263,7 @@ def test_bad_run_references_exit_2_in_one_line(store, refs, message):
 
 def test_errors_that_prevent_a_comparison_exit_2(store, tmp_path):
     assert "no store at" in one_error(compare(tmp_path / "none.duckdb"))
-    assert "unknown format 'html'" in one_error(compare(store, "--format", "html"))
+    assert "unknown format 'svg'" in one_error(compare(store, "--format", "svg"))
     assert "no attack matches --filter /nothing" in one_error(compare(store, "--filter", "/nothing"))
     assert "alpha must be between 0 and 1" in one_error(compare(store, "--alpha", "2"))
     empty = tmp_path / "one.duckdb"

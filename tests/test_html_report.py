@@ -341,6 +341,44 @@ def test_the_verdict_slot_and_change_points(store):
     assert '<section id="verdicts">' not in dashboard(store)  # no verdicts, no slot
 
 
+def test_compare_as_html_is_the_overlay_with_the_verdicts_on_top(store, tmp_path):
+    path = tmp_path / "compare.html"
+    result = CliRunner().invoke(cli, ["compare", "run-old", "run-new", "--store", str(store),
+                                      "-o", str(path)])
+    assert result.exit_code == 1, result.output  # run-new is 20% slower: a regression
+    html = path.read_text(encoding="utf-8")
+    section = re.search(r'<section id="verdicts">(.*?)</section>', html, re.S).group(1)
+    assert "Verdicts: baseline → &lt;script&gt;alert(1)&lt;/script&gt;:" in section
+    head = re.findall(r"<th>(.*?)</th>", section)
+    assert head == ["cell", "metric", "base", "candidate", "change", "verdict", "rests on"]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>.*?verdict-(\w+)", section, re.S)
+    assert ("p50", "worse") in {(metric, verdict) for _, metric, verdict in rows}
+    assert "1 attack each: threshold only" in section  # what the verdicts rest on
+    assert EVIL_LABEL not in html
+    data = packed_data(html)  # both runs: the baseline dashed under the candidate
+    fig = next(iter(data["figures"]["le-latency"].values()))
+    assert {t["line"]["dash"] for t in fig["data"]} == {"dash", "solid"}
+
+
+def test_history_charts_mark_the_run_after_which_a_metric_shifted(tmp_path):
+    path = tmp_path / "h.duckdb"
+    con = open_store(path)
+    t0 = datetime(2025, 7, 1, tzinfo=timezone.utc)
+    for i in range(16):
+        add_run(con, tmp_path, f"h{i:02d}", label=f"r{i:02d}", started=t0 + timedelta(hours=i),
+                endpoints=[ALL_ENDPOINTS[2]], rates=(50,), workers=(1,), duration_s=2.0,
+                seed=i, slowdown=1.0 if i < 8 else 1.3)
+    con.close()
+    out = tmp_path / "h.html"
+    result = CliRunner().invoke(cli, ["report", "--last", "16", "--store", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    figures = packed_data(out.read_text(encoding="utf-8"))["figures"]["hist-latency_p50_ms"]
+    (fig,) = figures.values()
+    marked = [t for t in fig["data"] if t["name"].startswith("change")]
+    assert [t["x"] for t in marked] == [["r08"]]  # the first run of the slower code
+    assert [s["x0"] for s in fig["layout"]["shapes"]] == ["r08"]
+
+
 def test_cdn_variant_is_small_and_points_at_plotly_cdn(store, tmp_path):
     html = dashboard(store, plotlyjs="cdn")
     assert len(html.encode()) < 300_000
@@ -427,7 +465,7 @@ def test_opens_offline_with_every_chart_drawn_and_counts_that_agree(opened, repo
     status = page.evaluate("Object.assign({}, document.getElementById('perf-status').dataset)")
     total = int(status["chartsTotal"])
     footer = page.evaluate("document.querySelector('footer').textContent")
-    assert total == 18 and footer.startswith(f"{total} charts on this page")
+    assert total == 19 and footer.startswith(f"{total} charts on this page")
     assert int(status["chartsRendered"]) + int(status["chartsEmpty"]) == total
     assert status["errors"] == "" and assert_all_drawn(page) == int(status["chartsRendered"])
     assert page.evaluate("document.getElementById('perf-status').textContent").startswith(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -10,7 +9,8 @@ from perf.errors import PerfError, file_error, make_folder
 from perf.options import attack_options, store_option
 from perf.store import store_session
 
-EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown"}
+EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown",
+              ".html": "html", ".htm": "html"}
 
 
 @click.command()
@@ -25,11 +25,13 @@ EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "
 @click.option("--alpha", default=None, metavar="P",
               help="Significance level of the test over the repeats [default: 0.05].")
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
-              help="text, json or markdown [default: from --output's extension, else text].")
+              help="text, json, markdown or html (the dashboard of both runs with the verdicts "
+                   "on top) [default: from --output's extension, else text].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of stdout (.txt .json .md pick the format).")
+              help="Write to FILE instead of stdout (.txt .json .md .html pick the format).")
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
-@click.option("--width", type=int, default=None, help="Text width [default: the terminal's, else 100].")
+@click.option("--width", type=int, default=None,
+              help="Text width [default: the terminal's, else COLUMNS, else 100].")
 def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, fmt, output,
             ascii_, width) -> None:
     """Compare two runs cell by cell: the change of each key metric, and whether it is worse,
@@ -44,12 +46,15 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
       perf compare                                  # the latest run against the one before
       perf compare base pr --fail-on "p99:+10%,success:-1pp"
       perf compare main latest --format markdown >> "$GITHUB_STEP_SUMMARY"
+      perf compare base pr -o results/compare.html  # both runs in one dashboard
       perf collect --repeat 5 --label pr            # repeats give the verdicts evidence
     Worse/better need a change beyond the metric's threshold and p < alpha in Welch's t-test
     over the repeated attacks. Exit status: 0 no regression, 1 a gated metric is worse, 2
     usage error (bad run, bad --fail-on, no store).
     """
-    from reporter.comparison import COMPARE_FORMATS, build_comparison, render_comparison
+    from reporter.comparison import (COMPARE_FORMATS, build_comparison, compare_dashboard,
+                                     render_comparison)
+    from reporter.render_text import text_width
     from perf.options import selection_from_options
     from reporter.thresholds import compare_settings, pyproject_compare
 
@@ -60,12 +65,18 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
         sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
         with store_session(store, read_only=True) as con:
             result = build_comparison(con, base, candidate, sel, settings)
+            dashboard = (compare_dashboard(con, result, sel, settings) if chosen == "html"
+                         else None)
     except PerfError as exc:
         raise PerfError(str(exc), exit_code=2) from None
     tty = output is None and sys.stdout.isatty()
-    if width is None:
-        width = max(60, shutil.get_terminal_size((100, 24)).columns) if tty else 100
-    text = render_comparison(result, chosen, ascii=ascii_ or not tty, width=width)
+    if dashboard is not None:
+        from reporter.report import render
+
+        text = render(dashboard, "html")
+    else:
+        text = render_comparison(result, chosen, ascii=ascii_ or not tty,
+                                 width=text_width(width, sys.stdout if output is None else None))
     if output:
         path = Path(output)
         try:

@@ -50,6 +50,8 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
     with store_session(store, read_only=True) as con:
         dashboard = chosen == "html"
         result = build_report(con, sel, with_history=dashboard, with_series=dashboard)
+        if dashboard:
+            _verdicts_and_change_points(con, result)
     text = render(result, chosen, ascii=ascii_ or not tty, width=width, plotlyjs=plotlyjs,
                   charts=chart_metrics)
     if output:
@@ -62,3 +64,15 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
         click.echo(f"wrote {path}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _verdicts_and_change_points(con, result) -> None:
+    """The dashboard marks where each history line shifted and, with --baseline, puts perf
+    compare's verdicts (baseline against the newest other run) at the top."""
+    from reporter.comparison import add_change_points, baseline_verdicts
+    from reporter.thresholds import compare_settings, pyproject_compare
+
+    config, where = pyproject_compare()
+    settings = compare_settings(None, None, config, where)
+    add_change_points(result, settings)
+    baseline_verdicts(con, result, settings)
