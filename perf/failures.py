@@ -40,12 +40,15 @@ def _detail(body: bytes | None) -> str | None:
     return None
 
 
-def likely_fix(code: int, body: bytes | None, error: str | None, path: str) -> str:
-    """One line: what the failing answers were, and what to do about them."""
+def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
+               every: bool = True) -> str:
+    """One line: what the failing answers were, and what to do about them. `every`: every
+    request of the endpoint got this answer (a request the app refuses), rather than some
+    (load, or some of the generated values)."""
     detail = _detail(body) or body_text(body, 120)
     said = f" ({detail})" if detail else ""
     if code == 0:
-        return f"no response: {error or 'unknown error'}"
+        return _no_response(error or "")
     if code in (401, 403):
         return (f"HTTP {code}{said}: the app wants credentials; send them with "
                 f"--header 'Authorization: Bearer TOKEN' (or the header it checks)")
@@ -61,10 +64,27 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str) -> s
                 f"value with --param NAME=VALUE, or give the requests with --targets FILE")
     if code == 429:
         return f"HTTP 429{said}: the app rate-limits; lower --rates or lift its limit for the test"
+    if code in (502, 503, 504):
+        return (f"HTTP {code}{said}: unavailable or timed out behind a gateway: the app (or a "
+                f"proxy in front of it) is overloaded or not ready")
     if code >= 500:
         hint = ""
-        if _PARAM.search(path):  # apps often crash on an id they do not have
+        if every and _PARAM.search(path):  # apps often crash on an id they do not have
             hint = (f"; if it fails on a missing item, name one that exists with "
                     f"--param {_PARAM.search(path).group(0)[1:-1]}=VALUE")
         return f"HTTP {code}{said}: the app failed; its traceback is in the server log{hint}"
     return f"HTTP {code}{said}"
+
+
+def _no_response(error: str) -> str:
+    """vegeta's error for a request that got no HTTP answer, said in its consequences."""
+    text = error.lower()
+    if "deadline exceeded" in text or "timeout" in text:
+        return ("no response within --timeout: the server fell behind (requests queued) or the "
+                "route is that slow; lower --rates or raise --timeout")
+    if "connection refused" in text:
+        return "connection refused: the server was not listening (did it crash? see its log)"
+    if "reset" in text or "eof" in text or "broken pipe" in text:
+        return ("the server closed the connection without answering (a worker crashed or "
+                "restarted? see its log)")
+    return f"no response: {error or 'unknown error'}"

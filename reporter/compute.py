@@ -155,12 +155,16 @@ def is_sustained(attack: dict) -> bool:
             and achieved >= SUSTAINED_ACHIEVED * keeping_up_rps(attack))
 
 
-def max_sustainable_rates(attacks: list[dict]) -> list[dict]:
+def max_sustainable_rates(attacks: list[dict],
+                          statuses: dict[int, dict[int, int]] | None = None) -> list[dict]:
     """Per (run, endpoint, server, workers) of rate attacks: the highest rate sustained.
 
     Each row: run_id, endpoint, server, workers, rate (None when no tested rate was
     sustained), all_sustained (every tested rate was: the limit is higher than tested),
-    tested (the rates, ascending), untrusted (the deciding attack failed the generator check).
+    tested (the rates, ascending), untrusted (the deciding attack failed the generator check),
+    failed (no request of the cell ever succeeded: not a rate limit but a request the app
+    refuses, e.g. 401 without a token) and failing_code (its most common status, from
+    `statuses` = {attack_id: {code: requests}} when given).
     """
     cells: dict[tuple, list[dict]] = defaultdict(list)
     for attack in attacks:
@@ -180,8 +184,20 @@ def max_sustainable_rates(attacks: list[dict]) -> list[dict]:
             "all_sustained": len(sustained) == len(cell),
             "tested": sorted({a["target_rate"] for a in cell}),
             "untrusted": bool(best and untrusted(best)),
+            "failed": all(not a.get("successes") for a in cell),
+            "failing_code": _most_common_code(cell, statuses),
         })
     return rows
+
+
+def _most_common_code(cell: list[dict], statuses: dict[int, dict[int, int]] | None) -> int | None:
+    if not statuses or any(a.get("successes") for a in cell):
+        return None
+    counts: dict[int, int] = defaultdict(int)
+    for attack in cell:
+        for code, n in (statuses.get(attack["attack_id"]) or {}).items():
+            counts[code] += n
+    return max(counts, key=counts.get) if counts else None
 
 
 def runs_by_id(runs: list[dict]) -> dict[str, dict]:

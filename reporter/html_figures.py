@@ -479,6 +479,9 @@ def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str
     sustained; `< 25/s`: none was). With `base_rows`, the baseline's bars hatched beside."""
 
     def text(row: dict) -> str:
+        if row.get("failed"):  # a refused request, not a rate limit
+            code = row.get("failing_code")
+            return "no success" + (f" (all {code})" if code else "")
         if row["rate"] is None:
             return f"< {row['tested'][0]:g}/s"
         return (">= " if row["all_sustained"] else "") + f"{row['rate']:g}/s" + (

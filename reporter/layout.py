@@ -471,14 +471,18 @@ SUSTAINABLE_TITLE = ("Maximum sustainable rate (success >= 99%, achieved >= 99% 
 
 
 def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, str],
-                      mark: str, names: dict[str, str]) -> Table | None:
-    rows_in = compute.max_sustainable_rates(attacks)
+                      mark: str, names: dict[str, str],
+                      statuses: dict[int, dict[int, int]] | None = None) -> Table | None:
+    rows_in = compute.max_sustainable_rates(attacks, statuses)
     if not rows_in:
         return None
 
     def value(row: dict | None) -> str:
         if row is None:
             return "-"
+        if row["failed"]:  # a refused request, not a rate limit (see the warnings)
+            code = row.get("failing_code")
+            return "no success" + (f" (all {code})" if code else "")
         if row["rate"] is None:
             text = f"< {row['tested'][0]:g}/s"
         else:
@@ -578,6 +582,29 @@ def problems(report, labels: dict[str, str], servers: int, mark: str,
     return Lines("Warnings", lines)
 
 
+def why_failed(report, labels: dict[str, str], names: dict[str, str], runs: list[dict],
+               limit: int = 20) -> Lines | None:
+    """Per endpoint, each failing status code: how many requests, and the likely fix (from the
+    body the app sent: reporter.why_failed)."""
+    from reporter.why_failed import failure_rows
+
+    shown = {r["run_id"] for r in runs}
+    multi = len(report.runs) > 1
+    lines = []
+    for row in failure_rows(report):
+        if row["run_id"] not in shown:
+            continue
+        where = labels[row["endpoint"]] + (f" (run {names[row['run_id']]})" if multi else "")
+        share = "" if row["share"] is None else (
+            f" ({row['share']:.0%})" if row["share"] >= 0.01 else f" ({row['share']:.1%})")
+        lines.append(f"  {where}: {row['requests']:,} requests{share}: {row['fix']}")
+    if not lines:
+        return None
+    more = [f"  ... and {len(lines) - limit} more (--format json lists them all)"] \
+        if len(lines) > limit else []
+    return Lines("Why requests failed", lines[:limit] + more)
+
+
 # The single-run table's columns after Endpoint, measured on wide values ("100.00%", "2000.0").
 _SINGLE_RUN_NUMBERS = 2 + 6 + 1 + sum(max(len(column_header(n)), 7) + 1 for n in compute.TABLE_METRICS)
 
@@ -628,12 +655,15 @@ def blocks(report, *, width: int | None, mark: str, chart_metrics: list[str] | N
             out.append(single_run_table(key, group, labels, servers, mark))
         else:
             out.append(multi_run_table(key, group, runs, labels, servers, mark, names))
-    sustainable = sustainable_table(attacks, runs, labels, mark, names)
+    sustainable = sustainable_table(attacks, runs, labels, mark, names, report.statuses)
     if sustainable:
         out.append(sustainable)
     issues = problems(report, labels, servers, mark, names, runs)
     if issues:
         out.append(issues)
+    why = why_failed(report, labels, names, runs)
+    if why:
+        out.append(why)
     chart_metrics = compute.CHART_METRICS if chart_metrics is None else chart_metrics
     out.extend(charts(groups, runs, labels, servers, [metric(n).name for n in chart_metrics], names))
     return out

@@ -369,6 +369,20 @@ def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[i
     return out
 
 
+def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, bytes]]:
+    """{attack_id: {failing status code: the first 2 KB of one response with it}}."""
+    out: dict[int, dict[int, bytes]] = {}
+    if not attack_ids:
+        return out
+    for attack_id, code, body in con.execute(
+        "SELECT attack_id, code, body FROM error_samples "
+        "WHERE attack_id IN (SELECT unnest($ids::BIGINT[])) ORDER BY attack_id, code",
+        {"ids": list(attack_ids)},
+    ).fetchall():
+        out.setdefault(attack_id, {})[int(code)] = bytes(body)
+    return out
+
+
 CELL_KEYS = ("endpoint", "server", "workers", "mode", "target_rate", "concurrency")
 
 

@@ -27,6 +27,7 @@ from reporter import html_figures as hf
 from reporter.metrics import METRICS, format_value
 from reporter.plotly_bundle import cdn_url, current_bundle, pack, packed_plotlyjs, plotlyjs_version
 from reporter.templating import environment
+from reporter.why_failed import failure_rows
 
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
@@ -134,13 +135,14 @@ class Builder:
 
     # sections ----------------------------------------------------------------------------
     def sustainable(self) -> Section | None:
-        rows = compute.max_sustainable_rates(self.attacks)
+        rows = compute.max_sustainable_rates(self.attacks, self.report.statuses)
         if not rows:
             return None
         sec = Section("sustainable", "Maximum sustainable rate",
                       "Per endpoint and worker count, the highest tested rate with success ≥ 99% "
                       "and achieved ≥ 99% of what keeping up gives (one p50 of wait allowed). "
-                      "“≥” means every tested rate was sustained; “<” that none was; ⚠ that the "
+                      "“≥” means every tested rate was sustained; “<” that none was; “no success” "
+                      "that every request was refused (see Errors); ⚠ that the "
                       "load generator fell short at the deciding rate." + self.overlay_note(),
                       [self.run_select()])
         sec.slots = [Slot("sustainable", ["run"], wide=True)]
@@ -352,6 +354,11 @@ def error_table(report) -> list[dict]:
     return out
 
 
+def why_table(report) -> list[dict]:
+    names = compute.run_names(report.runs)
+    return [{**row, "run": names[row["run_id"]]} for row in failure_rows(report)]
+
+
 def warnings(report) -> list[str]:
     names = compute.run_names(report.runs)
     out = []
@@ -413,7 +420,8 @@ def render_html(report, plotlyjs: str = "embed") -> str:
     # the figures: as plain HTML they would weigh more than all the charts' data.
     tables = {
         "attacks": env.get_template("attacks_table.html.j2").render(table=attack_table(report)),
-        "errors": env.get_template("error_kinds.html.j2").render(error_rows=error_table(report)),
+        "errors": env.get_template("error_kinds.html.j2").render(
+            error_rows=error_table(report), why_rows=why_table(report)),
     }
     data = {
         "template": {"layout": plotly.io.templates["plotly_white"].layout.to_plotly_json()},

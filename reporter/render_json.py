@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from perf.failures import BODY_SAMPLE_BYTES, body_text
 from reporter import compute
+from reporter.why_failed import failure_rows
 from reporter.metrics import METRICS
 
 FORMAT_VERSION = 1
@@ -41,6 +43,8 @@ def report_dict(report) -> dict:
         row["metrics"] = {name: a.get(name) for name in METRICS}
         row["status_codes"] = {str(code): n for code, n in report.statuses.get(a["attack_id"], {}).items()}
         row["errors"] = dict(report.errors.get(a["attack_id"], {}))
+        row["error_samples"] = {str(code): body_text(body, BODY_SAMPLE_BYTES) for code, body
+                                in report.error_samples.get(a["attack_id"], {}).items()}
         attacks.append(row)
     return {
         "format": "perf-report",
@@ -51,7 +55,8 @@ def report_dict(report) -> dict:
         },
         "runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in report.runs],
         "attacks": attacks,
-        "max_sustainable_rate": compute.max_sustainable_rates(report.attacks),
+        "max_sustainable_rate": compute.max_sustainable_rates(report.attacks, report.statuses),
+        "failures": failure_rows(report),
     }
 
 

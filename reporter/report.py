@@ -22,6 +22,8 @@ class Report:
     attacks: list[dict]  # query.attack_summaries rows (keys: query.SUMMARY_KEYS)
     statuses: dict[int, dict[int, int]] = field(default_factory=dict)  # attack_id -> code -> n
     errors: dict[int, dict[str, int]] = field(default_factory=dict)  # attack_id -> kind -> n
+    # attack_id -> failing status code -> the first 2 KB of one response body with it
+    error_samples: dict[int, dict[int, bytes]] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)  # same cells, every run (query.history)
     # The dashboard's within-attack data (with_series): attack_id -> series.OverTime / Spectrum.
     over_time: dict[int, OverTime] | None = None
@@ -54,6 +56,7 @@ def build_report(
         attacks=attacks,
         statuses=query.status_counts(con, ids),
         errors=query.error_kinds(con, ids),
+        error_samples=query.error_samples(con, ids),
         history=query.history(con, attacks) if with_history else [],
         baseline=runs[0]["run_id"] if sel.baseline is not None else None,
     )

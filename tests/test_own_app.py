@@ -4,6 +4,7 @@ factories, a path prefix, a plan without attacking, and why requests failed."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 
@@ -79,6 +80,23 @@ def test_factory_app_with_its_own_openapi_url_and_no_health_route(tmp_path, app_
     line = next(l for l in proc.stderr.splitlines() if "GET /api/v1/broken" in l and "failed" in l)
     log = line.rsplit("(", 1)[1].rstrip(")")
     assert "RuntimeError: kaput on purpose" in open(log).read()  # the traceback is in the log
+
+    # The reports say the same: never "< 10/s" for a route that refuses every request.
+    text = run_perf(["report", "--store", str(store), "--width", "200"], tmp_path).stdout
+    assert re.search(r"GET /api/v1/private +1 no success \(all 401\)", text)
+    why = text.split("Why requests failed\n", 1)[1]
+    assert ("GET /api/v1/private: 10 requests (100%): HTTP 401 (Not authenticated): the app "
+            "wants credentials") in why
+    doc = json.loads(run_perf(["report", "--store", str(store), "--format", "json"],
+                              tmp_path).stdout)
+    private = next(a for a in doc["attacks"] if a["endpoint"] == "GET /api/v1/private")
+    assert private["error_samples"] == {"401": '{"detail":"Not authenticated"}'}
+    rates = {r["endpoint"]: (r["rate"], r["failed"], r["failing_code"])
+             for r in doc["max_sustainable_rate"]}
+    assert rates["GET /api/v1/private"] == (None, True, 401)
+    assert rates["GET /api/v1/items/{item_id}"] == (10.0, False, None)
+    assert [(f["endpoint"], f["code"], f["requests"]) for f in doc["failures"]] == [
+        ("GET /api/v1/private", 401, 10), ("GET /api/v1/broken", 500, 10)]
 
 
 def test_dry_run_plans_without_attacking_or_storing(tmp_path, app_dir):

@@ -31,7 +31,7 @@ def test_sustainable_rate_is_the_highest_rate_meeting_both_thresholds():
     ])
     assert rows == [{"run_id": "r1", "endpoint": "GET /a", "server": "uvicorn", "workers": 1,
                      "rate": 200, "all_sustained": False, "tested": [50, 100, 200, 400],
-                     "untrusted": False}]
+                     "untrusted": False, "failed": False, "failing_code": None}]
 
 
 def test_a_slow_endpoint_that_keeps_up_is_sustained_and_a_queue_is_not():
