@@ -5,9 +5,10 @@ collects: A/A pairs (identical code) must pass, A/B pairs with a known slowdown 
     .venv/bin/python benchmarks/bench_compare_accuracy.py --pairs 3     # a quick look
     .venv/bin/python benchmarks/bench_compare_accuracy.py --only aa-db --pairs 5
 
-Each pair is two real `perf collect` runs into a fresh store, the way the pull-request
-workflow collects (docs/workflows/perf.yml: its PERF_COLLECT options, --quick --repeat N,
-narrowed to one endpoint at one rate), then `perf compare base candidate`. Targets (issue 10):
+Each pair is real `perf collect` runs into a fresh store, the way the pull-request workflow
+collects (docs/workflows/perf.yml: PERF_ROUNDS alternated rounds of base then candidate, each
+with its PERF_COLLECT options, narrowed to one endpoint at one rate), then `perf compare base
+candidate --pool`. Targets (issue 10):
 
     aa-simple  /api/simple/async, identical code          exit 0 in >= 9/10
     aa-db      /api/db/async/read, identical code         exit 0 in >= 9/10
@@ -60,9 +61,11 @@ SCENARIOS = [
 ]
 
 
-def workflow_collect_options() -> list[str]:
-    """The options the pull-request workflow gives every `perf collect` (its PERF_COLLECT)."""
-    return shlex.split(yaml.safe_load(WORKFLOW.read_text())["env"]["PERF_COLLECT"])
+def workflow_collect_options() -> tuple[list[str], int]:
+    """The options the pull-request workflow gives every `perf collect` (its PERF_COLLECT), and
+    how many alternated rounds of base and head it collects (PERF_ROUNDS)."""
+    env = yaml.safe_load(WORKFLOW.read_text())["env"]
+    return shlex.split(env["PERF_COLLECT"]), int(env.get("PERF_ROUNDS", 1))
 
 
 def run(args: list[str], env: dict, log) -> subprocess.CompletedProcess:
@@ -73,17 +76,21 @@ def run(args: list[str], env: dict, log) -> subprocess.CompletedProcess:
                           timeout=600, stdin=subprocess.DEVNULL)
 
 
-def one_pair(s: Scenario, collect: list[str], workdir: Path, log) -> tuple[int, list[str], dict]:
+def one_pair(s: Scenario, collect: list[str], rounds: int, workdir: Path,
+             log) -> tuple[int, list[str], dict]:
+    """The workflow's way: `rounds` alternated rounds of base then candidate, compared pooled."""
     store = workdir / "perf.duckdb"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("TARGET_APP_", "PERF_"))}
     base_env["TARGET_APP_DB"] = str(workdir / "app.sqlite3")
-    for label, env in (("base", base_env), ("candidate", {**base_env, **s.candidate_env})):
-        done = run(["collect", *collect, "--filter", s.filter, "--rates", str(s.rate),
-                    "--label", label, "--store", str(store)], env, log)
-        if done.returncode != 0:
-            raise SystemExit(f"collect failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    compared = run(["compare", "base", "candidate", "--store", str(store), "--format", "json"],
-                   base_env, log)
+    for _ in range(rounds):
+        for label, env in (("base", base_env), ("candidate", {**base_env, **s.candidate_env})):
+            done = run(["collect", *collect, "--filter", s.filter, "--rates", str(s.rate),
+                        "--label", label, "--store", str(store)], env, log)
+            if done.returncode != 0:
+                raise SystemExit(f"collect failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    pool = ["--pool"] if rounds > 1 else []
+    compared = run(["compare", "base", "candidate", *pool, "--store", str(store), "--format",
+                    "json"], base_env, log)
     if compared.returncode not in (0, 1):
         raise SystemExit(f"compare failed ({compared.returncode}):\n{compared.stderr}")
     doc = json.loads(compared.stdout)
@@ -110,9 +117,9 @@ def main() -> None:
     parser.add_argument("--save", type=Path, default=None, metavar="DIR",
                         help="keep each pair's `perf compare --format json` here (to study noise)")
     args = parser.parse_args()
-    collect = workflow_collect_options()
+    collect, rounds = workflow_collect_options()
     print(f"collect options from {WORKFLOW.relative_to(REPO)}: {' '.join(collect)} "
-          f"(+ --filter PATH --rates R per scenario)")
+          f"(+ --filter PATH --rates R per scenario), {rounds} alternated rounds a side")
     results = []
     for s in SCENARIOS:
         if args.only and s.name not in args.only:
@@ -123,7 +130,7 @@ def main() -> None:
         started = time.monotonic()
         for i in range(args.pairs):
             with tempfile.TemporaryDirectory(prefix="perf-bench-compare-") as tmp:
-                code, regressions, doc = one_pair(s, collect, Path(tmp), sys.stdout)
+                code, regressions, doc = one_pair(s, collect, rounds, Path(tmp), sys.stdout)
             if args.save:
                 args.save.mkdir(parents=True, exist_ok=True)
                 (args.save / f"{s.name}-{i + 1}.json").write_text(json.dumps(doc, indent=1))

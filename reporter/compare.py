@@ -25,6 +25,7 @@ from reporter.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshol
 
 VERDICTS = ("worse", "better", "same", "inconclusive")
 WELCH = "welch"  # Welch's t-test over the repeats
+PAIRED = "paired"  # alternated rounds (--pool): a paired t-test over each round's change
 THRESHOLD_ONLY = "threshold"  # one attack on a side: no evidence beyond the threshold
 
 
@@ -152,9 +153,26 @@ def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
     return float(stats.ttest_ind(xs, ys, equal_var=False).pvalue)
 
 
+def paired_p(rounds: list[tuple[list[float], list[float]]], log: bool) -> float:
+    """Two-sided p-value of a t-test that the change within each round (base run, candidate
+    run, collected one after the other) is zero: a drift of the machine from round to round
+    moves both sides of a round alike and cancels out, as it cannot in a test over the pool."""
+    from scipy import stats
+
+    diffs = []
+    for xs, ys in rounds:
+        x, y = statistics.median(xs), statistics.median(ys)
+        diffs.append(math.log(y) - math.log(x) if log else y - x)
+    if statistics.pvariance(diffs) == 0:
+        return 1.0 if diffs[0] == 0 else 0.0
+    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+
+
 def judge(name: str, metric: str, base_values: list, candidate_values: list,
-          threshold: Threshold, gate: bool, alpha: float, ratio: bool = False) -> MetricChange:
-    """One metric of one cell: the change, its evidence, the verdict."""
+          threshold: Threshold, gate: bool, alpha: float, ratio: bool = False,
+          rounds: list[tuple[list, list]] | None = None) -> MetricChange:
+    """One metric of one cell: the change, its evidence, the verdict. `rounds`: the same
+    values as (base, candidate) pairs of alternated runs, the evidence when given."""
     xs = [float(v) for v in base_values if v is not None and math.isfinite(v)]
     ys = [float(v) for v in candidate_values if v is not None and math.isfinite(v)]
     unit = "pp" if ratio else "%"
@@ -171,8 +189,14 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
     beyond = threshold.exceeded(base, candidate)
     worse = (candidate < base) if threshold.higher_is_better else (candidate > base)
     p_value = None
-    if len(xs) >= 2 and len(ys) >= 2:
-        p_value = welch_p(xs, ys, log=not ratio and min(xs + ys) > 0)
+    log = not ratio and min(xs + ys) > 0
+    paired = [(_finite(b), _finite(c)) for b, c in rounds or []]
+    paired = [(b, c) for b, c in paired if b and c]
+    if len(paired) >= 2:
+        p_value = paired_p(paired, log)
+        significant = p_value < alpha
+    elif len(xs) >= 2 and len(ys) >= 2:
+        p_value = welch_p(xs, ys, log=log)
         significant = p_value < alpha
     else:
         significant = True  # threshold only: said in the cell's basis
@@ -186,11 +210,33 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
                         verdict, threshold, gate)
 
 
-def basis(n_base: int, n_candidate: int) -> tuple[str, str]:
+def _finite(values: list) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
+def rounds_of(base: list[dict], candidate: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+    """Alternated runs as rounds: the i-th base run (by start) with the i-th candidate run;
+    [] unless both sides span the same number (>= 2) of runs."""
+    def by_run(attacks: list[dict]) -> list[list[dict]]:
+        runs: dict[str, list[dict]] = {}
+        for a in sorted(attacks, key=lambda a: (a.get("started_at") or 0, a["attack_id"])):
+            runs.setdefault(a["run_id"], []).append(a)
+        return list(runs.values())
+
+    b, c = by_run(base), by_run(candidate)
+    return list(zip(b, c)) if len(b) == len(c) >= 2 else []
+
+
+def basis(n_base: int, n_candidate: int, runs_base: int = 1,
+          runs_candidate: int = 1) -> tuple[str, str]:
     """(method, the words every output shows for what a cell's verdicts rest on)."""
     if n_base >= 2 and n_candidate >= 2:
         words = (f"{n_base} repeats each" if n_base == n_candidate
                  else f"{n_base} vs {n_candidate} repeats")
+        if runs_base == runs_candidate > 1:
+            return PAIRED, f"{runs_base} alternated rounds, {words}"
+        if runs_base > 1 or runs_candidate > 1:
+            words += f" over {runs_base} vs {runs_candidate} runs"
         return WELCH, words
     if n_base == n_candidate == 1:
         return THRESHOLD_ONLY, "1 attack each: threshold only"
@@ -202,7 +248,7 @@ class CellComparison:
     cell: Cell
     base_attacks: list[int]
     candidate_attacks: list[int]
-    method: str  # WELCH | THRESHOLD_ONLY
+    method: str  # WELCH | PAIRED | THRESHOLD_ONLY
     basis: str
     metrics: list[MetricChange]
     untrusted: bool  # an attack of the cell failed the generator check
@@ -222,13 +268,16 @@ class CellComparison:
 
 def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
                  settings: CompareSettings) -> CellComparison:
-    method, words = basis(len(base), len(candidate))
+    method, words = basis(len(base), len(candidate), len({a["run_id"] for a in base}),
+                          len({a["run_id"] for a in candidate}))
+    rounds = rounds_of(base, candidate) if method == PAIRED else []
     metrics = []
     for name, metric in KEY_METRICS.items():
         metrics.append(judge(
             name, metric, [a.get(metric) for a in base], [a.get(metric) for a in candidate],
             settings.thresholds[name], name in settings.gate, settings.alpha,
-            ratio=METRICS[metric].unit == "ratio"))
+            ratio=METRICS[metric].unit == "ratio",
+            rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds]))
     return CellComparison(
         cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
         metrics, any(compute.untrusted(a) for a in base + candidate))
@@ -287,6 +336,9 @@ class Comparison:
     only_base: list[Cell]
     only_candidate: list[Cell]
     capacity: list[CapacityChange] = field(default_factory=list)
+    # --pool: every run of each side (alternated collects), oldest first; else [base], [candidate]
+    base_pool: list[dict] = field(default_factory=list)
+    candidate_pool: list[dict] = field(default_factory=list)
 
     @property
     def with_server(self) -> bool:

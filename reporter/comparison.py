@@ -44,20 +44,47 @@ def named_runs(runs: list[dict]) -> dict[str, str]:
             else short[r["run_id"]] for r in runs}
 
 
+def pooled_runs(runs: list[dict], ref: str | None, role: str) -> list[dict]:
+    """--pool: every run with results that carries the label `ref`, oldest first. Runs of the
+    two sides collected in alternation (base, head, base, head, ...) are pooled, so a drift of
+    the machine between runs counts as noise that both sides share, not as a change."""
+    if not ref:
+        raise PerfError(f"--pool compares labels: name {role}, e.g. `perf compare base head --pool`")
+    pool = [r for r in runs if r.get("label") == ref and r["attacks"]]
+    if not pool:
+        labels = sorted({r["label"] for r in runs if r.get("label") and r["attacks"]})
+        raise PerfError(f"--pool: no run with results carries the label {ref!r} ({role}); labels "
+                        f"in the store: {', '.join(labels) or 'none'}")
+    return pool
+
+
 def build_comparison(con: duckdb.DuckDBPyConnection, base_ref: str | None,
                      candidate_ref: str | None, sel: Selection,
-                     settings: CompareSettings) -> Comparison:
-    base, candidate = pick_runs(query.all_runs(con), base_ref, candidate_ref)
-    query.add_request_counts(con, [base, candidate])
-    ids = [base["run_id"], candidate["run_id"]]
-    attacks = query.attack_summaries(con, ids, sel)
-    of = {run_id: [a for a in attacks if a["run_id"] == run_id] for run_id in ids}
-    capacity = query.capacity_rows(con, ids)
+                     settings: CompareSettings, pool: bool = False) -> Comparison:
+    runs = query.all_runs(con)
+    if pool:
+        base_pool = pooled_runs(runs, base_ref, "BASE")
+        candidate_pool = pooled_runs(runs, candidate_ref, "CANDIDATE")
+        if base_ref == candidate_ref:
+            raise PerfError(f"BASE and CANDIDATE are the same label ({base_ref})")
+        base, candidate = base_pool[-1], candidate_pool[-1]
+    else:
+        base, candidate = pick_runs(runs, base_ref, candidate_ref)
+        base_pool, candidate_pool = [base], [candidate]
+    query.add_request_counts(con, base_pool + candidate_pool)
+    sides = {"base": [r["run_id"] for r in base_pool],
+             "candidate": [r["run_id"] for r in candidate_pool]}
+    attacks = query.attack_summaries(con, sides["base"] + sides["candidate"], sel)
+    of = {side: [a for a in attacks if a["run_id"] in ids] for side, ids in sides.items()}
+    capacity = query.capacity_rows(con, sides["base"] + sides["candidate"])
     names = named_runs([base, candidate])
+    if pool:  # a pool is named by its label
+        names = {base["run_id"]: base_ref, candidate["run_id"]: candidate_ref}
     result = compare_runs(
-        base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings, names,
-        [r for r in capacity if r["run_id"] == base["run_id"]],
-        [r for r in capacity if r["run_id"] == candidate["run_id"]])
+        base, candidate, of["base"], of["candidate"], settings, names,
+        [r for r in capacity if r["run_id"] in sides["base"]],
+        [r for r in capacity if r["run_id"] in sides["candidate"]])
+    result.base_pool, result.candidate_pool = base_pool, candidate_pool
     if not result.cells and not result.capacity:
         raise PerfError(
             f"no cell of run {names[base['run_id']]} matches one of run "
@@ -96,6 +123,7 @@ def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: S
 
     from reporter.report import build_report
 
+    # The dashboard draws one run a side: the newest of each pool.
     runs = [result.base["run_id"], result.candidate["run_id"]]
     both = replace(sel, runs=runs, last=None, label=None, baseline=runs[0])
     report = build_report(con, both, with_history=True, with_series=True)

@@ -15,7 +15,8 @@ from reporter.render_json import RUN_KEYS
 from reporter.thresholds import KEY_METRICS
 
 FORMAT_VERSION = 1
-EVIDENCE = "Welch's t-test over the repeats' per-attack values, on their logs except success"
+EVIDENCE = ("Welch's t-test over the repeats' per-attack values, on their logs except success; "
+            "with --pool over alternated rounds, a paired t-test over each round's change")
 MARK = {"worse": "worse", "better": "better", "same": "", "inconclusive": "?"}
 
 
@@ -23,10 +24,12 @@ def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
 
 
-def run_text(run: dict, name: str, markdown: bool = False) -> str:
-    """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; `markdown`: escaped, the
-    name in bold."""
+def run_text(run: dict, name: str, markdown: bool = False, pool: list[dict] | None = None) -> str:
+    """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; a pool of several runs:
+    'pr (3 runs pooled, the newest 5e6f7a8b, ...)'; `markdown`: escaped, the name in bold."""
     facts = [f"run {run['run_id'][:8]}"] if name != run["run_id"][:len(name)] else []
+    if pool and len(pool) > 1:
+        facts = [f"{len(pool)} runs pooled, the newest {run['run_id'][:8]}"]
     if run.get("git_commit"):
         facts.append(f"commit {run['git_commit'][:7]}" + ("+" if run.get("git_dirty") else ""))
     facts.append(layout.when(run.get("started_at")))
@@ -62,7 +65,7 @@ def headline(result: Comparison) -> str:
 def evidence_text(result: Comparison) -> str:
     bases = result.bases
     rests = "; ".join(bases) if bases else "no matched cell"
-    if any(c.method == "welch" for c in result.cells):
+    if any(c.method in ("welch", "paired") for c in result.cells):
         return (f"verdicts rest on {rests}: worse/better need a change beyond the threshold and "
                 f"p < {result.settings.alpha:g} ({EVIDENCE})")
     return (f"verdicts rest on {rests} (a change beyond the threshold; without repeats there "
@@ -183,8 +186,8 @@ def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str
 
     mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
     base, cand = result.base, result.candidate
-    head = [f"base:      {run_text(base, result.names[base['run_id']])}",
-            f"candidate: {run_text(cand, result.names[cand['run_id']])}",
+    head = [f"base:      {run_text(base, result.names[base['run_id']], pool=result.base_pool)}",
+            f"candidate: {run_text(cand, result.names[cand['run_id']], pool=result.candidate_pool)}",
             evidence_text(result), gate_text(result)]
     blocks: list[layout.Block] = [layout.Lines(f"perf compare: {headline(result)}", head)]
     tables, note = cell_tables(result, width, mark)
@@ -235,6 +238,8 @@ def compare_dict(result: Comparison) -> dict:
                     for name, metric in KEY_METRICS.items()},
         "base": run(result.base),
         "candidate": run(result.candidate),
+        "base_runs": [r["run_id"] for r in result.base_pool or [result.base]],
+        "candidate_runs": [r["run_id"] for r in result.candidate_pool or [result.candidate]],
         "settings": {**result.settings.as_dict(), "evidence": EVIDENCE},
         "verdict": headline(result),
         "exit_code": result.exit_code,
@@ -322,8 +327,9 @@ def render_markdown(result: Comparison) -> str:
     icon = "❌" if result.regressions else "✅"
     text = environment(html=False).get_template("compare.md.j2").render(
         verdict=f"{icon} perf compare: {headline(result)}",
-        base=run_text(base, result.names[base["run_id"]], markdown=True),
-        candidate=run_text(cand, result.names[cand["run_id"]], markdown=True),
+        base=run_text(base, result.names[base["run_id"]], markdown=True, pool=result.base_pool),
+        candidate=run_text(cand, result.names[cand["run_id"]], markdown=True,
+                           pool=result.candidate_pool),
         cells=layout.plural(len(result.cells), "cell"),
         evidence=markdown_text(evidence_text(result)),
         gate=markdown_text(gate_text(result)),

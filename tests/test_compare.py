@@ -503,3 +503,44 @@ def test_snapshots(store, name, args):
         path.write_text(actual)
     assert path.exists(), f"no snapshot {path}; run with PERF_UPDATE_SNAPSHOTS=1 to create it"
     assert actual == path.read_text()
+
+
+def _alternated(tmp: Path, drift: list[float], effect: float) -> Path:
+    """Rounds of base then head, each round on a machine `drift[i]` times slower than usual
+    (what a shared CI runner does between runs); head is `effect` times the base's latency."""
+    path = tmp / f"rounds-{effect}.duckdb"
+    con = open_store(path)
+    for i, d in enumerate(drift):
+        _run(con, tmp, f"rb{i}{effect}", 2 * i, label="base", seed=10 + i, repeats=2,
+             slowdown=d, endpoints=[ENDPOINTS[0]], rates=(25,))
+        _run(con, tmp, f"rh{i}{effect}", 2 * i + 1, label="head", seed=20 + i, repeats=2,
+             slowdown=d * effect, endpoints=[ENDPOINTS[0]], rates=(25,))
+    con.close()
+    return path
+
+
+def test_pooled_alternated_rounds_cancel_drift_between_runs(tmp_path):
+    drift = [1.0, 1.25, 0.85, 1.1]  # the machine moves by more than the effect sought
+    same = _alternated(tmp_path, drift, 1.0)
+    result = CliRunner().invoke(cli, ["compare", "base", "head", "--pool", "--store", str(same),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    (cell,) = doc["cells"]
+    assert cell["method"] == "paired" and cell["basis"] == "4 alternated rounds, 8 repeats each"
+    assert len(doc["base_runs"]) == len(doc["candidate_runs"]) == 4
+    slower = _alternated(tmp_path, drift, 1.1)
+    result = CliRunner().invoke(cli, ["compare", "base", "head", "--pool", "--store", str(slower)])
+    assert result.exit_code == 1, result.output
+    assert "p50" in result.output.splitlines()[-1] and "4 alternated rounds" in result.output
+    # Without pooling, the latest base against the latest head sees one round only.
+    plain = CliRunner().invoke(cli, ["compare", "base", "head", "--store", str(slower),
+                                     "--format", "json"])
+    assert json.loads(plain.output)["cells"][0]["method"] == "welch"
+
+
+def test_pool_needs_labels(store):
+    result = CliRunner().invoke(cli, ["compare", "base", "nosuchlabel", "--pool", "--store",
+                                      str(store)])
+    assert result.exit_code == 2
+    assert "no run with results carries the label 'nosuchlabel'" in result.output

@@ -22,7 +22,8 @@ from tests.helpers import REPO
 
 WORKFLOW = REPO / "docs" / "workflows" / "perf.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-# Narrows the workflow's own collect options to one endpoint at one rate with short attacks.
+# Narrows the workflow's own collect options to one endpoint at one rate with short attacks
+# (and its rounds to two).
 NARROW = "--filter /api/simple/async --rates 20 --duration 1s"
 
 
@@ -40,7 +41,8 @@ def test_the_workflow_gates_pull_requests(workflow):
     assert "pull_request" in workflow[True]
     assert workflow["permissions"]["pull-requests"] == "write"
     collect = shlex.split(workflow["env"]["PERF_COLLECT"])
-    assert "--quick" in collect and int(collect[collect.index("--repeat") + 1]) >= 3
+    rounds = int(workflow["env"]["PERF_ROUNDS"])
+    assert "--quick" in collect and rounds * int(collect[collect.index("--repeat") + 1]) >= 4
     by_name = {s.get("name"): s for s in steps(workflow)}
     assert by_name["Compare"]["id"] == "compare"
     assert "$GITHUB_STEP_SUMMARY" in by_name["Compare"]["run"]
@@ -49,8 +51,9 @@ def test_the_workflow_gates_pull_requests(workflow):
     assert fail["if"] == "steps.compare.outputs.status != '0'" and "exit 1" in fail["run"]
     upload = next(s for s in steps(workflow) if s.get("uses", "").startswith("actions/upload-artifact"))
     assert "perf-report.html" in upload["with"]["path"]
-    base = by_name["Collect the base commit"]
-    assert base["working-directory"] == "${{ runner.temp }}/base"
+    rounds_step = by_name["Collect base and head in alternated rounds"]["run"]
+    assert 'cd "$RUNNER_TEMP/base" && perf collect $PERF_COLLECT --label base' in rounds_step
+    assert "perf compare base head --pool" in by_name["Compare"]["run"]
     assert "github.event.pull_request.base.sha" in by_name["Check out the base commit beside the head"]["run"]
 
 
@@ -84,6 +87,7 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PERF_", "TARGET_APP_"))}
     env.update({k: _substitute(str(v), values) for k, v in workflow["env"].items()})
     env["PERF_COLLECT"] += " " + NARROW
+    env["PERF_ROUNDS"] = "2"  # two rounds show the alternation; the workflow's count is checked above
     env.update(RUNNER_TEMP=str(runner_temp), GITHUB_WORKSPACE=str(workspace),
                GITHUB_STEP_SUMMARY=str(files["summary.md"]), GITHUB_OUTPUT=str(files["output.txt"]),
                GITHUB_PATH=str(files["path.txt"]),
@@ -100,7 +104,7 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
                               capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"step {step.get('name')!r}:\n{done.stdout}\n{done.stderr}"
         ran.append(step["name"])
-    assert ran == ["Collect the base commit", "Collect the head commit", "Compare"]
+    assert ran == ["Collect base and head in alternated rounds", "Compare"]
 
     # Both sides stored, the one cell once per repeat.
     con = open_store(env["PERF_STORE"], read_only=True)
@@ -112,7 +116,8 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
         con.close()
     collect = shlex.split(workflow["env"]["PERF_COLLECT"])
     repeats = int(collect[collect.index("--repeat") + 1])
-    assert rows == [(label, repeats, list(range(repeats))) for label in ("base", "head")]
+    rounds = int(env["PERF_ROUNDS"])
+    assert rows == [(label, rounds * repeats, list(range(repeats))) for label in ("base", "head")]
     # The gate's decision (0 or 1; never 2, which would mean it could not compare).
     status = dict(line.split("=", 1) for line in files["output.txt"].read_text().splitlines())
     assert status["status"] in ("0", "1")
@@ -122,4 +127,5 @@ def test_the_perf_steps_run_against_a_local_store(workflow, tmp_path):
     tokens = MarkdownIt("commonmark").enable("table").parse(summary)
     assert any(t.type == "table_open" for t in tokens)
     assert "base **base** (" in summary and "candidate **head** (" in summary
+    assert f"{rounds} runs pooled" in summary and f"{rounds} alternated rounds" in summary
     assert (workspace / "perf-report.html").stat().st_size > 100_000

@@ -22,6 +22,10 @@ EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "
               help="The gate: METRIC:CHANGE entries, e.g. 'p99:+10%,achieved_rps:-5%,success:-1pp' "
                    "(also +2ms, +5MB). Only these metrics fail the job [default: "
                    "[tool.perf.compare] fail_on, else every key metric at its default].")
+@click.option("--pool", is_flag=True,
+              help="BASE and CANDIDATE are labels: pool every run carrying each (collects "
+                   "alternated base, head, base, head, ...), so drift between runs counts as "
+                   "noise both sides share.")
 @click.option("--alpha", default=None, metavar="P",
               help="Significance level of the test over the repeats [default: 0.05].")
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
@@ -32,7 +36,7 @@ EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
 @click.option("--width", type=int, default=None,
               help="Text width [default: the terminal's, else COLUMNS, else 100].")
-def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, fmt, output,
+def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, alpha, fmt, output,
             ascii_, width) -> None:
     """Compare two runs cell by cell: the change of each key metric, and whether it is worse,
     better, the same, or inconclusive given the noise measured by repeated attacks.
@@ -47,6 +51,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
       perf compare base pr --fail-on "p99:+10%,success:-1pp"
       perf compare main latest --format markdown >> "$GITHUB_STEP_SUMMARY"
       perf compare base pr -o results/compare.html  # both runs in one dashboard
+      perf compare base head --pool                 # every run of each label (alternated rounds)
       perf collect --repeat 5 --label pr            # repeats give the verdicts evidence
     Worse/better need a change beyond the metric's threshold and p < alpha in Welch's t-test
     over the repeated attacks. Exit status: 0 no regression, 1 a gated metric is worse, 2
@@ -64,7 +69,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, alpha, f
         settings = compare_settings(fail_on, alpha, config, where)
         sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
         with store_session(store, read_only=True) as con:
-            result = build_comparison(con, base, candidate, sel, settings)
+            result = build_comparison(con, base, candidate, sel, settings, pool=pool)
             dashboard = (compare_dashboard(con, result, sel, settings) if chosen == "html"
                          else None)
     except PerfError as exc:
