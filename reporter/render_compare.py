@@ -15,8 +15,9 @@ from reporter.render_json import RUN_KEYS
 from reporter.thresholds import KEY_METRICS
 
 FORMAT_VERSION = 1
-EVIDENCE = ("Welch's t-test over the repeats' per-attack values, on their logs except success; "
-            "with --pool over alternated rounds, a paired t-test over each round's change")
+EVIDENCE = "Welch's t-test over the repeats' per-attack values, on their logs except success"
+PAIRED_EVIDENCE = ("a paired t-test over each alternated round's change (--pool), on logs "
+                   "except success")
 MARK = {"worse": "worse", "better": "better", "same": "", "inconclusive": "?"}
 
 
@@ -67,9 +68,15 @@ def evidence_text(result: Comparison) -> str:
     rests = "; ".join(bases) if bases else "no matched cell"
     if any(c.method in ("welch", "paired") for c in result.cells):
         return (f"verdicts rest on {rests}: worse/better need a change beyond the threshold and "
-                f"p < {result.settings.alpha:g} ({EVIDENCE})")
+                f"p < {result.settings.alpha:g} ({evidence_of(result)})")
     return (f"verdicts rest on {rests} (a change beyond the threshold; without repeats there "
             "is no measure of noise: `perf collect --repeat 5` gives one)")
+
+
+def evidence_of(result: Comparison) -> str:
+    methods = {c.method for c in result.cells}
+    return "; ".join(text for method, text in (("welch", EVIDENCE), ("paired", PAIRED_EVIDENCE))
+                     if method in methods) or EVIDENCE
 
 
 def gate_text(result: Comparison) -> str:
@@ -240,7 +247,7 @@ def compare_dict(result: Comparison) -> dict:
         "candidate": run(result.candidate),
         "base_runs": [r["run_id"] for r in result.base_pool or [result.base]],
         "candidate_runs": [r["run_id"] for r in result.candidate_pool or [result.candidate]],
-        "settings": {**result.settings.as_dict(), "evidence": EVIDENCE},
+        "settings": {**result.settings.as_dict(), "evidence": evidence_of(result)},
         "verdict": headline(result),
         "exit_code": result.exit_code,
         "bases": result.bases,
