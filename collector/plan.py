@@ -13,13 +13,13 @@ import math
 import os
 import re
 import shutil
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from collector.overrides import METHODS_DEFAULT, mask, parse_header, parse_methods, parse_param
 from perf.errors import PerfError
+from perf.pyproject import tool_perf
 
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number and its unit
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -438,18 +438,4 @@ def _check_whole(s: Settings, given: dict, config: dict) -> None:
 
 def pyproject_settings(start: Path | None = None) -> dict:
     """[tool.perf] of the nearest pyproject.toml, keys named like the CLI options."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text())
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise PerfError(f"{candidate}: invalid TOML ({exc})") from exc
-            except OSError as exc:
-                raise PerfError(f"{candidate}: cannot read it ({exc.strerror})") from exc
-            section = data.get("tool", {}).get("perf", {})
-            if not isinstance(section, dict):
-                raise PerfError(f"{candidate}: [tool.perf] must be a table")
-            return section
-    return {}
+    return tool_perf(start)[0]

@@ -184,22 +184,19 @@ def add_change_points(report, settings: CompareSettings) -> None:
 def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
     from reporter import render_compare
 
-    if fmt == "text":
-        return render_compare.render_text(result, ascii=ascii, width=width)
-    if fmt == "json":
-        return render_compare.render_json(result)
-    if fmt == "markdown":
-        return render_compare.render_markdown(result)
-    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(COMPARE_FORMATS)}")
+    return _rendered(render_compare, result, fmt, COMPARE_FORMATS, ascii, width)
 
 
 def render_history(result: History, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
-    from reporter import render_history as render
+    from reporter import render_history
 
+    return _rendered(render_history, result, fmt, HISTORY_FORMATS, ascii, width)
+
+
+def _rendered(module, result, fmt: str, formats: tuple[str, ...], ascii: bool, width: int) -> str:
+    """The module's render_text / render_json / render_markdown of the result."""
     if fmt == "text":
-        return render.render_text(result, ascii=ascii, width=width)
-    if fmt == "json":
-        return render.render_json(result)
-    if fmt == "markdown":
-        return render.render_markdown(result)
-    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(HISTORY_FORMATS)}")
+        return module.render_text(result, ascii=ascii, width=width)
+    if fmt in ("json", "markdown") and fmt in formats:
+        return getattr(module, f"render_{fmt}")(result)
+    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")

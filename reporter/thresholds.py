@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from perf.errors import PerfError
+from perf.pyproject import tool_perf
 from reporter.metrics import METRICS
 
 # The metrics perf compare judges, by the short names --fail-on, verdict lines and JSON use.
@@ -203,19 +203,11 @@ PYPROJECT_KEYS = ("fail_on", "alpha")
 
 def pyproject_compare(start: Path | None = None) -> tuple[dict, str]:
     """[tool.perf.compare] of the nearest pyproject.toml, and where it was found."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text())
-            except tomllib.TOMLDecodeError as exc:
-                raise PerfError(f"{candidate}: invalid TOML ({exc})") from exc
-            section = data.get("tool", {}).get("perf", {}).get("compare", {})
-            if not isinstance(section, dict):
-                raise PerfError(f"{candidate}: [tool.perf] compare must be a table")
-            return section, f"{candidate} [tool.perf.compare]"
-    return {}, "[tool.perf.compare]"
+    section, path = tool_perf(start)
+    compare = section.get("compare", {})
+    if not isinstance(compare, dict):
+        raise PerfError(f"{path}: [tool.perf] compare must be a table")
+    return compare, f"{path} [tool.perf.compare]" if path else "[tool.perf.compare]"
 
 
 def compare_settings(fail_on: str | None = None, alpha: float | None = None,
