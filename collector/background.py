@@ -23,8 +23,16 @@ Syntax (`--background`, repeatable; also `background = [...]` in [tool.perf]):
 Storage (attacks, schema v3): the alone attack has role NULL. Inside a mix, the foreground attack
 has role 'foreground' and every background attack role 'background' with foreground_id = the
 foreground's attack_id; both sides carry `background` = the mix's label (mix_label: each load as
-"POST /api/payload/pong 25MB @ 1/s", joined by "; "). The endpoint column stays the plain
-"METHOD /path", so compare matches a mix by (endpoint, role, background) across runs.
+"POST /api/payload/pong 25MB @ 1/s", joined by "; "). Each side's endpoint column names what it
+was, so every report, history and compare keeps the three apart (foreground_name,
+background_name):
+
+    POST /api/payload/pong                              alone
+    POST /api/payload/pong (beside 25MB @ 1/s)          the small requests inside the mix
+    POST /api/payload/pong (25MB bodies, beside 20/s)   the large ones, beside the 20/s attack
+    GET /x (beside POST /api/payload/ping @ 20/s)       a load on another endpoint
+
+compare matches a mix by (endpoint, role, background) across runs.
 
 Presets (`--scenario NAME`) are option values by option name, the raw form of plan.QUICK (so
 plan.build_settings parses them like any source), between [tool.perf] and explicit options:
@@ -153,6 +161,30 @@ def plan_mix(loads: list[Background], foreground: Endpoint,
 def mix_label(mix: list[BackgroundAttack]) -> str:
     """attacks.background of both sides: 'POST /api/payload/pong 25MB @ 1/s; GET /x @ 5/s'."""
     return "; ".join(attack.label for attack in mix)
+
+
+def _seen_from(load: BackgroundAttack, foreground: Endpoint) -> str:
+    """A load as the foreground's name shows it: its own endpoint's left out ("25MB @ 1/s")."""
+    size = size_text(load.size) if load.size is not None else None
+    if load.endpoint.name == foreground.name:
+        return f"{size or 'itself'} @ {load.rate:g}/s"
+    return f"{load.endpoint.name}{' ' + size if size else ''} @ {load.rate:g}/s"
+
+
+def foreground_name(foreground: Endpoint, mix: list[BackgroundAttack]) -> str:
+    """The endpoint column of a mix's foreground: 'POST /x (beside 25MB @ 1/s)'."""
+    return f"{foreground.name} (beside {'; '.join(_seen_from(l, foreground) for l in mix)})"
+
+
+def background_name(load: BackgroundAttack, foreground: Endpoint, load_text: str) -> str:
+    """The endpoint column of one background attack, beside the foreground at `load_text`
+    ('20/s', 'c=5'): 'POST /x (25MB bodies, beside 20/s)', 'GET /y (beside POST /x @ 20/s)'.
+    The foreground's load is part of it: the background attacks beside 20/s and beside 50/s
+    run at the same rate, and are not repeats of one another."""
+    bodies = f"{size_text(load.size)} bodies, " if load.size is not None else ""
+    beside = (load_text if load.endpoint.name == foreground.name
+              else f"{foreground.name} @ {load_text}")
+    return f"{load.endpoint.name} ({bodies}beside {beside})"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collector.records import AttackRecord
 from collector.sampler import Sample
 from perf.errors import PerfError
 from perf.failures import BODY_SAMPLE_BYTES
-from perf.stats import SUCCESS_SQL, cache_stats
+from perf.stats import REQUEST_AGGREGATES, SUCCESS_SQL, cache_stats, request_metrics
 from perf.store import next_attack_id, transaction
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
@@ -124,6 +124,22 @@ def insert_requests(
         first = str(exc).strip().splitlines()[0]
         raise BadResults(f"{names}: not valid vegeta CSV results ({first})") from exc
     return inserted
+
+
+def results_metrics(csv_path: Path) -> dict:
+    """One attack's request metrics straight from its vegeta CSV (perf.stats.request_metrics),
+    before it is stored: what a capacity search judges each attack by."""
+    check_complete(csv_path)
+    con = duckdb.connect()
+    try:
+        cursor = con.execute(f"SELECT {REQUEST_AGGREGATES} FROM {csv_source([csv_path])}")
+        names = [d[0] for d in cursor.description]
+        return request_metrics(dict(zip(names, cursor.fetchone())))
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+        raise BadResults(f"{csv_path}: not valid vegeta CSV results "
+                         f"({str(exc).strip().splitlines()[0]})") from exc
+    finally:
+        con.close()
 
 
 def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,

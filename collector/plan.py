@@ -62,7 +62,18 @@ class Settings:
     ids: int = 2000  # path ids cycle over at most this many values of a declared range
     large_body: int | None = None  # bytes; the payload scenario's large requests, when set
     large_rate: float = 1.0  # large requests per second beside each attack
+    # collector.background.Background loads run together beside each attack (one mix);
+    # --large-body adds one more (background.from_large_body)
+    background: list = field(default_factory=list)
+    scenario: str | None = None  # the preset these settings started from (collector/background.py)
     repeat: int = 1  # each cell N times, in N interleaved rounds (noise for perf compare)
+    # Capacity search (collector/capacity.py): per endpoint and worker count, the highest
+    # constant rate meeting the SLO, instead of the fixed --rates.
+    find_capacity: bool = False
+    slo: str | None = None  # e.g. "p99<100ms,success>=99.9%" (validated by capacity.parse_slo)
+    max_attacks: int = 8  # per search
+    start_rate: float = 10.0  # the search's first rate
+    max_rate: float = 10_000.0  # the highest rate it may try
 
     @property
     def mode(self) -> str:
@@ -77,6 +88,9 @@ class Settings:
         config = asdict(self)
         config["headers"] = [f"{name}: {mask(value)}" for name, value in self.headers]
         config["params"] = [f"{name}={value}" for name, value in self.params]
+        from collector.background import format_background
+
+        config["background"] = [format_background(load) for load in self.background]
         return config
 
 
@@ -282,6 +296,31 @@ def _size(raw, where: str) -> int:
     return parse_size(raw, where)
 
 
+def _backgrounds(raw, where: str) -> list:
+    from collector.background import parse_background
+
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
+        raise PerfError(f"bad {where} {raw!r}: expected \"METHOD /path rate=R size=SIZE\" or a "
+                        f"list of them")
+    return [parse_background(value) for value in values if value.strip()]
+
+
+def _scenario(raw, where: str) -> str:
+    from collector.background import SCENARIOS
+
+    name = _text(raw, where)
+    if name not in SCENARIOS:
+        raise PerfError(f"unknown {where} {name!r}; known: {', '.join(SCENARIOS)}")
+    return name
+
+
+def _slo(raw, where: str) -> str:
+    from collector.capacity import parse_slo
+
+    return parse_slo(_text(raw, where)).text
+
+
 def _pid(raw, where: str) -> int:
     return _whole_number(raw, where)
 
@@ -331,7 +370,14 @@ OPTIONS: list[Option] = [
     Option("setup", "setup", _flag),
     Option("large_body", "large_body", _size),
     Option("large_rate", "large_rate", _rate),
+    Option("background", "background", _backgrounds),
+    Option("scenario", "scenario", _scenario),
     Option("repeat", "repeat", _whole_number),
+    Option("find_capacity", "find_capacity", _flag),
+    Option("slo", "slo", _slo),
+    Option("max_attacks", "max_attacks", _whole_number),
+    Option("start_rate", "start_rate", _rate),
+    Option("max_rate", "max_rate", _rate),
 ]
 _BY_NAME = {o.name: o for o in OPTIONS}
 
@@ -356,11 +402,14 @@ def default_of(name: str) -> object:
 
 
 def _parse_source(values: dict, source: str) -> dict[str, object]:
-    """Parse one source's values (option name -> raw) into field -> value."""
+    """Parse one source's values (option name -> raw) into field -> value. `source`: config,
+    quick, cli, or the name of a --scenario."""
     out = {}
     for name, raw in values.items():
         option = _BY_NAME[name]
-        where = f"[tool.perf] {name}" if source == "config" else f"--{name.replace('_', '-')}"
+        flag = f"--{name.replace('_', '-')}"
+        where = {"config": f"[tool.perf] {name}", "quick": flag, "cli": flag}.get(
+            source, f"--scenario {source} ({flag})")
         out[option.field] = option.parse(raw, where)
     if "rates" in out and "concurrency" in out:
         both = ("[tool.perf] sets both rates and concurrency" if source == "config" else
@@ -389,13 +438,20 @@ def config_values(config: dict) -> dict:
 
 def build_settings(given: dict[str, object], config: dict | None = None,
                    quick: bool = False) -> Settings:
-    """Defaults < [tool.perf] < --quick < `given` (the options on the command line, by name).
+    """Defaults < [tool.perf] < --quick (or a --scenario, with --quick its quick variant) <
+    `given` (the options on the command line, by name).
 
     A later source's rates or concurrency replaces the other mode of an earlier one.
     """
     fields: dict[str, object] = {}
     sources = [_parse_source(config_values(config or {}), "config")]
-    if quick:
+    scenario = (sources[0].get("scenario") if "scenario" not in given
+                else _scenario(given["scenario"], "--scenario"))
+    if scenario:
+        from collector.background import scenario_settings
+
+        sources.append(_parse_source(scenario_settings(scenario, quick), scenario))
+    elif quick:
         quick_values = dict(QUICK)
         app = given.get("app") or (config or {}).get("app")
         if given.get("url") or given.get("targets") or (app and app != DEFAULT_APP):
@@ -429,6 +485,24 @@ def _check_whole(s: Settings, given: dict, config: dict) -> None:
     if s.large_body and s.targets:
         raise PerfError("--large-body grows an endpoint's OpenAPI example body; with --targets "
                         "there is none (put the large body in the targets file instead)")
+    if s.find_capacity:
+        if not s.slo:
+            raise PerfError('--find-capacity needs an SLO to search under, e.g. '
+                            '--slo "p99<100ms,success>=99.9%"')
+        if s.concurrency:
+            raise PerfError("--find-capacity searches a constant rate (open loop); drop "
+                            "--concurrency")
+        if s.background or s.large_body:
+            raise PerfError("--find-capacity measures each endpoint alone; drop --background "
+                            "and --large-body (or run them as a sweep of their own)")
+        if s.start_rate > s.max_rate:
+            raise PerfError(f"--start-rate {s.start_rate:g} is above --max-rate {s.max_rate:g}")
+        if s.start_rate * s.duration_s < 1:
+            raise PerfError(f"--start-rate {s.start_rate:g} for {s.duration_s:g}s would send no "
+                            f"request: rate x duration must be at least 1")
+        return
+    if s.slo:
+        raise PerfError("--slo is the target of a capacity search: add --find-capacity")
     if s.mode == "rate":
         for rate in s.rates:
             if rate * s.duration_s < 1:

@@ -7,16 +7,24 @@ Beside the store (perf.store.spool_path), one folder per run, one entry per step
         0001-attack/attack.json           the AttackRecord
                     results.csv           vegeta's results
                     samples.json          the CPU/memory samples
-        0002-finish/finish.json           the run's final status
+        0002-check/check.json             a server self-check (collector/selfcheck.py)
+        0003-capacity/capacity.json       a capacity search's result (collector/capacity.py)
+        0004-finish/finish.json           the run's final status
         .tmp-0003-attack/                 being written: never read; cleared by the next writer
 
 An entry appears only whole: its files are written and fsynced in a `.tmp-` folder, which is
 then renamed (atomic) and its parent fsynced. The store takes entries in order, each in its
 own transaction, and an entry is deleted only after its COMMIT. Storing one twice is
 impossible: inside that transaction each kind first looks for itself (a run by run_id, an
-attack by run, endpoint, repeat and start time; a finish is an UPDATE that can be repeated),
-so an entry whose COMMIT succeeded but whose deletion did not (perf killed in between) is
-skipped the next time. Entries whose results are unreadable move to `rejected/`.
+attack by run, endpoint, repeat and start time, a check by run and time, a capacity search by
+run, cell, SLO and attacks; a finish is an UPDATE that can be repeated), so an entry whose
+COMMIT succeeded but whose deletion did not (perf killed in between) is skipped the next time.
+Entries whose results are unreadable move to `rejected/`.
+
+Ids the store hands out are not known while an entry waits, so entries refer to earlier ones by
+what identifies them: an attack to the check of its server start (check.json: its time) and a
+background attack to its foreground (foreground.json); a capacity search to its attacks (their
+records). Entries are stored in order, so what they refer to is stored first.
 
 During a sweep, collector/store_writer.py moves entries into the store as they come. What is
 still spooled when perf ends is stored by the next `perf collect` or `perf ingest` on that
@@ -34,14 +42,16 @@ from pathlib import Path
 
 import duckdb
 
+from collector.capacity import Capacity, Step, insert_capacity
 from collector.ingest import BadResults, store_attack
 from collector.records import AttackRecord
 from collector.runs import finish_run, reconcile_dead_runs, store_run_row
 from collector.sampler import Sample
+from collector.selfcheck import KeepAliveCheck, insert_check
 from perf.errors import file_error, make_folder
 from perf.store import spool_path, store_failure, store_session, transaction, writer_lock
 
-KINDS = ("run", "attack", "finish")
+KINDS = ("run", "attack", "check", "capacity", "finish")
 _TMP = ".tmp-"
 REJECTED = "rejected"
 
@@ -120,15 +130,41 @@ def run_files(row: dict) -> dict[str, bytes]:
 
 
 def attack_files(attack: AttackRecord, csv_path: Path, samples: list[Sample],
-                 foreground: AttackRecord | None = None) -> dict:
+                 foreground: AttackRecord | None = None,
+                 check: KeepAliveCheck | None = None) -> dict:
     """`foreground`: for the background side of a mix whose foreground_id is not known yet
-    (its foreground waits in the spool too), the foreground's record: found by it once stored."""
+    (its foreground waits in the spool too), the foreground's record: found by it once stored.
+    `check`: the self-check of the server start the attack ran on (its check_id, likewise)."""
     files = {"attack.json": _json(asdict(attack)),
              "samples.json": _json([[s.ts, s.process, s.cpu_percent, s.rss_bytes] for s in samples]),
              "results.csv": csv_path}
     if foreground is not None and attack.foreground_id is None:
         files["foreground.json"] = _json(asdict(foreground))
+    if check is not None and attack.check_id is None:
+        files["check.json"] = _json({"checked_at": check.checked_at})
     return files
+
+
+def check_files(server: str | None, workers: int | None, check: KeepAliveCheck) -> dict[str, bytes]:
+    return {"check.json": _json({"server": server, "workers": workers, **asdict(check)})}
+
+
+def capacity_files(endpoint: str, server: str | None, workers: int | None, result: Capacity,
+                   records: dict[int, AttackRecord]) -> dict[str, bytes]:
+    """`records`: the AttackRecord of each step, by its index in result.steps (a step whose
+    attack could not be kept has none)."""
+    steps = [{"rate": s.rate, "met": s.met, "failures": list(s.failures), "untrusted": s.untrusted,
+              "attack": asdict(records[i]) if i in records else None}
+             for i, s in enumerate(result.steps)]
+    return {"capacity.json": _json({
+        "endpoint": endpoint, "server": server, "workers": workers, "slo": result.slo,
+        "rate": result.rate, "ending": result.ending, "note": result.note, "steps": steps,
+        "passed": _index(result.steps, result.passed), "failed": _index(result.steps, result.failed),
+    })}
+
+
+def _index(steps: tuple[Step, ...], step: Step | None) -> int | None:
+    return next((i for i, s in enumerate(steps) if s is step), None) if step else None
 
 
 def finish_files(status: str, finished_at: datetime) -> dict[str, bytes]:
@@ -153,8 +189,19 @@ def _load(entry: Entry) -> dict | tuple:
     if entry.kind == "attack":
         foreground = (_record(_read(entry, "foreground.json"))
                       if (entry.path / "foreground.json").exists() else None)
+        checked_at = (_when(_read(entry, "check.json")["checked_at"])
+                      if (entry.path / "check.json").exists() else None)
         return (_record(_read(entry, "attack.json")), [Sample(*s) for s in _read(entry, "samples.json")],
-                foreground)
+                foreground, checked_at)
+    if entry.kind == "check":
+        row = _read(entry, "check.json")
+        server, workers = row.pop("server"), row.pop("workers")
+        return server, workers, KeepAliveCheck(**{**row, "checked_at": _when(row["checked_at"])})
+    if entry.kind == "capacity":
+        row = _read(entry, "capacity.json")
+        for step in row["steps"]:
+            step["attack"] = _record(step["attack"]) if step["attack"] else None
+        return row
     finish = _read(entry, "finish.json")
     return finish["status"], _when(finish["finished_at"])
 
@@ -180,12 +227,20 @@ def store_entry(con: duckdb.DuckDBPyConnection, entry: Entry) -> int | None:
                                    [content["run_id"]]).fetchone():
                     store_run_row(con, content)
             elif entry.kind == "attack":
-                attack, samples, foreground = content
+                attack, samples, foreground, checked_at = content
                 if foreground is not None:
                     attack = attack.but(foreground_id=_attack_id(con, foreground))
+                if checked_at is not None:
+                    attack = attack.but(check_id=_check_id(con, attack.run_id, checked_at))
                 if _attack_id(con, attack) is None:
                     attack_id = store_attack(con, attack, [entry.path / "results.csv"], samples,
                                              nested=True)
+            elif entry.kind == "check":
+                server, workers, check = content
+                if _check_id(con, entry.run_id, check.checked_at) is None:
+                    insert_check(con, entry.run_id, server, workers, check)
+            elif entry.kind == "capacity":
+                _store_capacity(con, entry.run_id, content)
             else:
                 finish_run(con, entry.run_id, *content)
     except BadResults as exc:
@@ -203,6 +258,31 @@ def _attack_id(con: duckdb.DuckDBPyConnection, attack: AttackRecord) -> int | No
         [attack.run_id, attack.endpoint, attack.repeat_index, attack.started_at],
     ).fetchone()
     return row[0] if row else None
+
+
+def _check_id(con: duckdb.DuckDBPyConnection, run_id: str, checked_at: datetime) -> int | None:
+    """The stored self-check of a run made at that moment (one server start each)."""
+    row = con.execute("SELECT check_id FROM server_checks WHERE run_id = ? AND checked_at = ?",
+                      [run_id, checked_at]).fetchone()
+    return row[0] if row else None
+
+
+def _store_capacity(con: duckdb.DuckDBPyConnection, run_id: str, row: dict) -> None:
+    """A capacity search, its steps' attack_ids found from their records; skipped when stored."""
+    steps = tuple(Step(s["rate"], s["met"], tuple(s["failures"]),
+                       _attack_id(con, s["attack"]) if s["attack"] else None, s["untrusted"], {})
+                  for s in row["steps"])
+    ids = [s.attack_id for s in steps if s.attack_id is not None]
+    if con.execute(
+            """SELECT 1 FROM capacity WHERE run_id = ? AND endpoint = ? AND slo = ?
+               AND server IS NOT DISTINCT FROM ? AND workers IS NOT DISTINCT FROM ?
+               AND attack_ids = ?::BIGINT[]""",
+            [run_id, row["endpoint"], row["slo"], row["server"], row["workers"], ids]).fetchone():
+        return
+    pick = lambda i: steps[i] if i is not None else None  # noqa: E731
+    insert_capacity(con, run_id, row["endpoint"], row["server"], row["workers"],
+                    Capacity(row["slo"], row["rate"], pick(row["passed"]), pick(row["failed"]),
+                             steps, row["ending"], row["note"]))
 
 
 def _rejected(entry: Entry, reason: str) -> BadResults:
@@ -245,9 +325,11 @@ def describe(entries: list[Entry]) -> str:
         by_run.setdefault(e.run_id, []).append(e.kind)
     parts = []
     for run_id, kinds in by_run.items():
-        attacks = kinds.count("attack")
+        attacks, checks, searches = (kinds.count(k) for k in ("attack", "check", "capacity"))
         what = ["its run row"] if "run" in kinds else []
         what += [f"{attacks} attack{'s' if attacks != 1 else ''}"] if attacks else []
+        what += [f"{checks} server check{'s' if checks != 1 else ''}"] if checks else []
+        what += [f"{searches} capacity result{'s' if searches != 1 else ''}"] if searches else []
         what += ["its final status"] if "finish" in kinds else []
         parts.append(f"run {run_id}: {', '.join(what)}")
     return "; ".join(parts)

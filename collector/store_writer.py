@@ -20,8 +20,11 @@ import duckdb
 from collector.ingest import BadResults
 from collector.records import AttackRecord
 from collector.sampler import Sample
-from collector.spool import (Entry, attack_files, describe, finish_files, pending, run_files,
-                             store_one, take_over, tidy, write_entry)
+from collector.capacity import Capacity
+from collector.selfcheck import KeepAliveCheck
+from collector.spool import (Entry, attack_files, capacity_files, check_files, describe,
+                             finish_files, pending, run_files, store_one, take_over, tidy,
+                             write_entry)
 from perf import interrupts
 from perf.errors import PerfError
 from perf.store import StoreBusy, inspect_store, open_store, spool_path, store_failure, unwritable
@@ -100,17 +103,27 @@ class StoreWriter:
         return self.run_id
 
     def put_attack(self, attack: AttackRecord, csv_path: Path, samples: list[Sample],
-                   foreground: AttackRecord | None = None) -> tuple[int | None, str]:
+                   foreground: AttackRecord | None = None,
+                   check: KeepAliveCheck | None = None) -> tuple[int | None, str]:
         """Keep a finished attack: (its attack_id, the progress line's summary) once it is
-        stored; (None, what became of it) while the store is busy. `foreground`: see
+        stored; (None, what became of it) while the store is busy. `foreground`, `check`: see
         attack_files."""
         if not csv_path.exists() or csv_path.stat().st_size == 0:
             raise BadResults(f"vegeta returned no results for {attack.endpoint}")
         rows = _count_lines(csv_path)
-        entry = self._put("attack", attack_files(attack, csv_path, samples, foreground))
+        entry = self._put("attack", attack_files(attack, csv_path, samples, foreground, check))
         if self._wait(entry):
             return self._summaries[entry.path]
         return None, f"{rows} results, kept in the spool until the store is free"
+
+    def put_check(self, server: str | None, workers: int | None, check: KeepAliveCheck) -> None:
+        """Keep a server self-check; the attacks on that server start refer to it (put_attack)."""
+        self._wait(self._put("check", check_files(server, workers, check)))
+
+    def put_capacity(self, endpoint: str, server: str | None, workers: int | None,
+                     result: Capacity, records: dict[int, AttackRecord]) -> None:
+        """Keep a capacity search's result; its attacks were kept before it (see capacity_files)."""
+        self._wait(self._put("capacity", capacity_files(endpoint, server, workers, result, records)))
 
     def waiting(self) -> bool:
         """Does anything of this run still wait in the spool?"""

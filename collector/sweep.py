@@ -1,9 +1,11 @@
 """`perf collect`: the whole measurement, from plan to stored rows.
 
-One server start per (server kind, worker count); every endpoint x load runs against it, each
-attack spooled to disk the moment it ends and stored from there (collector/spool.py), so a busy
-store never stops the sweep. Whatever happens (error, Ctrl-C, SIGTERM, any number of them) the
-run is marked and every child process group is stopped.
+One server start per (server kind, worker count), each checked for kept-alive stalls first
+(collector/selfcheck.py); every endpoint x load runs against it (alone, then inside the
+background mix when there is one: collector/background.py), or a capacity search per endpoint
+(collector/capacity.py). Each attack is spooled to disk the moment it ends and stored from there
+(collector/spool.py), so a busy store never stops the sweep. Whatever happens (error, Ctrl-C,
+SIGTERM, any number of them) the run is marked and every child process group is stopped.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from pathlib import Path
 
 from collector import processes, target as targeting
 from collector.attack import AttackResult, run_attack
+from collector.background import (Background, BackgroundAttack, background_name,
+                                  foreground_name, format_background, from_large_body, mix_label,
+                                  plan_mix)
+from collector.capacity import Capacity, find_capacity, parse_slo
 from collector.discovery import Discovery, Endpoint
 from collector.failures import report_failures
-from collector.payload import growable_field, grow_body, size_text
+from collector.ingest import generator_verdict, results_metrics
+from collector.payload import grow_body, growable_field
 from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_row
+from collector.selfcheck import KeepAliveCheck, check_keepalive
 from collector.server import Server, http_call
 from collector.spool import describe
 from collector.store_writer import StoreWriter
@@ -124,7 +132,10 @@ class _Sweep:
     foreground: AttackRecord | None = None  # the last foreground attack kept (see _store)
     repeat_index: int = 0
     server: Server | None = None
-    large_bodies: dict[str, Path] = field(default_factory=dict)  # endpoint name -> body file
+    large_bodies: dict[tuple, Path] = field(default_factory=dict)  # (endpoint, size) -> body file
+    check: KeepAliveCheck | None = None  # the self-check of the running server's start
+    check_kept: bool = False  # handed to the store writer (it needs the run first)
+    index: int = 0  # the progress display's attack counter
 
     def start_server(self, workers: int | None) -> None:
         s = self.settings
@@ -134,6 +145,21 @@ class _Sweep:
         else:
             self.progress.message(f"starting {s.server} ({_plural(workers, 'worker')}) ...")
         self.server = targeting.start(s, self.target, workers, self.log_dir)
+        self.self_check()
+
+    def self_check(self) -> None:
+        """The keep-alive probe on the readiness route, at every server start: a server that
+        holds kept-alive responses ~40 ms distorts every latency measured on it."""
+        server = self.server
+        self.check = check_keepalive(server.ready_url, server.kind, server.workers)
+        self.check_kept = False
+        self.progress.message(check_line(self.check, server))
+        self.keep_check()
+
+    def keep_check(self) -> None:
+        if self.check is not None and not self.check_kept and self.run_id is not None:
+            self.writer.put_check(self.server.kind, self.server.workers, self.check)
+            self.check_kept = True
 
     @property
     def base(self) -> str:
@@ -156,89 +182,140 @@ class _Sweep:
         self.start_server(self.server.workers)
         self.run_setup()
 
-    def attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
+    def attack(self, endpoint: Endpoint, load: float, workers: int | None) -> None:
         s = self.settings
         targets = self._ready_targets(endpoint, load)
         title = self._title(endpoint.name, load, workers)
-        if s.warmup_s > 0:
-            run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=s.mode, load=load,
-                       duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
-        self.progress.attack_started(index, title, s.duration_s)
-        result = self._measure(targets, load)
+        self._warm_up(targets, s.mode, load)
+        self.index += 1
+        self.progress.attack_started(self.index, title, s.duration_s)
+        result = self._measure(targets, s.mode, load)
         _, line = self._store(
             self._attack_row(endpoint.name, endpoint, workers, s.mode, load, result), result)
         self.progress.attack_done(f"{title}: {line}", s.duration_s + s.warmup_s)
 
-    def mixed_attack(self, index: int, endpoint: Endpoint, load: float, workers: int | None) -> None:
-        """The payload scenario: the same attack again while large bodies go to the same
-        endpoint beside it, at --large-rate. Two attacks are stored: the small requests (named
-        "... (beside 25MB@1/s)", with the server's samples of the whole mix) and the large ones
-        ("... (25MB bodies)", rate mode at --large-rate, load-generator samples only)."""
+    def mixed_attack(self, endpoint: Endpoint, load: float, workers: int | None,
+                     mix: list[BackgroundAttack]) -> None:
+        """The attack again, while every load of the mix goes to the server beside it, each its
+        own vegeta at its own rate (open loop) for the same duration. Stored: the foreground
+        (with the server's samples of the whole mix) and one background attack per load
+        (load-generator samples only), named as collector/background.py says."""
         s = self.settings
-        size = size_text(s.large_body)
-        small_name = f"{endpoint.name} (beside {size}@{s.large_rate:g}/s)"
-        large_name = f"{endpoint.name} ({size} bodies)"
-        body = self._large_body(endpoint)
+        fg_name = foreground_name(endpoint, mix)
+        label = mix_label(mix)
         targets = self._ready_targets(endpoint, load)
-        large_targets = endpoint.write_targets(
-            self.base, self.scratch / "large-targets.jsonl",
-            count=self._count(s.large_rate), salt=f"{self.run_id}-{self.attacks_started}-large",
-            with_body=False)
-        title = self._title(small_name, load, workers)
-        self.progress.attack_started(index, title, s.duration_s)
-        beside = _Background(lambda: run_attack(
-            self.vegeta, large_targets, self.scratch / "large.csv", mode="rate",
-            load=s.large_rate, duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None,
-            body=body))
-        result = self._measure(targets, load)
-        large = beside.result(timeout_s=s.timeout_s + 30)
-        mix = f"{endpoint.name} {size} @ {s.large_rate:g}/s"
-        small_id, line = self._store(
-            self._attack_row(small_name, endpoint, workers, s.mode, load, result).but(
-                role="foreground", background=mix), result)
-        _, large_line = self._store(
-            self._attack_row(large_name, endpoint, workers, "rate", s.large_rate, large).but(
-                role="background", background=mix, foreground_id=small_id), large)
-        self.progress.attack_done(f"{title}: {line}; {size} bodies: {large_line}", s.duration_s)
+        beside = []
+        for n, load_of in enumerate(mix):
+            bg_targets = load_of.endpoint.write_targets(
+                self.base, self.scratch / f"background-{n}-targets.jsonl",
+                count=self._count("rate", load_of.rate),
+                salt=f"{self.run_id}-{self.attacks_started}-background-{n}",
+                with_body=load_of.size is None)
+            body = self._large_body(load_of) if load_of.size is not None else None
+            beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
+                self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
+                duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b)))
+        title = self._title(fg_name, load, workers)
+        self.index += 1
+        self.progress.attack_started(self.index, title, s.duration_s)
+        result = self._measure(targets, s.mode, load)
+        results = [b.result(timeout_s=s.timeout_s + 30) for b in beside]
+        fg_id, line = self._store(
+            self._attack_row(fg_name, endpoint, workers, s.mode, load, result).but(
+                role="foreground", background=label), result)
+        lines = [line]
+        load_text = load_title(s.mode, load)
+        for load_of, bg_result in zip(mix, results):
+            _, bg_line = self._store(
+                self._attack_row(background_name(load_of, endpoint, load_text), load_of.endpoint,
+                                 workers, "rate", load_of.rate, bg_result).but(
+                    role="background", background=label, foreground_id=fg_id), bg_result)
+            lines.append(f"{load_of.label}: {bg_line}")
+        self.progress.attack_done(f"{title}: {'; '.join(lines)}", s.duration_s)
 
-    def _ready_targets(self, endpoint: Endpoint, load: float) -> Path:
+    def search_capacity(self, endpoint: Endpoint, workers: int | None) -> Capacity:
+        """The highest rate meeting the SLO (collector/capacity.py), each attack stored as usual
+        (rate mode), then the result with the attacks that decided it."""
+        s = self.settings
+        slo = parse_slo(s.slo)
+        records: list[AttackRecord | None] = []
+
+        def measure(rate: float) -> dict:
+            targets = self._ready_targets(endpoint, rate, "rate")
+            title = self._title(endpoint.name, rate, workers, "rate")
+            self._warm_up(targets, "rate", rate)
+            self.index += 1
+            self.progress.attack_started(self.index, title, s.duration_s)
+            result = self._measure(targets, "rate", rate)
+            # Judged from the results file, before the spool takes it: a busy store must not
+            # hold the search up.
+            metrics = {**results_metrics(result.csv_path), "target_rate": rate}
+            loadgen = [x.cpu_percent for x in result.samples if x.process == "loadgen"]
+            metrics["generator_ok"] = generator_verdict(
+                "rate", rate, metrics["sent_rate"], max(loadgen) if loadgen else None)[0]
+            record = self._attack_row(endpoint.name, endpoint, workers, "rate", rate, result)
+            attack_id, line = self._store(record, result)
+            records.append(record)
+            missed = slo.failures(metrics)
+            verdict = "meets the SLO" if not missed else "misses the SLO: " + "; ".join(missed)
+            self.progress.attack_done(f"{title}: {line}; {verdict}", s.duration_s + s.warmup_s)
+            return {**metrics, "attack_id": attack_id}
+
+        found = find_capacity(measure, slo, start_rate=s.start_rate, max_attacks=s.max_attacks,
+                              min_rate=min(s.start_rate, max(0.5, 1 / s.duration_s)),
+                              max_rate=s.max_rate)
+        self.writer.put_capacity(endpoint.name, self.server.kind, workers, found,
+                                 {i: r for i, r in enumerate(records) if r is not None})
+        rate = f"{found.rate:g}/s" if found.rate is not None else "none"
+        self.progress.message(f"capacity of {endpoint.name} [{self.server.kind} "
+                              f"w{workers or '?'}] under {found.slo}: {rate} ({found.note})")
+        return found
+
+    def _ready_targets(self, endpoint: Endpoint, load: float, mode: str | None = None) -> Path:
         """Wait for an idle server, then write the targets: they carry the server's address,
         which changes when ensure_idle restarted it, and fresh values for fields that must be
         unique (a new salt per attack, so creates never collide with an earlier attack's)."""
         self.ensure_idle()
         self.attacks_started += 1
         return endpoint.write_targets(self.base, self.scratch / "targets.jsonl",
-                                      count=self._count(load),
+                                      count=self._count(mode or self.settings.mode, load),
                                       salt=f"{self.run_id}-{self.attacks_started}")
 
-    def _count(self, load: float) -> int:
+    def _count(self, mode: str, load: float) -> int:
         """Distinct requests to write: enough for the whole attack, warm-up included, at an
         open-loop rate; a closed loop's pace is unknown, so a generous fixed number."""
         s = self.settings
-        if s.mode == "rate":
+        if mode == "rate":
             return min(MAX_TARGETS, max(1, math.ceil(load * (s.duration_s + s.warmup_s) * 1.1)))
         return MAX_TARGETS
 
-    def _title(self, name: str, load: float, workers: int | None) -> str:
+    def _title(self, name: str, load: float, workers: int | None, mode: str | None = None) -> str:
         repeat = (f" #{self.repeat_index + 1}/{self.settings.repeat}"
                   if self.settings.repeat > 1 else "")
-        return (f"{name} @ {load_title(self.settings.mode, load)} "
+        return (f"{name} @ {load_title(mode or self.settings.mode, load)} "
                 f"[{self.server.kind} w{workers or '?'}]{repeat}")
 
-    def _measure(self, targets: Path, load: float) -> AttackResult:
-        """The recorded attack: the settings' mode and duration, the server's tree sampled."""
+    def _warm_up(self, targets: Path, mode: str, load: float) -> None:
         s = self.settings
-        return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=s.mode,
+        if s.warmup_s > 0:
+            run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
+                       duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
+
+    def _measure(self, targets: Path, mode: str, load: float) -> AttackResult:
+        """The recorded attack: its mode and the settings' duration, the server's tree sampled."""
+        s = self.settings
+        return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
                           load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
                           server_pid=self.server.pid, on_tick=self.progress.tick)
 
-    def _large_body(self, endpoint: Endpoint) -> Path:
-        """Grown once per endpoint and sweep (25 MB take about a second to build)."""
-        if endpoint.name not in self.large_bodies:
+    def _large_body(self, load: BackgroundAttack) -> Path:
+        """Grown once per endpoint, size and sweep (25 MB take about a second to build)."""
+        key = (load.endpoint.name, load.size)
+        if key not in self.large_bodies:
             path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            path.write_bytes(grow_body(endpoint.body_example, self.settings.large_body))
-            self.large_bodies[endpoint.name] = path
-        return self.large_bodies[endpoint.name]
+            path.write_bytes(grow_body(load.endpoint.body_example, load.size))
+            self.large_bodies[key] = path
+        return self.large_bodies[key]
 
     def _attack_row(self, name: str, endpoint: Endpoint, workers: int | None, mode: str,
                     load: float, result: AttackResult) -> AttackRecord:
@@ -259,7 +336,7 @@ class _Sweep:
             self.foreground = attack
         foreground = self.foreground if attack.role == "background" else None
         attack_id, line = self.writer.put_attack(attack, result.csv_path, result.samples,
-                                                 foreground=foreground)
+                                                 foreground=foreground, check=self.check)
         self.stored += 1
         return attack_id, line
 
@@ -282,7 +359,8 @@ class _Background:
     def result(self, timeout_s: float):
         self._thread.join(timeout_s)
         if not self._outcome:
-            raise PerfError(f"the large-body attack did not finish within {timeout_s:g}s of the other")
+            raise PerfError(f"a background attack did not finish within {timeout_s:g}s of the "
+                            f"foreground one")
         ok, value = self._outcome[0]
         if not ok:
             raise value
@@ -327,19 +405,22 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                         f"--large-body grows an endpoint's example body, which needs an object or "
                         f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
                         f"(pick endpoints with --filter, e.g. --filter /api/payload)")
+            loads_beside = background_loads(settings)
+            # Every mix resolved before the first attack: a bad --background fails now.
+            named = targeting.background_endpoints(
+                settings, target, sweep.server, [l.endpoint for l in loads_beside if l.endpoint])
+            known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
+            mixes = {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
             _announce(found, progress)
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
-            loads = settings.loads
-            total = (len(worker_counts) * len(endpoints) * len(loads) * settings.repeat
-                     * (2 if settings.large_body else 1))
+            sweep.keep_check()
+            per_cell = settings.max_attacks if settings.find_capacity else (
+                len(settings.loads) * (2 if loads_beside else 1))
+            total = len(worker_counts) * len(endpoints) * settings.repeat * per_cell
             progress.start(total, total * (settings.duration_s + settings.warmup_s))
-            rounds = f" x {settings.repeat} repeats" if settings.repeat > 1 else ""
-            load_word = "rate" if settings.mode == "rate" else "concurrency level"
-            counts = "" if settings.url else f" x {_plural(len(worker_counts), 'worker count')}"
-            progress.message(f"run {sweep.run_id}: {_plural(len(endpoints), 'operation')} x "
-                             f"{_plural(len(loads), load_word)}{counts}{rounds} -> {store_path}")
-            index = 0
+            progress.message(f"run {sweep.run_id}: {_plan_words(settings, endpoints, worker_counts)}"
+                             f" -> {store_path}")
             for n, workers in enumerate(worker_counts):
                 if n > 0:
                     sweep.server.stop()
@@ -350,12 +431,13 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                 for repeat in range(settings.repeat):
                     sweep.repeat_index = repeat
                     for endpoint in endpoints:
-                        for load in loads:
-                            index += 1
-                            sweep.attack(index, endpoint, load, workers)
-                            if settings.large_body:
-                                index += 1
-                                sweep.mixed_attack(index, endpoint, load, workers)
+                        if settings.find_capacity:
+                            sweep.search_capacity(endpoint, workers)
+                            continue
+                        for load in settings.loads:
+                            sweep.attack(endpoint, load, workers)
+                            if loads_beside:
+                                sweep.mixed_attack(endpoint, load, workers, mixes[endpoint.name])
             _finish_run(sweep, "complete")
             _report_failures(sweep)
         except KeyboardInterrupt:
@@ -373,6 +455,41 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     if interrupts.received() is not None:  # also when it came during the cleanup
         raise Interrupted(sweep.run_id, sweep.stored, status, len(spooled))
     return Outcome(sweep.run_id, sweep.stored, status, len(spooled))
+
+
+def background_loads(settings: Settings) -> list[Background]:
+    """The mix beside every attack: --background loads, and --large-body's."""
+    loads = list(settings.background)
+    if settings.large_body:
+        loads.append(from_large_body(settings.large_body, settings.large_rate))
+    return loads
+
+
+def _plan_words(settings: Settings, endpoints: list[Endpoint], worker_counts: list) -> str:
+    """'3 operations x 2 rates x 2 worker counts x 3 repeats' (what the sweep will do)."""
+    counts = "" if settings.url else f" x {_plural(len(worker_counts), 'worker count')}"
+    rounds = f" x {settings.repeat} repeats" if settings.repeat > 1 else ""
+    ops = _plural(len(endpoints), "operation")
+    if settings.find_capacity:
+        return (f"capacity of {ops}{counts}{rounds} under {settings.slo} (up to "
+                f"{_plural(settings.max_attacks, 'attack')} each, from {settings.start_rate:g}/s)")
+    load_word = "rate" if settings.mode == "rate" else "concurrency level"
+    mix = background_loads(settings)
+    beside = (f", each again beside {'; '.join(format_background(load) for load in mix)}" if mix else "")
+    return f"{ops} x {_plural(len(settings.loads), load_word)}{counts}{rounds}{beside}"
+
+
+def check_line(check: KeepAliveCheck, server: Server) -> str:
+    """The self-check as the progress shows it at server start: a warning naming the cause
+    when kept-alive connections stall, else the two medians."""
+    if check.stall:
+        fix = (" (--server uvicorn-nodelay runs it with the fix)"
+               if server.kind == "uvicorn" and (server.workers or 1) > 1 else "")
+        return f"warning: {check.note}; every latency measured on this server carries it{fix}"
+    if check.keepalive_ms is None or check.fresh_ms is None:
+        return f"self-check: {check.note}"
+    return (f"self-check: no keep-alive stall (median {check.keepalive_ms:.1f} ms kept alive, "
+            f"{check.fresh_ms:.1f} ms on fresh connections)")
 
 
 def _report_failures(sweep: _Sweep) -> None:

@@ -7,10 +7,10 @@ Shared by the sweep and by --dry-run, so the plan shows exactly what a sweep wou
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from collector.discovery import Discovery, Overrides, Skipped, discover, load_targets
+from collector.discovery import Discovery, Endpoint, Overrides, Skipped, discover, load_targets
 from collector.overrides import HTTP_METHODS
 from collector.plan import Settings
 from collector.server import AppSpec, Server, attach, fetch_openapi, inspect_app, start_server
@@ -83,6 +83,20 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
     if not found.endpoints:
         raise PerfError(_nothing_to_attack(settings, found, names))
     return found
+
+
+def background_endpoints(settings: Settings, target: Target, server: Server,
+                         named: list[str]) -> list[Endpoint]:
+    """The operations background loads name (`--background "GET /x rate=5"`), found whether
+    or not --filter/--endpoint picked them for attack; resolved by collector/background.py."""
+    if not named:
+        return []
+    wanted = replace(overrides(settings), filters=(), endpoints=tuple(named))
+    if settings.targets:
+        return load_targets(Path(settings.targets), wanted).endpoints
+    if target.openapi_path is None:
+        return []
+    return discover(fetch_openapi(server, target.openapi_path), wanted).endpoints
 
 
 def _leave_out_health_route(found: Discovery, path: str) -> None:

@@ -28,12 +28,8 @@ def is_success(code):
 
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
 
-# The aggregates of the attacks in the list parameter $ids, from the raw rows.
-LIVE_STATS_SQL = f"""
-SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
-       r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
-FROM (
-    SELECT attack_id,
+# One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).
+REQUEST_AGGREGATES = f"""
         count(*) AS requests,
         count(*) FILTER (WHERE {SUCCESS_SQL}) AS successes,
         min(ts) AS first_ts,
@@ -41,7 +37,14 @@ FROM (
         max(ts + latency_ns) AS end_ts,
         avg(latency_ns) AS mean_ns,
         max(latency_ns) AS max_ns,
-        quantile_cont(latency_ns, {list(QUANTILES)!r}) AS q
+        quantile_cont(latency_ns, {list(QUANTILES)!r}) AS q"""
+
+# The aggregates of the attacks in the list parameter $ids, from the raw rows.
+LIVE_STATS_SQL = f"""
+SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
+       r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
+FROM (
+    SELECT attack_id,{REQUEST_AGGREGATES}
     FROM requests
     WHERE attack_id IN {_IDS}
     GROUP BY attack_id
@@ -65,6 +68,32 @@ WHERE attack_id IN (SELECT unnest($cached::BIGINT[])) AND version = {STATS_VERSI
 UNION ALL BY NAME
 SELECT * FROM ({LIVE_STATS_SQL.replace("$ids", "$live")})
 """
+
+
+# The metric names of the latency quantiles, in QUANTILES order (reporter/metrics.py's).
+QUANTILE_METRICS = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms",
+                    "latency_p999_ms")
+
+
+def request_metrics(agg: dict) -> dict:
+    """The request metrics of one attack (the registry's names) from its REQUEST_AGGREGATES:
+    the definitions of reporter.query.SUMMARY_SQL, for the collector, which judges an attack
+    before (or without) the store: a capacity search."""
+    n, ok, first, last, end = (agg[k] for k in ("requests", "successes", "first_ts", "last_ts",
+                                                "end_ts"))
+    spread = last > first if n else False
+    out = {
+        "requests": n, "successes": ok, "success_ratio": ok / n if n else None,
+        "sent_rate": n / ((last - first) / 1e9) if spread else None,
+        "achieved_rps": ok / ((end - first) / 1e9) if spread else None,
+        "latency_mean_ms": agg["mean_ns"] / 1e6 if agg["mean_ns"] is not None else None,
+        "latency_max_ms": agg["max_ns"] / 1e6 if agg["max_ns"] is not None else None,
+        "duration_s": (last - first) / 1e9 if n else None,
+        "wait_s": (end - last) / 1e9 if n else None,
+    }
+    for name, value in zip(QUANTILE_METRICS, agg["q"] or [None] * len(QUANTILES)):
+        out[name] = value / 1e6 if value is not None else None
+    return out
 
 
 def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int) -> tuple:

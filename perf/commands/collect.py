@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from collector.background import SCENARIOS
 from collector.plan import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
 from collector.progress import make_progress
 from collector.sweep import Interrupted, collect as run_collect, dry_run
@@ -79,6 +80,26 @@ def _default(name: str) -> str:
                    "go to the same endpoint beside it; both stored as attacks of their own.")
 @click.option("--large-rate", metavar="R",
               help="With --large-body: large requests per second  [default: 1]")
+@click.option("--background", multiple=True, metavar="'[METHOD /path] rate=R [size=SIZE]'",
+              help="Background load: run each attack again while this load goes to the server "
+                   "beside it, at its own rate, with its own body size (repeatable: the loads run "
+                   "together); no endpoint means the attack's own. --large-body 25MB is "
+                   "\"size=25MB rate=1\".")
+@click.option("--scenario", metavar="NAME",
+              help=f"A preset sweep: {', '.join(SCENARIOS)} (with --quick, its short variant); "
+                   f"options given here override its settings.")
+@click.option("--find-capacity", is_flag=True, default=None,
+              help="Per endpoint and worker count, search the highest constant rate meeting "
+                   "--slo (exponential probe, then bisection) instead of attacking --rates.")
+@click.option("--slo", metavar="'p99<100ms,success>=99.9%'",
+              help="With --find-capacity: the bounds every attack must meet (p50/p90/p95/p99/"
+                   "p999/mean/max in ms or s, success and achieved in %).")
+@click.option("--max-attacks", metavar="N",
+              help=f"With --find-capacity: attacks per search  [default: {_default('max_attacks')}]")
+@click.option("--start-rate", metavar="R",
+              help=f"With --find-capacity: the first rate tried  [default: {default_of('start_rate'):g}/s]")
+@click.option("--max-rate", metavar="R",
+              help=f"With --find-capacity: the highest rate tried  [default: {default_of('max_rate'):g}/s]")
 @click.option("--label", metavar="TEXT", help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
               help="About a minute: rates 20,40, 2s attacks, 1 worker (and, on target_app, a "
@@ -113,6 +134,9 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
       perf collect --url http://127.0.0.1:8000 --pid 4242 --rates 100 --label prod-like
       perf collect --app myservice.main:app --param item_id=7 --methods GET,PUT
       perf collect --filter /api/payload --large-body 25MB --rates 20,50
+      perf collect --endpoint "POST /api/payload/ping" --background "POST /api/payload/pong size=25MB rate=1"
+      perf collect --scenario payload-interference --quick
+      perf collect --filter /api/simple --find-capacity --slo "p99<100ms,success>=99.9%" --workers 1,2
     """
     given = {name: value for name, value in options.items() if value not in (None, ())}
     settings = build_settings(given, pyproject_settings(), quick=quick)
