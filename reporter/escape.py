@@ -72,4 +72,6 @@ def plain_report(report):
             merged[terminal_text(kind)] = merged.get(terminal_text(kind), 0) + n
         errors[attack_id] = merged
     return replace(report, runs=[clean(r) for r in report.runs],
-                   attacks=[clean(a) for a in report.attacks], errors=errors)
+                   attacks=[clean(a) for a in report.attacks], errors=errors,
+                   checks=[clean(c) for c in report.checks],
+                   capacity=[clean(c) for c in report.capacity])

@@ -473,10 +473,12 @@ def history_figure(metric: str, rows: list[dict], runs: list[dict], names: dict[
 
 def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str, str],
                        title: str, base_rows: list[dict] | None = None,
-                       base_name: str | None = None) -> dict:
+                       base_name: str | None = None,
+                       what: str = "maximum sustainable rate") -> dict:
     """compute.max_sustainable_rates rows of one run as horizontal bars, a bar per worker count
     at each endpoint; the text says what the bar cannot (`>= 100/s`: every tested rate was
-    sustained; `< 25/s`: none was). With `base_rows`, the baseline's bars hatched beside."""
+    sustained; `< 25/s`: none was). With `base_rows`, the baseline's bars hatched beside.
+    Capacity searches draw the same way (`what` names the number), from rows shaped alike."""
 
     def text(row: dict) -> str:
         if row.get("failed"):  # a refused request, not a rate limit
@@ -509,18 +511,55 @@ def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str
                 "offsetgroup": label,
                 "marker": {"color": col, "opacity": 0.55 if base else 1,
                            "pattern": {"shape": BASE_PATTERN if base else ""}},
-                "hovertemplate": (f"<b>%{{y}}</b> · {txt(label)}<br>max sustainable: %{{text}}"
+                "hovertemplate": (f"<b>%{{y}}</b> · {txt(label)}<br>{txt(what)}: %{{text}}"
                                   "<br>tested: %{customdata} req/s<extra></extra>"),
             })
     top = max([r["rate"] or 0 for r in rows + (base_rows or [])] + [1])
     bars_per_endpoint = max(1, len(traces))
     return figure(title, traces, _layout(
-        "maximum sustainable rate (req/s)", "", barmode="group",
+        f"{what} (req/s)", "", barmode="group",
         height=max(260, 90 + len(endpoints) * (10 + 9 * bars_per_endpoint)),
         margin={"l": 20, "r": 40, "t": 34, "b": 56},
         legend={"orientation": "h", "y": -0.08, "yanchor": "top", "traceorder": "reversed"},
-        xaxis={"title": {"text": "maximum sustainable rate (req/s)"}, "rangemode": "tozero",
+        xaxis={"title": {"text": f"{what} (req/s)"}, "rangemode": "tozero",
                "range": [0, top * 1.25]},
         yaxis={"type": "category", "categoryorder": "array",
                "categoryarray": [txt(e) for e in reversed(endpoints)], "automargin": True,
                "title": {"text": ""}}))
+
+
+def scaling_figure(rows: list[dict], colours: dict[str, str], title: str) -> dict:
+    """reporter.scaling rows of one run: throughput by worker count, a line per endpoint (left),
+    and scaling efficiency RPS(n) / (n x RPS(1)) beside it (right, 100% = linear). A lower
+    bound (every rate met) is drawn hollow and said in the hover."""
+    traces = []
+    for r in rows:
+        col = colours.get(r["endpoint"], OK_COLOUR)
+        counts = r["workers"]
+        notes = [(" (at least: every rate met)" if c["lower_bound"] else "")
+                 + (f"<br>memory: {c['memory_mb']:.1f} MB" if c["memory_mb"] is not None else "")
+                 for c in counts]
+        symbols = ["circle-open" if c["lower_bound"] else "circle" for c in counts]
+        common = {"type": "scatter", "mode": "lines+markers", "legendgroup": txt(r["endpoint"]),
+                  "x": [c["workers"] for c in counts], "customdata": notes,
+                  "line": {"color": col, "width": 2},
+                  "marker": {"color": col, "size": 9, "symbol": symbols,
+                             "line": {"width": 2, "color": col}}}
+        traces.append({**common, "name": txt(r["endpoint"]), "xaxis": "x", "yaxis": "y",
+                       "y": sig([c["rps"] for c in counts]),
+                       "hovertemplate": (f"<b>{txt(r['endpoint'])}</b><br>%{{x}} workers: "
+                                         "%{y:.1f} req/s%{customdata}<extra></extra>")})
+        traces.append({**common, "name": txt(r["endpoint"]), "xaxis": "x2", "yaxis": "y2",
+                       "showlegend": False,
+                       "y": sig([c["efficiency"] for c in counts]),
+                       "hovertemplate": (f"<b>{txt(r['endpoint'])}</b><br>%{{x}} workers: "
+                                         "efficiency %{y:.0%}%{customdata}<extra></extra>")})
+    workers = sorted({c["workers"] for r in rows for c in r["workers"]})
+    x = {"tickmode": "array", "tickvals": workers, "title": {"text": "workers"}}
+    return figure(title, traces, _layout(
+        "workers", "", height=380, legend={"orientation": "h", "y": -0.25},
+        grid={"rows": 1, "columns": 2, "pattern": "independent"},
+        xaxis={**x, "domain": [0, 0.46]}, xaxis2={**x, "domain": [0.56, 1]},
+        yaxis={"title": {"text": "throughput (req/s)"}, "rangemode": "tozero"},
+        yaxis2={"title": {"text": "scaling efficiency"}, "tickformat": ".0%",
+                "rangemode": "tozero", "anchor": "x2"}))

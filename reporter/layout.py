@@ -16,7 +16,7 @@ import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reporter import compute
+from reporter import checks as server_checks, compute, scaling
 from reporter.escape import plain_report
 from reporter.metrics import METRICS, format_value, metric
 
@@ -516,6 +516,88 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
                  rows, ["l", "r"] + ["r"] * len(runs), keep=2)
 
 
+CAPACITY_TITLE = "Sustainable RPS by worker count (capacity search: the highest rate meeting the SLO)"
+
+
+def _rate_text(rate: float | None, lower_bound: bool, tested: list[float]) -> str:
+    if rate is None:
+        return f"< {tested[0]:g}/s" if tested else "none"
+    return (">= " if lower_bound else "") + f"{rate:g}/s"
+
+
+def capacity_blocks(report, labels: dict[str, str], names: dict[str, str]) -> list[Block]:
+    """One row per capacity search (its SLO, the rate found, the rates tried), then how each
+    search ended, in words."""
+    rows_in = scaling.capacity_results(report.capacity, report.attacks)
+    if not rows_in:
+        return []
+    multi = len({r["run_id"] for r in rows_in}) > 1
+    servers = len({r["server"] for r in rows_in}) > 1
+    order = {e: i for i, e in enumerate(compute.endpoints_in_order(report.attacks))}
+    rows_in.sort(key=lambda r: (order.get(r["endpoint"], len(order)), r["workers"] or 0,
+                                r["server"] or "", r["run_id"]))
+    rows, ends = [], []
+    for r in rows_in:
+        workers = ("-" if r["workers"] is None else str(r["workers"])) + (
+            f" {r['server']}" if servers and r["server"] else "")
+        run = [names.get(r["run_id"], r["run_id"])] if multi else []
+        rows.append([labels.get(r["endpoint"], r["endpoint"]), workers] + run
+                    + [r["slo"], _rate_text(r["rate"], r["lower_bound"], r["tested"]),
+                       ", ".join(f"{t:g}" for t in r["tested"]) or "-"])
+        where = labels.get(r["endpoint"], r["endpoint"])
+        if r["workers"] is not None:
+            where += f", {plural(r['workers'], 'worker')}"
+        ends.append(f"{where}{' (run ' + run[0] + ')' if run else ''}: {r['note'] or '-'}")
+    header = (["Endpoint", "Workers"] + (["Run"] if multi else [])
+              + ["SLO", "Capacity", "Rates tried (req/s)"])
+    return [Table(CAPACITY_TITLE, header, rows, ["l", "r"] + (["l"] if multi else [])
+                  + ["l", "r", "l"], keep=2),
+            Lines("How each search ended", ends)]
+
+
+def scaling_blocks(report, labels: dict[str, str], names: dict[str, str]) -> list[Block]:
+    """Worker scaling per endpoint measured at several worker counts: RPS(n), efficiency
+    RPS(n) / (n x RPS(1)), memory, and the recommendation in words (reporter/scaling.py)."""
+    rows_in = scaling.report_scaling(report)
+    if not rows_in:
+        return []
+    multi = len({r["run_id"] for r in rows_in}) > 1
+    servers = len({r["server"] for r in rows_in}) > 1
+    sources = {r["source"] for r in rows_in}
+    basis = {"capacity": "RPS = the capacity found under the SLO",
+             "sustained": "RPS = the highest rate sustained"}
+    rows, advice = [], []
+    for r in rows_in:
+        name = labels.get(r["endpoint"], r["endpoint"]) + (
+            f" [{r['server']}]" if servers and r["server"] else "")
+        run = [names.get(r["run_id"], r["run_id"])] if multi else []
+        for c in r["workers"]:
+            efficiency = "-" if c["efficiency"] is None else (
+                (">= " if c["efficiency_at_least"] else "") + f"{c['efficiency']:.0%}")
+            rps = "-" if c["rps"] is None else (">= " if c["lower_bound"] else "") + f"{c['rps']:g}"
+            rows.append([name, str(c["workers"])] + run
+                        + [rps, efficiency, format_value("rss_avg_mb", c["memory_mb"])])
+        advice.append(f"{name}{' (run ' + run[0] + ')' if run else ''}: {r['recommendation']}")
+    title = ("Worker scaling (" + "; ".join(basis[s] for s in sorted(sources))
+             + "; efficiency = RPS(n) / (n x RPS(1)))")
+    header = ["Endpoint", "Workers"] + (["Run"] if multi else []) + ["RPS", "Efficiency", "Mem MB"]
+    return [Table(title, header, rows, ["l", "r"] + (["l"] if multi else []) + ["r", "r", "r"],
+                  keep=2),
+            Lines("Workers to run", advice)]
+
+
+def check_block(report, names: dict[str, str], mark: str) -> Lines | None:
+    """The server self-check: every server start whose kept-alive responses stalled, and
+    checks that could not decide."""
+    multi = len(report.runs) > 1
+    stalls = server_checks.warnings(report.checks, names, multi, report.attacks)
+    unsure = server_checks.unchecked(report.checks, names, multi)
+    if not stalls and not unsure:
+        return None
+    return Lines("Server self-check", [f"{mark} {line}" for line in stalls]
+                 + [f"  {line}" for line in unsure])
+
+
 CHART_TITLES = {"achieved_rps": "Achieved RPS", "latency_p99_ms": "P99 latency"}
 
 
@@ -649,6 +731,9 @@ def blocks(report, *, width: int | None, mark: str, chart_metrics: list[str] | N
     if label_note:
         notes.append(f"endpoints shortened: {label_note}")
     out.append(Lines(None, notes))
+    checked = check_block(report, names, mark)
+    if checked:
+        out.append(checked)
 
     for key, group in groups:
         if len(runs) == 1:
@@ -658,6 +743,8 @@ def blocks(report, *, width: int | None, mark: str, chart_metrics: list[str] | N
     sustainable = sustainable_table(attacks, runs, labels, mark, names, report.statuses)
     if sustainable:
         out.append(sustainable)
+    out.extend(capacity_blocks(report, labels, names))
+    out.extend(scaling_blocks(report, labels, names))
     issues = problems(report, labels, servers, mark, names, runs)
     if issues:
         out.append(issues)

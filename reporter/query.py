@@ -25,7 +25,7 @@ ATTACK_KEYS = [
     "attack_id", "run_id", "endpoint", "method", "path", "server", "workers", "mode",
     "target_rate", "concurrency", "planned_duration_s", "attack_started_at",
     "attack_finished_at", "loadgen_cpu_max", "generator_ok", "generator_note",
-    "started_at", "label", "git_commit", "repeat_index", "role", "background",
+    "started_at", "label", "git_commit", "repeat_index", "role", "background", "check_id",
 ]
 
 _PERCENTILE_COLUMNS = ",\n".join(
@@ -51,7 +51,7 @@ SELECT
     timezone('UTC', a.finished_at) AS attack_finished_at,
     a.loadgen_cpu_max, a.generator_ok, a.generator_note,
     timezone('UTC', runs.started_at) AS started_at, runs.label, runs.git_commit,
-    coalesce(a.repeat_index, 0) AS repeat_index, a.role, a.background,
+    coalesce(a.repeat_index, 0) AS repeat_index, a.role, a.background, a.check_id,
     st.requests,
     st.successes,
     st.successes / st.requests AS success_ratio,
@@ -191,6 +191,16 @@ def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[di
     """Capacity-search results of these runs (table `capacity`), oldest capacity_id first."""
     return _dicts(con.execute(
         "SELECT * FROM capacity WHERE list_contains($runs, run_id) ORDER BY capacity_id",
+        {"runs": list(run_ids)},
+    ))
+
+
+def server_checks(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+    """The server self-checks of these runs (table `server_checks`), one per server start, in
+    the order they ran."""
+    return _dicts(con.execute(
+        """SELECT * REPLACE (timezone('UTC', checked_at) AS checked_at) FROM server_checks
+           WHERE list_contains($runs, run_id) ORDER BY check_id""",
         {"runs": list(run_ids)},
     ))
 

@@ -22,7 +22,7 @@ import plotly.io
 
 from perf import __version__
 from perf.errors import PerfError
-from reporter import compute
+from reporter import checks as server_checks, compute, scaling
 from reporter import html_figures as hf
 from reporter.metrics import METRICS, format_value
 from reporter.plotly_bundle import cdn_url, current_bundle, pack, packed_plotlyjs, plotlyjs_version
@@ -64,6 +64,7 @@ class Section:
     intro: str
     selects: list[Select] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # plain lines under the charts
 
 
 def key(*parts) -> str:
@@ -157,6 +158,58 @@ class Builder:
             self.figures["sustainable"][key(run)] = hf.sustainable_figure(
                 mine, endpoints, self.w_colours, f"Maximum sustainable rate · run {self.names[run]}",
                 [r for r in base_rows or [] if r["endpoint"] in endpoints] or None, self.base_name)
+        return sec
+
+    def capacity(self) -> Section | None:
+        rows = scaling.capacity_results(self.report.capacity, self.attacks)
+        if not rows:
+            return None
+        sec = Section("capacity", "Sustainable RPS by worker count (capacity search)",
+                      "Per endpoint and worker count, the highest constant rate meeting the SLO, "
+                      "found by an exponential probe then bisection, every attack stored. “≥”: "
+                      "the SLO was met at every rate tried (the capacity is higher); “<”: not even "
+                      "at the lowest.", [self.run_select()])
+        sec.slots = [Slot("capacity", ["run"], wide=True)]
+        order = {e: i for i, e in enumerate(self.endpoints)}
+        for run in self.candidates:
+            mine = sorted((r for r in rows if r["run_id"] == run),
+                          key=lambda r: (order.get(r["endpoint"], len(order)), r["workers"] or 0))
+            if not mine:
+                continue
+            endpoints = list(dict.fromkeys(r["endpoint"] for r in mine))
+            shaped = [{**r, "all_sustained": r["lower_bound"], "untrusted": False} for r in mine]
+            slos = ", ".join(dict.fromkeys(r["slo"] for r in mine))
+            self.figures["capacity"][key(run)] = hf.sustainable_figure(
+                shaped, endpoints, self.w_colours,
+                f"Sustainable RPS under {slos} · run {self.names[run]}",
+                what="capacity under the SLO")
+            sec.notes += [f"{r['endpoint']}, {_workers_text(r['workers'])}"
+                          + (f" (run {self.names[run]})" if len(self.candidates) > 1 else "")
+                          + f": {r['note']}" for r in mine if r.get("note")]
+        return sec
+
+    def scaling(self) -> Section | None:
+        rows = scaling.report_scaling(self.report)
+        if not rows:
+            return None
+        sources = {r["source"] for r in rows}
+        basis = ("the capacity found under the SLO" if sources == {"capacity"} else
+                 "the highest rate sustained" if sources == {"sustained"} else
+                 "the capacity found under the SLO where searched, else the highest rate sustained")
+        sec = Section("scaling", "Worker scaling",
+                      f"Throughput by worker count ({basis}) and scaling efficiency RPS(n) / "
+                      "(n × RPS(1)): 100% is linear. Hollow markers: a lower bound (every rate "
+                      "tested was met).", [self.run_select()])
+        sec.slots = [Slot("scaling", ["run"], wide=True)]
+        for run in self.candidates:
+            mine = [r for r in rows if r["run_id"] == run]
+            if not mine:
+                continue
+            self.figures["scaling"][key(run)] = hf.scaling_figure(
+                mine, self.ep_colours, f"Worker scaling · run {self.names[run]}")
+            sec.notes += [f"{r['endpoint']}"
+                          + (f" (run {self.names[run]})" if len(self.candidates) > 1 else "")
+                          + f": {r['recommendation']}" for r in mine]
         return sec
 
     def by_endpoint(self) -> Section:
@@ -412,8 +465,8 @@ def render_html(report, plotlyjs: str = "embed") -> str:
     if not report.attacks:
         raise PerfError("nothing to draw: the selection holds no attacks")
     b = Builder(report)
-    sections = [s for s in [b.sustainable(), b.by_endpoint(), b.by_workers(), b.within_attack(),
-                            b.errors()] if s is not None]
+    sections = [s for s in [b.sustainable(), b.capacity(), b.scaling(), b.by_endpoint(),
+                            b.by_workers(), b.within_attack(), b.errors()] if s is not None]
     hist = b.history()
     env = environment(html=True)
     # The two big tables are rendered (autoescaped) like the rest of the page, then packed with
@@ -437,6 +490,8 @@ def render_html(report, plotlyjs: str = "embed") -> str:
         runs=[{**r, "name": names[r["run_id"]], "is_base": r["run_id"] == report.baseline,
                "config_items": _config_items(r.get("config"))} for r in report.runs],
         warnings=warnings(report),
+        server_warnings=server_checks.warnings(report.checks, names, len(report.runs) > 1,
+                                               report.attacks),
         verdicts=verdict_table(report.verdicts, report.verdict_headline),
         sections=sections,
         history=hist,

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 
 from perf.failures import BODY_SAMPLE_BYTES, body_text
-from reporter import compute
+from reporter import checks as server_checks, compute, scaling
 from reporter.why_failed import failure_rows
 from reporter.metrics import METRICS
 
@@ -23,8 +23,11 @@ RUN_KEYS = [
 ATTACK_KEYS = [
     "attack_id", "run_id", "endpoint", "method", "path", "server", "workers", "mode",
     "target_rate", "concurrency", "planned_duration_s", "started_at", "finished_at",
-    "loadgen_cpu_max", "generator_ok", "generator_note",
+    "loadgen_cpu_max", "generator_ok", "generator_note", "repeat_index", "role", "background",
+    "check_id",
 ]
+CHECK_KEYS = ["check_id", "run_id", "server", "workers", "checked_at", "url", "keepalive_ms",
+              "fresh_ms", "stall", "note"]
 
 
 def _iso(value):
@@ -36,10 +39,12 @@ def _iso(value):
 def report_dict(report) -> dict:
     """The JSON document as plain data (also what tests and other tools can reuse)."""
     attacks = []
+    stalls = server_checks.stalled(report.checks)
     for a in report.attacks:
         row = {k: a.get(k) for k in ATTACK_KEYS}
         row["started_at"] = _iso(a.get("attack_started_at"))
         row["finished_at"] = _iso(a.get("attack_finished_at"))
+        row["server_stall"] = server_checks.attack_stall(a, stalls)
         row["metrics"] = {name: a.get(name) for name in METRICS}
         row["status_codes"] = {str(code): n for code, n in report.statuses.get(a["attack_id"], {}).items()}
         row["errors"] = dict(report.errors.get(a["attack_id"], {}))
@@ -57,6 +62,11 @@ def report_dict(report) -> dict:
         "attacks": attacks,
         "max_sustainable_rate": compute.max_sustainable_rates(report.attacks, report.statuses),
         "failures": failure_rows(report),
+        "server_checks": [{k: _iso(c.get(k)) for k in CHECK_KEYS} for c in report.checks],
+        "warnings": server_checks.warnings(report.checks, compute.run_names(report.runs),
+                                           len(report.runs) > 1, report.attacks),
+        "capacity": scaling.capacity_results(report.capacity, report.attacks),
+        "scaling": scaling.report_scaling(report),
     }
 
 

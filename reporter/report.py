@@ -36,6 +36,10 @@ class Report:
     # Change points of the history charts: compute.history_series_key(row, metric) -> the
     # indexes, oldest first, of the runs of that series where a change was detected.
     change_points: dict[str, list[int]] = field(default_factory=dict)
+    # The server self-checks of these runs (query.server_checks): one per server start.
+    checks: list[dict] = field(default_factory=list)
+    # Capacity searches of the selected cells (query.capacity_rows).
+    capacity: list[dict] = field(default_factory=list)
 
 
 def build_report(
@@ -51,6 +55,8 @@ def build_report(
     runs = query.select_runs(con, sel)
     attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
     ids = [a["attack_id"] for a in attacks]
+    run_ids = [r["run_id"] for r in runs]
+    cells = {(a["run_id"], a["endpoint"], a["workers"]) for a in attacks}
     report = Report(
         runs=runs,
         attacks=attacks,
@@ -59,6 +65,10 @@ def build_report(
         error_samples=query.error_samples(con, ids),
         history=query.history(con, attacks) if with_history else [],
         baseline=runs[0]["run_id"] if sel.baseline is not None else None,
+        checks=query.server_checks(con, run_ids),
+        # A search belongs to the report when its cell was selected (--filter, --workers).
+        capacity=[c for c in query.capacity_rows(con, run_ids)
+                  if (c["run_id"], c["endpoint"], c["workers"]) in cells],
     )
     if with_series:
         points = series.per_series_points(len(ids))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from reporter.compute import max_sustainable_rates
+from reporter.compute import max_sustainable_rates, runs_by_id
 
 GAIN = 0.10  # throughput within 10% of the best counts as no gain: below attack-to-attack noise
 STILL_SCALING = 0.70  # efficiency at the most workers tested that says "more workers help"
@@ -34,6 +34,36 @@ def from_capacity(rows: list[dict]) -> list[dict]:
         "lower_bound": r["rate"] is not None and r.get("failed_attack") is None,
         "source": "capacity",
     } for r in rows]
+
+
+def capacity_results(capacity: list[dict], attacks: list[dict]) -> list[dict]:
+    """Capacity searches as the reports show them ("sustainable RPS by worker count"): each
+    `capacity` row with `lower_bound` (met at every rate tried: the capacity is higher) and
+    `tested` (the rates its attacks tried, ascending, from the attacks at hand)."""
+    rates = {a["attack_id"]: a.get("target_rate") for a in attacks}
+    out = []
+    for r in capacity:
+        ids = list(r.get("attack_ids") or [])
+        out.append({
+            "run_id": r["run_id"], "endpoint": r["endpoint"], "server": r["server"],
+            "workers": r["workers"], "slo": r["slo"], "rate": r["rate"],
+            "lower_bound": r["rate"] is not None and r.get("failed_attack") is None,
+            "tested": sorted({rates[i] for i in ids if rates.get(i) is not None}),
+            "attacks": len(ids), "attack_ids": ids, "passed_attack": r.get("passed_attack"),
+            "failed_attack": r.get("failed_attack"), "note": r.get("note"),
+        })
+    return out
+
+
+def cpu_counts(runs: list[dict]) -> dict[str, int | None]:
+    return {run_id: run.get("cpu_count") for run_id, run in runs_by_id(runs).items()}
+
+
+def report_scaling(report) -> list[dict]:
+    """scaling() of a reporter.report.Report: capacity results where searched, else the
+    highest rates sustained."""
+    return scaling(throughput(report.capacity, report.attacks), report.attacks,
+                   cpu_counts(report.runs))
 
 
 def from_sustained(attacks: list[dict]) -> list[dict]:
@@ -109,7 +139,7 @@ def scaling(throughput_rows: list[dict], attacks: list[dict],
         slope = _slope([(c["workers"], c["memory_mb"]) for c in per_count
                         if c["memory_mb"] is not None])
         cpu_count = cpu_counts.get(run_id)
-        best, words = _recommend(per_count, slope, cpu_count)
+        best, words = _recommend(per_count, slope, cpu_count, rows[0]["source"])
         out.append({
             "run_id": run_id, "endpoint": endpoint, "server": server,
             "source": rows[0]["source"], "cpu_count": cpu_count,
@@ -131,7 +161,7 @@ def _efficiency(count: dict) -> str:
 
 
 def _recommend(per_count: list[dict], memory_slope: float | None,
-               cpu_count: int | None) -> tuple[int | None, str]:
+               cpu_count: int | None, source: str = "sustained") -> tuple[int | None, str]:
     """(the worker count to run, the sentence saying why)."""
     host = f"this {cpu_count}-core host" if cpu_count else "this host"
     cost = f"; each worker costs {memory_slope:.0f} MB" if memory_slope is not None else ""
@@ -139,6 +169,9 @@ def _recommend(per_count: list[dict], memory_slope: float | None,
     if not measured:
         return None, "no worker count sustained the lowest rate tested"
     if all(c["lower_bound"] for c in measured):
+        if source == "capacity":
+            return None, ("every worker count met the SLO at the highest rate the search tried: "
+                          f"raise --max-rate to see how workers scale{cost}")
         return None, ("every worker count met every rate tested: test higher rates (or search "
                       f"the capacity) to see how workers scale{cost}")
     top = max(c["rps"] for c in measured)
