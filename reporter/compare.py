@@ -19,7 +19,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from reporter import compute
+from reporter import checks as server_checks, compute
 from reporter.metrics import METRICS, format_value
 from reporter.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshold
 
@@ -254,6 +254,9 @@ class CellComparison:
     basis: str
     metrics: list[MetricChange]
     untrusted: bool  # an attack of the cell failed the generator check
+    # The self-check stalls of the server starts the cell's attacks ran on, in words
+    # ("base: uvicorn, 2 workers: responses on kept-alive connections stall ~42 ms: ...").
+    stalls: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> list[MetricChange]:
@@ -264,12 +267,13 @@ class CellComparison:
             "cell": self.cell.as_dict(), "title": self.cell.title(with_server),
             "base_attacks": self.base_attacks, "candidate_attacks": self.candidate_attacks,
             "method": self.method, "basis": self.basis, "untrusted": self.untrusted,
+            "server_stalls": self.stalls,
             "metrics": {m.name: m.as_dict() for m in self.metrics},
         }
 
 
 def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
-                 settings: CompareSettings) -> CellComparison:
+                 settings: CompareSettings, stalled: dict[int, dict] | None = None) -> CellComparison:
     method, words = basis(len(base), len(candidate), len({a["run_id"] for a in base}),
                           len({a["run_id"] for a in candidate}))
     rounds = rounds_of(base, candidate) if method == PAIRED else []
@@ -282,7 +286,20 @@ def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
             rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds]))
     return CellComparison(
         cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
-        metrics, any(compute.untrusted(a) for a in base + candidate))
+        metrics, any(compute.untrusted(a) for a in base + candidate),
+        cell_stalls(base, candidate, stalled or {}))
+
+
+def cell_stalls(base: list[dict], candidate: list[dict], stalled: dict[int, dict]) -> list[str]:
+    """Which side of a cell ran on a server whose self-check found kept-alive responses
+    stalled (reporter.checks.stalled), in words: its latencies carry the stall, so a change
+    between the sides may be the server's socket options, not the code."""
+    out = []
+    for side, attacks in (("base", base), ("candidate", candidate)):
+        notes = dict.fromkeys(stalled[a["check_id"]]["note"] for a in attacks
+                              if a.get("check_id") in stalled)
+        out += [f"{side}: {note}" for note in notes]
+    return out
 
 
 @dataclass
@@ -377,10 +394,12 @@ class Comparison:
 def compare_runs(base_run: dict, candidate_run: dict, base_attacks: list[dict],
                  candidate_attacks: list[dict], settings: CompareSettings,
                  names: dict[str, str], base_capacity: list[dict] = (),
-                 candidate_capacity: list[dict] = ()) -> Comparison:
-    """The whole comparison of two runs' attack summaries (query.SUMMARY_KEYS rows)."""
+                 candidate_capacity: list[dict] = (), checks: list[dict] = ()) -> Comparison:
+    """The whole comparison of two runs' attack summaries (query.SUMMARY_KEYS rows);
+    `checks`: the server self-checks of both runs (query.server_checks)."""
+    stalled = server_checks.stalled(list(checks))
     matched, only_base, only_candidate = match_cells(base_attacks, candidate_attacks)
-    cells = [compare_cell(cell, b, c, settings) for cell, b, c in matched]
+    cells = [compare_cell(cell, b, c, settings, stalled) for cell, b, c in matched]
     return Comparison(base_run, candidate_run, names, settings, cells, only_base, only_candidate,
                       compare_capacity(list(base_capacity), list(candidate_capacity), settings))
 

@@ -83,7 +83,8 @@ def build_comparison(con: duckdb.DuckDBPyConnection, base_ref: str | None,
     result = compare_runs(
         base, candidate, of["base"], of["candidate"], settings, names,
         [r for r in capacity if r["run_id"] in sides["base"]],
-        [r for r in capacity if r["run_id"] in sides["candidate"]])
+        [r for r in capacity if r["run_id"] in sides["candidate"]],
+        query.server_checks(con, sides["base"] + sides["candidate"]))
     result.base_pool, result.candidate_pool = base_pool, candidate_pool
     if not result.cells and not result.capacity:
         raise PerfError(
@@ -152,7 +153,7 @@ def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareS
         base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings,
         named_runs([base, candidate]),
         [r for r in capacity if r["run_id"] == base["run_id"]],
-        [r for r in capacity if r["run_id"] == candidate["run_id"]])
+        [r for r in capacity if r["run_id"] == candidate["run_id"]], report.checks)
     if result.cells or result.capacity:
         add_verdicts(report, result)
 

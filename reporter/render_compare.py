@@ -182,8 +182,22 @@ def capacity_table(result: Comparison) -> layout.Table | None:
 
 def warnings(result: Comparison, mark: str) -> list[str]:
     flagged = [c.cell.title(result.with_server) for c in result.cells if c.untrusted]
-    return [f"{mark} {title}: an attack failed the generator check (the load generator, not the "
-            "server, may have set its numbers)" for title in flagged]
+    out = [f"{mark} {title}: an attack failed the generator check (the load generator, not the "
+           "server, may have set its numbers)" for title in flagged]
+    # A stall belongs to a server start, so it is said once per side and worker count, with
+    # how many of the compared cells ran on it.
+    stalled: dict[tuple, int] = {}
+    for c in result.cells:
+        for stall in c.stalls:
+            key = (stall, c.cell.workers, c.cell.server if result.with_server else None)
+            stalled[key] = stalled.get(key, 0) + 1
+    for (stall, workers, server), n in stalled.items():
+        side, _, note = stall.partition(": ")
+        where = ", ".join(w for w in (server, None if workers is None
+                                      else layout.plural(workers, "worker")) if w)
+        out.append(f"{mark} {side}, {where} ({layout.plural(n, 'cell')}): {note}; its latencies "
+                   "carry the stall")
+    return out
 
 
 # ---- text -------------------------------------------------------------------------------

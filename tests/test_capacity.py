@@ -3,7 +3,6 @@ one small real case (uvicorn, one worker, an endpoint whose capacity its delay s
 
 from __future__ import annotations
 
-import json
 import random
 from itertools import count
 
@@ -284,61 +283,5 @@ def test_a_search_is_stored_as_a_capacity_row(store_path):
                    result.note)
 
 
-# --- one real case ---------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_real_capacity_of_a_blocking_endpoint_is_one_over_its_delay(tmp_path, store_path, vegeta):
-    """`async_blocking` sleeps 100 ms inside `async def`: one worker serves 10 req/s at most."""
-    from collector.attack import run_attack
-    from collector.ingest import store_attack
-    from collector.records import AttackRecord
-    from collector.runs import insert_run
-    from collector.server import start_server
-    from reporter.query import summaries
-
-    server = start_server("uvicorn", "target_app.main:app", 1, tmp_path / "logs",
-                          env={"TARGET_APP_DB": str(tmp_path / "app.sqlite3"),
-                               "TARGET_APP_SIMPLE_DELAY_MS": "100"})
-    targets = tmp_path / "targets.jsonl"
-    targets.write_text(json.dumps({"method": "GET",
-                                   "url": server.base_url + "/api/simple/async_blocking/1"}) + "\n")
-    with store_session(store_path) as con:
-        run_id = insert_run(con, status="running", label=None, target="test", config={},
-                            vegeta_version="test", with_git=False)
-
-    def measure(rate: float) -> dict:
-        result = run_attack(vegeta, targets, tmp_path / "attack.csv", mode="rate", load=rate,
-                            duration_s=2.0, timeout_s=5.0, server_pid=server.pid)
-        record = AttackRecord(run_id=run_id, endpoint="GET /api/simple/async_blocking/{item_id}",
-                              method="GET", path="/api/simple/async_blocking/{item_id}",
-                              target_rate=rate, server="uvicorn", workers=1, duration_s=2.0,
-                              started_at=result.started_at, finished_at=result.finished_at)
-        with store_session(store_path) as con:
-            attack_id = store_attack(con, record, [result.csv_path], result.samples)
-            return summaries(con, [attack_id])[0]
-
-    try:
-        slo = parse_slo("p99<250ms,success>=99%")
-        result = find_capacity(measure, slo, start_rate=4, max_attacks=6, precision=0.15)
-    finally:
-        server.stop()
-    assert result.ending in (BRACKETED, BUDGET), result.note
-    assert 7 <= result.rate <= 11, result.note
-    assert result.failed is not None and result.failed.rate <= 16
-    with store_session(store_path) as con:
-        insert_capacity(con, run_id, "GET /api/simple/async_blocking/{item_id}", "uvicorn", 1,
-                        result)
-        stored = con.execute("SELECT list(attack_id ORDER BY attack_id) FROM attacks").fetchone()[0]
-        capacity = con.execute("SELECT rate, passed_attack, failed_attack, attack_ids "
-                               "FROM capacity").fetchone()
-        # The deciding attack's p99, from its raw rows, independently of the reporter.
-        passed_p99 = con.execute(
-            "SELECT quantile_cont(latency_ns, 0.99) / 1e6 FROM requests WHERE attack_id = ?",
-            [result.passed.attack_id]).fetchone()[0]
-        failed_rate = con.execute("SELECT target_rate FROM attacks WHERE attack_id = ?",
-                                  [result.failed.attack_id]).fetchone()[0]
-    assert stored == result.attack_ids  # every attack of the search is stored, as usual
-    assert capacity == (result.rate, result.passed.attack_id, result.failed.attack_id, stored)
-    assert 100 <= passed_p99 < 250
-    assert failed_rate == result.failed.rate > result.rate
+# The real case (a delay-scaled endpoint searched by `perf collect --find-capacity`) is in
+# tests/test_workers_outputs.py.

@@ -161,8 +161,8 @@ def test_large_bodies_run_beside_the_small_ones(tmp_path):
     runs, attacks = _store_facts(store)
     assert [status for _, status in runs] == ["complete"]
     names = [a[1] for a in attacks]
-    assert names == ["POST /api/payload/pong", "POST /api/payload/pong (beside 1MB@2/s)",
-                     "POST /api/payload/pong (1MB bodies)"]
+    assert names == ["POST /api/payload/pong", "POST /api/payload/pong (beside 1MB @ 2/s)",
+                     "POST /api/payload/pong (1MB bodies, beside 20/s)"]
     plain, beside, large = attacks
     assert plain[5] == beside[5] == 20.0 and 38 <= beside[7] <= 42  # 20/s for 2 s
     assert large[4] == "rate" and large[5] == 2.0 and 3 <= large[7] <= 5  # 2/s for 2 s
@@ -181,8 +181,8 @@ def test_large_bodies_run_beside_the_small_ones(tmp_path):
            FROM requests r JOIN attacks a USING (attack_id)""").fetchone()[0]
     con.close()
     assert codes == [(200,)]  # the grown body is one the endpoint accepts
-    assert sizes["POST /api/payload/pong (1MB bodies)"] >= 1_000_000
-    assert sizes["POST /api/payload/pong (beside 1MB@2/s)"] == sizes["POST /api/payload/pong"] < 1000
+    assert sizes["POST /api/payload/pong (1MB bodies, beside 20/s)"] >= 1_000_000
+    assert sizes["POST /api/payload/pong (beside 1MB @ 2/s)"] == sizes["POST /api/payload/pong"] < 1000
     assert overlap > 0.75e9  # side by side: the large ones span 1.5 s (4 at 2/s), the small 1.95 s
 
 

@@ -121,8 +121,9 @@ def markdown_tables(text: str) -> list[list[list[str]]]:
 
 def test_markdown_renders_as_tables_on_github(store):
     tables = markdown_tables(perf_report(store, "--format", "markdown"))
-    # One per (rate, workers) and the sustainable-rate table.
-    assert len(tables) == 5
+    # One per (rate, workers), the sustainable-rate table and the worker scaling.
+    assert len(tables) == 6
+    assert tables[5][0] == ["Endpoint", "Workers", "RPS", "Efficiency", "Mem MB"]
     header = ["Endpoint", "Target", "Achieved", "P50", "P95", "P99", "Success%", "CPU avg%",
               "CPU max%", "Mem MB"]
     for table in tables[:4]:
