@@ -112,7 +112,10 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
             if on_tick:
                 live.update()
                 on_tick(time.monotonic() - begin, live.results, live.successes)
-            time.sleep(0.1)
+            try:  # back the moment vegeta ends, not on the next tick
+                attack.wait(timeout=0.1)
+            except subprocess.TimeoutExpired:
+                pass
         encode.wait(timeout=60)
     finally:
         samples = sampler.stop()

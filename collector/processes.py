@@ -61,13 +61,33 @@ def stop_group(proc: subprocess.Popen, grace_s: float = 5.0, sig: int = signal.S
 
 
 def _group_alive(pgid: int) -> bool:
+    """Is a live process left in the group? Zombies do not count: a server's helper (e.g. the
+    multiprocessing resource tracker) orphaned by its parent's exit stays a zombie in the
+    group until init reaps it, which can take seconds and is nothing left to stop."""
     try:
         os.killpg(pgid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True  # no /proc: the group exists, so something may be running
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces or parentheses, so split
+        # after its last ')'.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
 
 
 def stop_all() -> None:

@@ -22,7 +22,6 @@ import random
 import re
 import uuid
 
-import jsonschema
 import rstr
 
 _MAX_DEPTH = 24
@@ -191,7 +190,7 @@ class Schemas:
         self.openapi_30 = str(spec.get("openapi", "3.1")).startswith("3.0")
         self.spec = spec
         self.components = to_json_schema(spec.get("components", {}), self.openapi_30)
-        self._validators: dict[int, tuple[dict, jsonschema.Draft202012Validator]] = {}
+        self._validators: dict[int, tuple[dict, object]] = {}  # id(schema) -> (it, validator)
 
     # ---- references
 
@@ -235,6 +234,9 @@ class Schemas:
 
     def problem(self, value: object, schema: dict) -> str | None:
         """Why `value` does not validate against `schema` (one line), or None when it does."""
+        # Imported here, not at the top: `perf collect --help` and the reporter need none of it.
+        import jsonschema
+
         key = id(schema)
         if key not in self._validators:
             root = dict(schema)

@@ -164,13 +164,31 @@ def inspect_app(spec: AppSpec) -> AppFacts:
     raise PerfError(f"cannot import app {spec.app!r}: the import printed nothing perf understood")
 
 
-def tree_cpu_percent(pid: int, window_s: float = 0.2) -> float:
+IDLE_WINDOW_S = 0.2  # the CPU window of the idle check
+
+
+class CpuWindow:
+    """CPU of a whole process tree (100 = one core) from the moment it is opened: opened when
+    an attack ends, it runs while perf stores that attack, so the idle check only waits for
+    what is left of its window. A window that started earlier is longer, never shorter, and
+    still covers the whole time since the attack: the check is as strict as before."""
+
+    def __init__(self, pid: int):
+        self.sampler = TreeSampler({"tree": pid}, interval_s=IDLE_WINDOW_S)
+        self.sampler.tick(emit=False)
+        self.opened = time.monotonic()
+
+    def percent(self, window_s: float = IDLE_WINDOW_S) -> float:
+        left = self.opened + window_s - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+        self.sampler.tick()
+        return self.sampler.samples[-1].cpu_percent if self.sampler.samples else 0.0
+
+
+def tree_cpu_percent(pid: int, window_s: float = IDLE_WINDOW_S) -> float:
     """CPU of a whole process tree over a short window, 100 = one core."""
-    sampler = TreeSampler({"tree": pid}, interval_s=window_s)
-    sampler.tick(emit=False)
-    time.sleep(window_s)
-    sampler.tick()
-    return sampler.samples[-1].cpu_percent if sampler.samples else 0.0
+    return CpuWindow(pid).percent(window_s)
 
 
 @dataclass
@@ -186,6 +204,7 @@ class Server:
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
     spec: AppSpec | None = None
+    cpu_window: "CpuWindow | None" = None  # opened when the last attack ended
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -207,13 +226,20 @@ class Server:
             return answer.status is not None and 200 <= answer.status < 300
         return answer.answered
 
+    def open_cpu_window(self) -> None:
+        """Start the next idle check's CPU window now (see CpuWindow)."""
+        self.cpu_window = CpuWindow(self.pid) if self.pid else None
+
     def wait_idle(self, max_wait_s: float) -> bool:
         """True once CPU has settled and the readiness route answers fast; False if not
-        within max_wait_s."""
+        within max_wait_s. The first CPU window is the one open_cpu_window opened, if any."""
         deadline = time.monotonic() + max_wait_s
         while True:
+            window, self.cpu_window = self.cpu_window, None
+            if window is None and self.pid:
+                window = CpuWindow(self.pid)
+            cpu = window.percent() if window is not None else 0.0
             answer = probe(self.ready_url)
-            cpu = tree_cpu_percent(self.pid) if self.pid else 0.0
             if (self.is_ready(answer) and answer.seconds < IDLE_PROBE_S
                     and cpu < IDLE_CPU_PERCENT):
                 return True

@@ -304,9 +304,13 @@ class _Sweep:
     def _measure(self, targets: Path, mode: str, load: float) -> AttackResult:
         """The recorded attack: its mode and the settings' duration, the server's tree sampled."""
         s = self.settings
-        return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
-                          load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
-                          server_pid=self.server.pid, on_tick=self.progress.tick)
+        try:
+            return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
+                              load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
+                              server_pid=self.server.pid, on_tick=self.progress.tick)
+        finally:
+            # The next idle check's CPU window runs while this attack is stored.
+            self.server.open_cpu_window()
 
     def _large_body(self, load: BackgroundAttack) -> Path:
         """Grown once per endpoint, size and sweep (25 MB take about a second to build)."""
