@@ -77,18 +77,22 @@ def build_report(
     return report
 
 
-def pick_format(fmt: str | None, output: str | None) -> str:
-    """--format wins; otherwise the --output extension; otherwise text."""
+def pick_format(fmt: str | None, output: str | None,
+                formats: tuple[str, ...] | None = None) -> str:
+    """--format wins; otherwise the --output extension; otherwise text. `formats`: what the
+    command writes (default: perf report's)."""
+    formats = formats or FORMATS
     if fmt:
-        if fmt not in FORMATS:
-            raise PerfError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        if fmt not in formats:
+            raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")
         return fmt
     if output:
         suffix = Path(output).suffix.lower()
-        if suffix not in EXTENSIONS:
+        known = [ext for ext, name in EXTENSIONS.items() if name in formats]
+        if suffix not in known:
             raise PerfError(
                 f"cannot tell the format of {output} from its extension; "
-                f"use --format ({', '.join(FORMATS)}) or one of {', '.join(EXTENSIONS)}"
+                f"use --format ({', '.join(formats)}) or one of {', '.join(known)}"
             )
         return EXTENSIONS[suffix]
     return "text"

@@ -9,9 +9,6 @@ from perf.errors import PerfError, file_error, make_folder
 from perf.options import attack_options, store_option
 from perf.store import store_session
 
-EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown",
-              ".html": "html", ".htm": "html"}
-
 
 @click.command()
 @click.argument("base", required=False)
@@ -60,11 +57,12 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
     from reporter.comparison import (COMPARE_FORMATS, build_comparison, compare_dashboard,
                                      render_comparison)
     from reporter.render_text import text_width
+    from reporter.report import pick_format
     from perf.options import selection_from_options
     from reporter.thresholds import compare_settings, pyproject_compare
 
     try:
-        chosen = _pick_format(fmt, output, COMPARE_FORMATS)
+        chosen = pick_format(fmt, output, COMPARE_FORMATS)
         config, where = pyproject_compare()
         settings = compare_settings(fail_on, alpha, config, where)
         sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
@@ -103,17 +101,3 @@ def _regression_lines(result) -> list[str]:
     from reporter.compare import regression_line
 
     return [regression_line(*r) for r in result.regressions]
-
-
-def _pick_format(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:
-    if fmt:
-        if fmt not in formats:
-            raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")
-        return fmt
-    if output:
-        suffix = Path(output).suffix.lower()
-        if suffix not in EXTENSIONS or EXTENSIONS[suffix] not in formats:
-            raise PerfError(f"cannot tell the format of {output} from its extension; use --format "
-                            f"({', '.join(formats)})")
-        return EXTENSIONS[suffix]
-    return "text"
