@@ -186,11 +186,6 @@ class CpuWindow:
         return self.sampler.samples[-1].cpu_percent if self.sampler.samples else 0.0
 
 
-def tree_cpu_percent(pid: int, window_s: float = IDLE_WINDOW_S) -> float:
-    """CPU of a whole process tree over a short window, 100 = one core."""
-    return CpuWindow(pid).percent(window_s)
-
-
 @dataclass
 class Server:
     """One running server; `kind` is uvicorn, gunicorn, or external (--url)."""

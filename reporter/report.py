@@ -53,9 +53,9 @@ def build_report(
     within-attack charts). Text, json, csv and markdown use neither, so the CLI skips them.
     """
     runs = query.select_runs(con, sel)
-    attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
-    ids = [a["attack_id"] for a in attacks]
     run_ids = [r["run_id"] for r in runs]
+    attacks = query.attack_summaries(con, run_ids, sel)
+    ids = [a["attack_id"] for a in attacks]
     cells = {(a["run_id"], a["endpoint"], a["workers"]) for a in attacks}
     report = Report(
         runs=runs,
