@@ -470,6 +470,14 @@ SUSTAINABLE_TITLE = ("Maximum sustainable rate (success >= 99%, achieved >= 99% 
                      "allowing one p50 wait)")
 
 
+def _rate_text(rate: float | None, lower_bound: bool, tested: list[float]) -> str:
+    """'40/s', '>= 40/s' (met at every rate tested: a lower bound), '< 20/s' (not even the
+    lowest): a sustainable rate or a capacity, in the tables."""
+    if rate is None:
+        return f"< {tested[0]:g}/s" if tested else "none"
+    return (">= " if lower_bound else "") + f"{rate:g}/s"
+
+
 def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, str],
                       mark: str, names: dict[str, str],
                       statuses: dict[int, dict[int, int]] | None = None) -> Table | None:
@@ -483,11 +491,8 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
         if row["failed"]:  # a refused request, not a rate limit (see the warnings)
             code = row.get("failing_code")
             return "no success" + (f" (all {code})" if code else "")
-        if row["rate"] is None:
-            text = f"< {row['tested'][0]:g}/s"
-        else:
-            text = (">= " if row["all_sustained"] else "") + f"{row['rate']:g}/s"
-        return text + (f" {mark}" if row["untrusted"] else "")
+        return (_rate_text(row["rate"], row["all_sustained"], row["tested"])
+                + (f" {mark}" if row["untrusted"] else ""))
 
     cells: dict[tuple, dict[str, dict]] = {}
     for row in rows_in:
@@ -517,12 +522,6 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
 
 
 CAPACITY_TITLE = "Sustainable RPS by worker count (capacity search: the highest rate meeting the SLO)"
-
-
-def _rate_text(rate: float | None, lower_bound: bool, tested: list[float]) -> str:
-    if rate is None:
-        return f"< {tested[0]:g}/s" if tested else "none"
-    return (">= " if lower_bound else "") + f"{rate:g}/s"
 
 
 def capacity_blocks(report, labels: dict[str, str], names: dict[str, str]) -> list[Block]:
