@@ -254,9 +254,9 @@ class CellComparison:
     basis: str
     metrics: list[MetricChange]
     untrusted: bool  # an attack of the cell failed the generator check
-    # The self-check stalls of the server starts the cell's attacks ran on, in words
-    # ("base: uvicorn, 2 workers: responses on kept-alive connections stall ~42 ms: ...").
-    stalls: list[str] = field(default_factory=list)
+    # The self-check stalls of the server starts the cell's attacks ran on, one per side and
+    # warning: {"side": "base", "note": "responses on kept-alive connections stall ~42 ms: ..."}.
+    stalls: list[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> list[MetricChange]:
@@ -290,15 +290,15 @@ def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
         cell_stalls(base, candidate, stalled or {}))
 
 
-def cell_stalls(base: list[dict], candidate: list[dict], stalled: dict[int, dict]) -> list[str]:
+def cell_stalls(base: list[dict], candidate: list[dict], stalled: dict[int, dict]) -> list[dict]:
     """Which side of a cell ran on a server whose self-check found kept-alive responses
-    stalled (reporter.checks.stalled), in words: its latencies carry the stall, so a change
+    stalled (reporter.checks.stalled), and its warning: its latencies carry the stall, so a change
     between the sides may be the server's socket options, not the code."""
     out = []
     for side, attacks in (("base", base), ("candidate", candidate)):
         notes = dict.fromkeys(stalled[a["check_id"]]["note"] for a in attacks
                               if a.get("check_id") in stalled)
-        out += [f"{side}: {note}" for note in notes]
+        out += [{"side": side, "note": note} for note in notes]
     return out
 
 

@@ -189,10 +189,10 @@ def warnings(result: Comparison, mark: str) -> list[str]:
     stalled: dict[tuple, int] = {}
     for c in result.cells:
         for stall in c.stalls:
-            key = (stall, c.cell.workers, c.cell.server if result.with_server else None)
+            key = (stall["side"], stall["note"], c.cell.workers,
+                   c.cell.server if result.with_server else None)
             stalled[key] = stalled.get(key, 0) + 1
-    for (stall, workers, server), n in stalled.items():
-        side, _, note = stall.partition(": ")
+    for (side, note, workers, server), n in stalled.items():
         where = ", ".join(w for w in (server, None if workers is None
                                       else layout.plural(workers, "worker")) if w)
         out.append(f"{mark} {side}, {where} ({layout.plural(n, 'cell')}): {note}; its latencies "
