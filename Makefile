@@ -7,6 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 VEGETA_VERSION := v12.13.0
 STAMP := $(VENV)/.installed
+# Every package of perf and its test extras, exact versions and sha256 hashes, for every
+# platform and Python 3.11-3.13 (one universal file): `make install` installs exactly these
+# with pip, which every Python has; `make lock` refreshes the file on purpose, with uv.
+LOCK := requirements.lock
+UV_VERSION := 0.13.8
+UV := .tools/uv/bin/uv
+LATEST := .venv-latest
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # The dashboard's plotly.js: the cartesian partial bundle (scatter, bar, heatmap, ...), a third
 # of the full one, pinned by version and by the npm registry's sha512 of its tarball.
 PLOTLYJS_PACKAGE := plotly.js-cartesian-dist-min
@@ -14,7 +22,7 @@ PLOTLYJS_VERSION := 4.1.1
 PLOTLYJS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLYJS := $(VENV)/share/perf/plotly-cartesian.min.js
 
-.PHONY: demo test install vegeta chromium plotlyjs clean-venv
+.PHONY: demo test suite test-latest install lock vegeta chromium plotlyjs clean-venv
 
 demo: install vegeta
 	$(BIN)/perf doctor
@@ -24,16 +32,51 @@ demo: install vegeta
 	@echo "report: results/report.html"
 
 test: install vegeta chromium
-	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory suite PY=$(BIN)/python
+
+# The suite in two passes: tests marked `serial` measure timing or need both cores (real
+# attacks whose numbers they check), so they run alone; the rest (mostly waiting on short attacks
+# and server starts, not computing) run three at a time on the two cores (pytest-xdist).
+# PYTEST_ARGS passes options to both, e.g. `make test PYTEST_ARGS=--random-order`.
+PY ?= $(BIN)/python
+suite:
+	$(PY) -m pytest -q -m "not serial" -n $(or $(JOBS),3) $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m serial $(PYTEST_ARGS)
 
 install: $(STAMP) plotlyjs
 
-# Reinstall only when the project's metadata changes.
-$(STAMP): pyproject.toml
+# Reinstall only when the project's metadata or the lock changes. Every package comes from the
+# lock, hash-checked (--require-hashes), setuptools included: the editable install of perf
+# itself builds without fetching anything unpinned (--no-build-isolation). pip is not upgraded:
+# the one that comes with the venv reads the lock as well, and stays the same on every run.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the lock from pyproject.toml's ranges (and the build backend's): newest versions
+# that fit, for Python 3.11 and up on every platform. Run it on purpose, then `make test`.
+lock: $(UV)
+	printf 'setuptools>=68\n' | $(UV) pip compile pyproject.toml - --extra test --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command "make lock" --quiet -o $(LOCK)
+	@echo "$(LOCK) refreshed: review its diff, then make test"
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/python -m pip install -q uv==$(UV_VERSION)
+
+# The suite on the newest releases pyproject.toml allows, in a venv of its own: a coming break
+# shows here before `make lock` takes it in. It never touches .venv or the lock.
+test-latest: install vegeta chromium
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q --upgrade -e '.[test]'
+	cp $(BIN)/vegeta $(LATEST)/bin/vegeta
+	if [ -f $(PLOTLYJS) ]; then mkdir -p $(LATEST)/share/perf && cp $(PLOTLYJS) $(LATEST)/share/perf/; fi
+	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
+	$(MAKE) --no-print-directory suite PY=$(LATEST)/bin/python
 
 # Without npm (or offline) the dashboard falls back to the plotly package's full bundle and
 # says so in its footer and in `perf doctor`; nothing fails.
