@@ -1,5 +1,7 @@
 """What TCP_NODELAY is worth: p50 of one endpoint on uvicorn 1 worker, uvicorn 2 workers,
-uvicorn-nodelay 2 workers and gunicorn 2 workers, each with the keep-alive self-check.
+uvicorn-nodelay 2 workers and gunicorn 2 workers, each with the keep-alive self-check; and
+uvicorn 2 workers as uvicorn < 0.55 bound its listener (proto 0, tests/nodelay_off), which the
+installed uvicorn (0.55.0 and later) no longer does.
 
 vegeta's own report computes the percentiles (not perf's code), after a 1 s warm-up.
 
@@ -10,6 +12,7 @@ vegeta's own report computes the percentiles (not perf's code), after a 1 s warm
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -24,7 +27,10 @@ from collector.selfcheck import check_keepalive  # noqa: E402
 from collector.server import start_server  # noqa: E402
 from collector.vegeta import find_vegeta  # noqa: E402
 
-SERVERS = [("uvicorn", 1), ("uvicorn", 2), ("uvicorn-nodelay", 2), ("gunicorn", 2)]
+# (kind, workers, bound as uvicorn < 0.55 did)
+SERVERS = [("uvicorn", 1, False), ("uvicorn", 2, False), ("uvicorn", 2, True),
+           ("uvicorn-nodelay", 2, True), ("gunicorn", 2, False)]
+BEFORE_055 = {"PYTHONPATH": str(REPO / "tests" / "nodelay_off")}
 
 
 def vegeta_report(vegeta: Path, url: str, rate: float, duration_s: float) -> dict:
@@ -46,17 +52,22 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="perf-bench-nodelay-"))
     env = {"TARGET_APP_DB": str(tmp / "app.sqlite3")}
     os.chdir(REPO)
-    print(f"GET {args.path} at {args.rate:g}/s for {args.duration:g}s (vegeta report)")
-    for kind, workers in SERVERS:
-        server = start_server(kind, "target_app.main:app", workers, tmp / "logs", env=env)
+    uvicorn = importlib.metadata.version("uvicorn")
+    print(f"GET {args.path} at {args.rate:g}/s for {args.duration:g}s (vegeta report), "
+          f"uvicorn {uvicorn}")
+    for kind, workers, before_055 in SERVERS:
+        server = start_server(kind, "target_app.main:app", workers, tmp / "logs",
+                              env={**env, **(BEFORE_055 if before_055 else {})})
         try:
-            check = check_keepalive(server.base_url + "/openapi.json", kind, workers)
+            check = check_keepalive(server.base_url + "/openapi.json", kind, workers,
+                                    uvicorn_version=uvicorn)
             url = server.base_url + args.path
             vegeta_report(vegeta, url, args.rate, 1.0)  # warm-up
             latencies = vegeta_report(vegeta, url, args.rate, args.duration)["latencies"]
         finally:
             server.stop()
-        print(f"{kind:>16} w{workers}: p50 {latencies['50th'] / 1e6:6.1f} ms  "
+        bound = " (as < 0.55)" if before_055 else ""
+        print(f"{kind + bound:>27} w{workers}: p50 {latencies['50th'] / 1e6:6.1f} ms  "
               f"p99 {latencies['99th'] / 1e6:6.1f} ms  | probe: kept-alive "
               f"{check.keepalive_ms:.1f} ms, fresh {check.fresh_ms:.1f} ms, "
               f"stall {'YES' if check.stall else 'no'}")

@@ -1,7 +1,8 @@
 """The server self-check run at every server start: do kept-alive connections stall?
 
-A server that leaves TCP_NODELAY off (uvicorn --workers N > 1: see collector/uvicorn_nodelay.py)
-holds the tail of every response after the first on a connection until the client ACKs the
+A server that leaves TCP_NODELAY off (uvicorn < 0.55 with --workers N > 1, see
+collector/uvicorn_nodelay.py; any server handed a listener bound with proto 0; some proxies and
+hand-written servers) holds the tail of every response after the first on a connection until the client ACKs the
 head, and Linux clients delay that ACK ~40 ms. vegeta keeps connections alive, so every latency
 it measures on such a server carries the stall: a 50 ms endpoint shows p50 ~92 ms.
 
@@ -21,6 +22,7 @@ and says in `note` what it could not measure.
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 import statistics
 import time
@@ -34,7 +36,9 @@ STALL_MS = 30.0  # a delayed ACK costs ~40 ms on Linux; scheduling noise stays f
 REQUESTS = 20  # each way; a stalled probe then takes ~1 s
 BUDGET_S = 5.0
 MIN_MEASURED = 5  # fewer requests measured (each way) than this and there is no verdict
-KNOWN_CAUSE = "TCP_NODELAY is off (uvicorn --workers > 1)"
+# uvicorn before 0.55.0 bound its `--workers N` listener with proto 0 (see
+# collector/uvicorn_nodelay.py); 0.55.0 binds it with IPPROTO_TCP and no longer stalls.
+UVICORN_FIXED = (0, 55, 0)
 GENERIC_CAUSE = ("the server likely leaves TCP_NODELAY off, so each response waits for the "
                  "client's delayed ACK")
 
@@ -51,16 +55,36 @@ class KeepAliveCheck:
     note: str | None  # the warning when stall; else what could not be measured; else None
 
 
-def stall_cause(server: str | None, workers: int | None) -> str:
-    if server == "uvicorn" and (workers or 1) > 1:
-        return KNOWN_CAUSE
+def uvicorn_stalls(server: str | None, workers: int | None, uvicorn_version: str | None) -> bool:
+    """Is this the known uvicorn stall: perf's `uvicorn` kind, several workers, and a uvicorn
+    (in the app's interpreter) older than the release that fixed it? An unknown version
+    (a server perf did not start) is not assumed to be one."""
+    return (server == "uvicorn" and (workers or 1) > 1
+            and _release(uvicorn_version) is not None and _release(uvicorn_version) < UVICORN_FIXED)
+
+
+def _release(version: str | None) -> tuple[int, ...] | None:
+    """(0, 54, 0) of "0.54.0" (or "0.54.0rc1"); None when it does not start with numbers."""
+    parts = []
+    for piece in (version or "").split(".")[:3]:
+        digits = re.match(r"\d+", piece)
+        if not digits:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts) if parts else None
+
+
+def stall_cause(server: str | None, workers: int | None, uvicorn_version: str | None = None) -> str:
+    if uvicorn_stalls(server, workers, uvicorn_version):
+        fixed = ".".join(map(str, UVICORN_FIXED))
+        return f"TCP_NODELAY is off (uvicorn {uvicorn_version} --workers > 1; fixed in {fixed})"
     return GENERIC_CAUSE
 
 
 def stall_warning(keepalive_ms: float, fresh_ms: float, server: str | None,
-                  workers: int | None) -> str:
+                  workers: int | None, uvicorn_version: str | None = None) -> str:
     return (f"responses on kept-alive connections stall ~{keepalive_ms - fresh_ms:.0f} ms: "
-            f"{stall_cause(server, workers)}")
+            f"{stall_cause(server, workers, uvicorn_version)}")
 
 
 class _Probe:
@@ -126,8 +150,10 @@ class _NoKeepAlive(Exception):
 
 
 def check_keepalive(url: str, server: str | None = None, workers: int | None = None,
-          requests: int = REQUESTS, budget_s: float = BUDGET_S) -> KeepAliveCheck:
-    """Probe `url` (a fast GET route); `server`/`workers` only choose the words of the cause."""
+                    requests: int = REQUESTS, budget_s: float = BUDGET_S,
+                    uvicorn_version: str | None = None) -> KeepAliveCheck:
+    """Probe `url` (a fast GET route); `server`, `workers` and the app's `uvicorn_version` only
+    choose the words of the cause."""
     checked_at = datetime.now(timezone.utc)
     kept: list[float] = []
     fresh: list[float] = []
@@ -156,7 +182,8 @@ def check_keepalive(url: str, server: str | None = None, workers: int | None = N
         pass
     finally:
         conn.close()
-    return _verdict(url, checked_at, kept, fresh, problems, requests, server, workers)
+    return _verdict(url, checked_at, kept, fresh, problems, requests, server, workers,
+                    uvicorn_version)
 
 
 class _Stop(Exception):
@@ -171,7 +198,7 @@ def _reason(exc: BaseException) -> str:
 
 def _verdict(url: str, checked_at: datetime, kept: list[float], fresh: list[float],
              problems: list[str], requests: int, server: str | None,
-             workers: int | None) -> KeepAliveCheck:
+             workers: int | None, uvicorn_version: str | None) -> KeepAliveCheck:
     keepalive_ms = statistics.median(kept) * 1000 if len(kept) >= MIN_MEASURED else None
     fresh_ms = statistics.median(fresh) * 1000 if len(fresh) >= MIN_MEASURED else None
     if keepalive_ms is None or fresh_ms is None:
@@ -180,7 +207,7 @@ def _verdict(url: str, checked_at: datetime, kept: list[float], fresh: list[floa
     stall = (keepalive_ms is not None and fresh_ms is not None
              and keepalive_ms - fresh_ms >= STALL_MS)
     if stall:
-        note = stall_warning(keepalive_ms, fresh_ms, server, workers)
+        note = stall_warning(keepalive_ms, fresh_ms, server, workers, uvicorn_version)
     else:
         note = "keep-alive probe incomplete: " + "; ".join(problems) if problems else None
     return KeepAliveCheck(url, checked_at, keepalive_ms, fresh_ms, stall, note)

@@ -110,10 +110,12 @@ class AppSpec:
 
 @dataclass(frozen=True)
 class AppFacts:
-    """What importing the app told: where its OpenAPI document is (None: it serves none)."""
+    """What importing the app told: where its OpenAPI document is (None: it serves none), and
+    the uvicorn its interpreter has (the self-check names uvicorn's own stall by its version)."""
 
     openapi_url: str | None
     title: str | None
+    uvicorn_version: str | None = None
 
 
 _FACTS_MARK = "perf-app-facts:"
@@ -129,8 +131,14 @@ if factory == "1":
     obj = obj()
 url = getattr(obj, "openapi_url", "/openapi.json")
 title = getattr(obj, "title", None)
+try:
+    from importlib.metadata import version
+    uvicorn_version = version("uvicorn")
+except Exception:
+    uvicorn_version = None
 print("%s" + json.dumps({"openapi_url": url if isinstance(url, str) else None,
-                        "title": title if isinstance(title, str) else None}))
+                        "title": title if isinstance(title, str) else None,
+                        "uvicorn_version": uvicorn_version}))
 """ % _FACTS_MARK
 
 
@@ -160,7 +168,7 @@ def inspect_app(spec: AppSpec) -> AppFacts:
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(_FACTS_MARK):
             facts = json.loads(line[len(_FACTS_MARK):])
-            return AppFacts(facts["openapi_url"], facts["title"])
+            return AppFacts(facts["openapi_url"], facts["title"], facts.get("uvicorn_version"))
     raise PerfError(f"cannot import app {spec.app!r}: the import printed nothing perf understood")
 
 

@@ -31,7 +31,7 @@ from collector.payload import grow_body, growable_field
 from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_row
-from collector.selfcheck import KeepAliveCheck, check_keepalive
+from collector.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from collector.server import Server, http_call
 from collector.spool import describe
 from collector.store_writer import StoreWriter
@@ -151,9 +151,10 @@ class _Sweep:
         """The keep-alive probe on the readiness route, at every server start: a server that
         holds kept-alive responses ~40 ms distorts every latency measured on it."""
         server = self.server
-        self.check = check_keepalive(server.ready_url, server.kind, server.workers)
+        self.check = check_keepalive(server.ready_url, server.kind, server.workers,
+                                     uvicorn_version=self.target.uvicorn_version)
         self.check_kept = False
-        self.progress.message(check_line(self.check, server))
+        self.progress.message(check_line(self.check, server, self.target.uvicorn_version))
         self.keep_check()
 
     def keep_check(self) -> None:
@@ -483,12 +484,12 @@ def _plan_words(settings: Settings, endpoints: list[Endpoint], worker_counts: li
     return f"{ops} x {_plural(len(settings.loads), load_word)}{counts}{rounds}{beside}"
 
 
-def check_line(check: KeepAliveCheck, server: Server) -> str:
+def check_line(check: KeepAliveCheck, server: Server, uvicorn_version: str | None = None) -> str:
     """The self-check as the progress shows it at server start: a warning naming the cause
     when kept-alive connections stall, else the two medians."""
     if check.stall:
-        fix = (" (--server uvicorn-nodelay runs it with the fix)"
-               if server.kind == "uvicorn" and (server.workers or 1) > 1 else "")
+        fix = (" (--server uvicorn-nodelay runs it with the fix, or upgrade uvicorn)"
+               if uvicorn_stalls(server.kind, server.workers, uvicorn_version) else "")
         return f"warning: {check.note}; every latency measured on this server carries it{fix}"
     if check.keepalive_ms is None or check.fresh_ms is None:
         return f"self-check: {check.note}"

@@ -28,6 +28,7 @@ class Target:
     ready_path: str
     ready_needs_2xx: bool
     title: str | None = None  # the app's own title, when perf imported it
+    uvicorn_version: str | None = None  # in the app's interpreter, when perf imported it
 
 
 def locate(settings: Settings) -> Target:
@@ -44,7 +45,8 @@ def locate(settings: Settings) -> Target:
     # With no OpenAPI document (and no health route named), any HTTP answer at / means ready.
     ready_path = settings.health_path or openapi_path or "/"
     spec = AppSpec(spec.app, spec.factory, spec.app_dir, spec.python, ready_path, named_health)
-    return Target(spec, openapi_path, ready_path, named_health, facts.title)
+    return Target(spec, openapi_path, ready_path, named_health, facts.title,
+                  facts.uvicorn_version)
 
 
 def start(settings: Settings, target: Target, workers: int | None, log_dir: Path) -> Server:

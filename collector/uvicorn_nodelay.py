@@ -5,8 +5,9 @@
 
 perf runs it by path in the app's interpreter (--python), which needs uvicorn but not perf.
 
-Why: `uvicorn --workers N` (N > 1) binds the listening socket with `socket.socket(family)`,
-whose `proto` is 0, and hands it to its multiprocess supervisor. Each worker's asyncio loop
+Why: `uvicorn --workers N` (N > 1) before uvicorn 0.55.0 binds the listening socket with
+`socket.socket(family)`, whose `proto` is 0, and hands it to its multiprocess supervisor (0.55.0
+binds it with IPPROTO_TCP, so this launcher is only needed with older uvicorn). Each worker's asyncio loop
 only sets TCP_NODELAY on an accepted connection whose socket says IPPROTO_TCP
 (asyncio.base_events._set_nodelay), so with proto 0 Nagle's algorithm stays on: on a kept-alive
 connection every response after the first waits for the client's delayed ACK (~40 ms on Linux).

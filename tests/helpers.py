@@ -9,6 +9,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PERF = [sys.executable, "-m", "perf.cli"]
+# On PYTHONPATH, makes every uvicorn started from that environment leave TCP_NODELAY off with
+# --workers N, as uvicorn < 0.55 did (tests/nodelay_off/sitecustomize.py): a real stall for the
+# self-check to find, whatever uvicorn is installed.
+NODELAY_OFF = {"PYTHONPATH": str(REPO / "tests" / "nodelay_off")}
 
 
 def perf_env(tmp_path: Path, **extra: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import socket
@@ -14,23 +15,24 @@ import urllib.request
 import psutil
 import pytest
 
-from collector.selfcheck import (GENERIC_CAUSE, KNOWN_CAUSE, STALL_MS, KeepAliveCheck,
-                                 check_keepalive, insert_check)
+from collector.selfcheck import (GENERIC_CAUSE, STALL_MS, KeepAliveCheck, check_keepalive,
+                                 insert_check, stall_cause, uvicorn_stalls)
 from collector.server import AppSpec, free_port, start_server
 from perf.store import store_session
-from tests.helpers import REPO
+from tests.helpers import NODELAY_OFF, REPO
 
 APP = "target_app.main:app"
+UVICORN = importlib.metadata.version("uvicorn")  # what perf's `uvicorn` kind runs here
 
 
 @pytest.fixture
 def serve(tmp_path):
-    """start(kind, workers) -> a running target_app; every one is stopped at the end."""
+    """start(kind, workers, env) -> a running target_app; every one is stopped at the end."""
     started = []
 
-    def start(kind: str, workers: int):
+    def start(kind: str, workers: int, env: dict | None = None):
         server = start_server(kind, APP, workers, tmp_path / "logs",
-                              env={"TARGET_APP_DB": str(tmp_path / "app.sqlite3")})
+                              env={"TARGET_APP_DB": str(tmp_path / "app.sqlite3"), **(env or {})})
         started.append(server)
         return server
 
@@ -39,21 +41,7 @@ def serve(tmp_path):
         server.stop()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind, workers, stalls", [
-    ("uvicorn", 1, False),
-    ("uvicorn", 2, True),
-    ("gunicorn", 2, False),
-    ("uvicorn-nodelay", 2, False),
-    ("uvicorn-nodelay", 1, False),
-])
-def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers, stalls):
-    server = serve(kind, workers)
-    url = server.base_url + "/openapi.json"
-    start = time.monotonic()
-    check = check_keepalive(url, server=kind, workers=workers)
-    elapsed = time.monotonic() - start
-    assert check.url == url
+def _check_finds(check: KeepAliveCheck, stalls: bool, cause: str) -> None:
     assert check.keepalive_ms is not None and check.fresh_ms is not None
     assert check.fresh_ms < STALL_MS  # a fresh connection is never held
     assert check.stall is stalls
@@ -61,11 +49,48 @@ def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers,
         # The delayed ACK of a Linux client: ~40 ms on every kept-alive response (200 ms at most).
         assert 30 <= check.keepalive_ms - check.fresh_ms < 200
         assert check.note.startswith("responses on kept-alive connections stall ~")
-        assert check.note.endswith(": " + KNOWN_CAUSE)
-        assert elapsed < 5  # 20 stalled requests take ~1 s
+        assert check.note.endswith(": " + cause)
     else:
         assert check.keepalive_ms < STALL_MS
         assert check.note is None
+
+
+@pytest.mark.serial
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, workers, stalls", [
+    ("uvicorn", 1, False),  # one worker: asyncio binds the listener itself, as a TCP socket
+    ("uvicorn", 2, True),
+    ("gunicorn", 2, False),  # gunicorn sets TCP_NODELAY on its listener
+    ("uvicorn-nodelay", 2, False),
+    ("uvicorn-nodelay", 1, False),
+])
+def test_the_probe_flags_the_stall_exactly_where_it_occurs(serve, kind, workers, stalls):
+    """Every server started with TCP_NODELAY left off wherever uvicorn < 0.55 left it off
+    (tests/nodelay_off): the check finds the stall there and only there, and perf's fix
+    (uvicorn-nodelay) and gunicorn have none, whatever uvicorn is installed."""
+    server = serve(kind, workers, NODELAY_OFF)
+    url = server.base_url + "/openapi.json"
+    start = time.monotonic()
+    check = check_keepalive(url, server=kind, workers=workers, uvicorn_version=UVICORN)
+    elapsed = time.monotonic() - start
+    assert check.url == url
+    _check_finds(check, stalls, stall_cause(kind, workers, UVICORN))
+    if stalls:
+        assert elapsed < 5  # 20 stalled requests take ~1 s
+
+
+@pytest.mark.serial
+@pytest.mark.slow
+def test_perfs_uvicorn_kind_stalls_only_if_the_installed_uvicorn_has_the_bug(serve):
+    """The installed uvicorn as perf runs it, nothing patched: 0.55.0 and later bind the
+    --workers listener as a TCP socket and never stall; older ones do, and the check names
+    uvicorn and its version as the cause."""
+    server = serve("uvicorn", 2)
+    check = check_keepalive(server.base_url + "/openapi.json", server="uvicorn", workers=2,
+                            uvicorn_version=UVICORN)
+    has_bug = uvicorn_stalls("uvicorn", 2, UVICORN)
+    _check_finds(check, has_bug, f"TCP_NODELAY is off (uvicorn {UVICORN} --workers > 1; fixed in "
+                                 f"0.55.0)")
 
 
 @pytest.mark.slow
@@ -118,6 +143,7 @@ def create():
 """
 
 
+@pytest.mark.serial
 @pytest.mark.slow
 def test_uvicorn_nodelay_serves_an_app_factory_from_its_own_folder(tmp_path):
     """perf runs the launcher by path in the app's interpreter: the app's folder, not perf's
@@ -127,7 +153,7 @@ def test_uvicorn_nodelay_serves_an_app_factory_from_its_own_folder(tmp_path):
     (app_dir / "main.py").write_text(OWN_APP)
     (app_dir / "server.py").write_text('NAME = "svc"\n')
     spec = AppSpec("main:create", factory=True, app_dir=str(app_dir))
-    server = start_server("uvicorn-nodelay", spec, 2, tmp_path / "logs")
+    server = start_server("uvicorn-nodelay", spec, 2, tmp_path / "logs", env=NODELAY_OFF)
     try:
         with urllib.request.urlopen(server.base_url + "/who", timeout=5) as resp:
             assert json.loads(resp.read()) == {"module": "svc", "sampler": False}
@@ -220,6 +246,7 @@ def test_one_connection_carries_every_kept_alive_request():
     assert server.connections == 1 + 10  # one kept alive, ten fresh
 
 
+@pytest.mark.serial
 def test_a_slow_route_is_slow_both_ways_and_no_stall():
     server = _HttpServer(delay_s=0.06)
     try:
@@ -254,15 +281,20 @@ def test_a_server_without_keep_alive_is_said_so():
     assert "closes connections after each response" in check.note
 
 
-def test_the_cause_names_uvicorn_workers_only_where_that_is_the_cause():
+def test_the_cause_names_uvicorn_only_for_its_versions_with_the_bug_and_workers():
     from collector.selfcheck import stall_warning
 
-    assert stall_warning(43.4, 1.0, "uvicorn", 2) == (
+    assert stall_warning(43.4, 1.0, "uvicorn", 2, "0.54.0") == (
         "responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off "
-        "(uvicorn --workers > 1)")
-    assert stall_warning(43.4, 1.0, "uvicorn", 1).endswith(": " + GENERIC_CAUSE)
-    assert stall_warning(43.4, 1.0, "external", None).endswith(": " + GENERIC_CAUSE)
-    assert stall_warning(43.4, 1.0, "gunicorn", 4).endswith(": " + GENERIC_CAUSE)
+        "(uvicorn 0.54.0 --workers > 1; fixed in 0.55.0)")
+    assert stall_cause("uvicorn", 4, "0.29.0rc1").startswith("TCP_NODELAY is off (uvicorn 0.29.0rc1")
+    for version in ("0.55.0", "0.55.1", "1.0", "0.100.2"):  # fixed: another cause stalls it
+        assert stall_warning(43.4, 1.0, "uvicorn", 2, version).endswith(": " + GENERIC_CAUSE)
+    assert stall_warning(43.4, 1.0, "uvicorn", 2, None).endswith(": " + GENERIC_CAUSE)
+    assert stall_warning(43.4, 1.0, "uvicorn", 2, "unknown").endswith(": " + GENERIC_CAUSE)
+    assert stall_warning(43.4, 1.0, "uvicorn", 1, "0.54.0").endswith(": " + GENERIC_CAUSE)
+    assert stall_warning(43.4, 1.0, "external", None, "0.54.0").endswith(": " + GENERIC_CAUSE)
+    assert stall_warning(43.4, 1.0, "gunicorn", 4, "0.54.0").endswith(": " + GENERIC_CAUSE)
 
 
 def test_a_check_is_stored_as_a_server_checks_row(store_path):

@@ -63,8 +63,8 @@ def _default(name: str) -> str:
               help=f"Server worker counts; one server start each  [default: {_default('workers')}]")
 @click.option("--server", type=click.Choice(SERVERS),
               help="gunicorn runs uvicorn workers (UvicornWorker); uvicorn-nodelay is uvicorn "
-                   "--workers with TCP_NODELAY on (the fix for its kept-alive stall)  "
-                   "[default: uvicorn]")
+                   "--workers with TCP_NODELAY on (for uvicorn < 0.55, whose --workers N "
+                   "stalls kept-alive responses)  [default: uvicorn]")
 @click.option("--timeout", metavar="DURATION", help=f"Per-request timeout  [default: {_default('timeout')}]")
 @click.option("--warmup", metavar="DURATION", help=f"Unrecorded load before each attack, 0 to skip  "
                                f"[default: {_default('warmup')}]")
