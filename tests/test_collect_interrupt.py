@@ -15,6 +15,7 @@ from tests.helpers import PERF, REPO, perf_env
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_keeps_finished_attacks_and_leaves_no_process(tmp_path, sig):
     store = tmp_path / "i.duckdb"

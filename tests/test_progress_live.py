@@ -52,6 +52,7 @@ def _screen_updates(data: bytes) -> list[str]:
     return [line.strip() for line in re.split(r"[\r\n]", text) if line.strip()]
 
 
+@pytest.mark.serial
 @pytest.mark.slow
 def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
     """Two attacks, the first at five times the second's rate: a counter that read the first

@@ -69,6 +69,11 @@ def running_target_app(workdir: Path, **env_overrides: str) -> Iterator[RunningA
         with httpx.Client(base_url=base_url, timeout=60) as client:
             yield RunningApp(client=client, db_path=db_path, log_path=log_path,
                              server_pid=process.pid)
+        # Once every test that used this server is done, in whatever order they ran: an
+        # unhandled exception (a 500) in any of them left a traceback. (A fixture's teardown
+        # fails as an error of the last test that used it.)
+        log = log_path.read_text()
+        assert "Traceback" not in log and "ERROR" not in log, log
     finally:
         _kill_process_group(process)
 
@@ -160,6 +165,7 @@ def test_simple_echoes_item_id_and_mode(app, mode):
     assert response.json() == {"item_id": 42, "mode": mode, "delay_s": SIMPLE_DELAY_S}
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize(
     ("mode", "results", "delays"),
     [
@@ -179,6 +185,7 @@ def test_fanout_results_and_timing(app, mode, results, delays):
         assert elapsed_s >= delays * FANOUT_DELAY_S * 0.9
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("mode", SIMPLE_MODES)
 def test_delay_scale_multiplies_simple_delay(app, scaled_app, mode):
     path = f"/api/simple/{mode}/1"
@@ -197,6 +204,7 @@ def sum_of_squares(n: int) -> int:
     return (n - 1) * n * (2 * n - 1) // 6  # the closed form, not the app's loop
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("mode", CPU_MODES)
 def test_cpu_does_the_work_it_says(app, scaled_app, mode):
     base = app.client.get(f"/api/cpu/{mode}").json()
@@ -227,6 +235,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+@pytest.mark.serial
 def test_cpu_scale_multiplies_the_work_not_a_sleep(app, scaled_app):
     """The scaled server burns about 1.5x the CPU per request, measured in the servers' own
     accounting (not by wall clock), one request to each in turn so that whatever else the
@@ -264,6 +273,7 @@ def test_cpu_process_pool_runs_in_child_processes(cpu_app):
     assert in_children > 2 * in_server, (in_children, in_server)
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize(("mode", "loop_blocked"), [
     ("async_blocking", True), ("sync_threadpool", False), ("process_pool", False)])
 def test_cpu_only_async_blocking_holds_the_event_loop(cpu_app, mode, loop_blocked):
@@ -288,11 +298,6 @@ def test_cpu_only_async_blocking_holds_the_event_loop(cpu_app, mode, loop_blocke
     finished.append("health")
     worker.join(60)
     assert finished == (["cpu", "health"] if loop_blocked else ["health", "cpu"])
-
-
-def test_server_logged_no_errors_cpu(cpu_app):
-    log = cpu_app.log_path.read_text()
-    assert "Traceback" not in log and "ERROR" not in log, log
 
 
 # --- database ------------------------------------------------------------------------------
@@ -525,10 +530,3 @@ def test_openapi_examples_are_enough_to_call_every_operation(app):
     for _, method, url, body in sorted(requests, key=lambda request: request[0]):
         response = app.client.request(method, url, json=body)
         assert response.status_code < 400, f"{method} {url}: {response.status_code} {response.text}"
-
-
-def test_server_logged_no_errors(app, scaled_app):
-    """Runs last: an unhandled exception (a 500) anywhere above would have left a traceback."""
-    for running in (app, scaled_app):
-        log = running.log_path.read_text()
-        assert "Traceback" not in log and "ERROR" not in log, log
