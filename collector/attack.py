@@ -71,8 +71,12 @@ def rate_flag(rate: float) -> str:
 
 def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s: float,
                 timeout_s: float, body: Path | None = None) -> list[str]:
+    # -redirects=-1 (vegeta's NoFollow): a 3xx is recorded with its own status and never
+    # followed, so load and the --header secrets never go where an app points (another host).
+    # Not 0: Go's client then returns an error instead of the answer, and the status is lost
+    # (code 0).
     args = [str(vegeta), "attack", "-format=json", f"-targets={targets}",
-            f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s"]
+            f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s", "-redirects=-1"]
     if body is not None:
         # A large body goes by file: vegeta reads it once and sends it with every target that
         # carries none, instead of a base64 copy of it on each line of the targets file.

@@ -38,6 +38,7 @@ from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
 from perf.errors import PerfError
+from perf.stats import REDIRECT_SQL
 from perf.store import StoreBusy, resolve_store, writer_lock
 
 
@@ -94,10 +95,15 @@ def _summary_line(con, attack_id: int) -> str:
         """,
         [attack_id],
     ).fetchone()
+    # A 3xx counts as ok (vegeta's rule) though perf never follows it: say how many there were.
+    (redirects,) = con.execute(
+        f"SELECT count(*) FROM requests WHERE attack_id = ? AND {REDIRECT_SQL}",
+        [attack_id]).fetchone()
+    moved = f" ({_plural(redirects, 'redirect')}, not followed)" if redirects else ""
     span = (end - first) / 1e9
     rps = ok / span if span > 0 else 0.0
     warn = "" if flag else f"  !! generator: {note}"
-    return f"{n} requests, {100.0 * ok / n:.1f}% ok, {rps:.1f} successful/s{warn}"
+    return f"{n} requests, {100.0 * ok / n:.1f}% ok{moved}, {rps:.1f} successful/s{warn}"
 
 
 def _create_run(writer: StoreWriter, settings: Settings, vegeta_path: Path, target: str,

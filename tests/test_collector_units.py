@@ -33,6 +33,7 @@ def test_vegeta_flags_for_open_and_closed_loop():
     assert "-rate=50/1s" in open_loop and "-duration=2s" in open_loop and "-timeout=5s" in open_loop
     closed = attack_args("vegeta", "t.jsonl", "concurrency", 5, 2, 5)
     assert {"-rate=0", "-max-workers=5", "-workers=5"} <= set(closed)
+    assert "-redirects=-1" in open_loop and "-redirects=-1" in closed  # a 3xx is the answer
 
 
 def test_generator_verdict():
