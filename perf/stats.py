@@ -31,10 +31,6 @@ def is_success(code):
 # a success by the rule above, and counted apart so that outputs can say so.
 REDIRECT_SQL = "code BETWEEN 300 AND 399"
 
-
-def is_redirect(code: int) -> bool:
-    return 300 <= code <= 399
-
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
 
 # One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).
