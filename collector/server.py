@@ -24,6 +24,7 @@ import psutil
 from collector import processes
 from collector.sampler import TreeSampler
 from perf.errors import PerfError
+from perf.stats import REDIRECT_CODES
 
 READY_TIMEOUT_S = 30.0
 IDLE_CPU_PERCENT = 20.0  # whole tree, 100 = one core
@@ -93,7 +94,14 @@ def probe(url: str, timeout: float = 1.0) -> Probe:
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         return Probe(None, None, _no_answer(exc, timeout))
     seconds = time.perf_counter() - start
-    return Probe(status, seconds, f"GET {route} answered {status}")
+    return Probe(status, seconds, answered("GET", route, status))
+
+
+def answered(method: str, route: str, status: int) -> str:
+    """'GET /health answered 307 (a redirect: perf does not follow them)'."""
+    redirect = REDIRECT_CODES[0] <= status <= REDIRECT_CODES[1]
+    moved = " (a redirect: perf does not follow them)" if redirect else ""
+    return f"{method} {route} answered {status}{moved}"
 
 
 def _no_answer(exc: Exception, timeout: float) -> str:
@@ -420,7 +428,7 @@ def fetch_openapi(server: Server, path: str) -> dict:
             with _open(url, 30.0) as resp:
                 body = resp.read()
         except urllib.error.HTTPError as exc:
-            answers.append(f"GET {urllib.parse.urlsplit(url).path} answered {exc.code}")
+            answers.append(answered("GET", urllib.parse.urlsplit(url).path, exc.code))
             continue
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             answers.append(_no_answer(exc, 30.0))

@@ -29,7 +29,8 @@ def is_success(code):
 
 # A redirect: perf never follows one (vegeta -redirects=-1), so a 3xx is the app's answer,
 # a success by the rule above, and counted apart so that outputs can say so.
-REDIRECT_SQL = "code BETWEEN 300 AND 399"
+REDIRECT_CODES = (300, 399)
+REDIRECT_SQL = f"code BETWEEN {REDIRECT_CODES[0]} AND {REDIRECT_CODES[1]}"
 
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
 

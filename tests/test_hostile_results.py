@@ -139,8 +139,10 @@ def test_perfs_own_requests_answer_a_redirect_with_its_status(listener):
     base = f"http://127.0.0.1:{app.server_address[1]}"
     try:
         assert http_call("POST", base + "/seed", {"X-Token": "SECRET"}, b"{}") == 307
-        assert probe(base + "/openapi.json").status == 307
-        with pytest.raises(PerfError, match="GET /openapi.json answered 307"):
+        answer = probe(base + "/openapi.json")
+        assert (answer.status, answer.detail) == (
+            307, "GET /openapi.json answered 307 (a redirect: perf does not follow them)")
+        with pytest.raises(PerfError, match=r"GET /openapi.json answered 307 \(a redirect"):
             fetch_openapi(Server("external", None, base, None), "/openapi.json")
     finally:
         app.shutdown()
