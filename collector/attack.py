@@ -1,4 +1,5 @@
-"""One vegeta attack: `vegeta attack | vegeta encode --to csv`, sampled while it runs."""
+"""One vegeta attack: `vegeta attack | vegeta encode --to csv | results filter`, sampled while
+it runs (the filter: collector/results_filter.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Callable
 
 from collector import processes
+from collector.results_filter import FilterThread
 from collector.sampler import Sample, TreeSampler
+from collector.secrets import Masker
 from perf.errors import PerfError
-from perf.stats import is_success
 
 
 @dataclass
@@ -21,39 +23,7 @@ class AttackResult:
     samples: list[Sample]
     started_at: datetime
     finished_at: datetime
-
-
-class LiveCount:
-    """Counts results as `vegeta encode` streams them into the CSV, for the progress display.
-
-    Made before the attack starts: it removes whatever an earlier attack left at `path`, so
-    it can only ever count this attack's results (a reused scratch file showed the previous
-    attack's count until vegeta truncated it).
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        path.unlink(missing_ok=True)
-        self.offset = 0
-        self.partial = b""
-        self.results = 0
-        self.successes = 0
-
-    def update(self) -> None:
-        try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-        except FileNotFoundError:
-            return
-        self.offset += len(chunk)
-        lines = (self.partial + chunk).split(b"\n")
-        self.partial = lines.pop()
-        for line in lines:
-            self.results += 1
-            code = line.split(b",", 2)[1:2]
-            if code and code[0].isdigit() and is_success(int(code[0])):
-                self.successes += 1
+    results: int = 0  # written to csv_path
 
 
 def rate_flag(rate: float) -> str:
@@ -71,8 +41,12 @@ def rate_flag(rate: float) -> str:
 
 def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s: float,
                 timeout_s: float, body: Path | None = None) -> list[str]:
+    # -redirects=-1 (vegeta's NoFollow): a 3xx is recorded with its own status and never
+    # followed, so load and the --header secrets never go where an app points (another host).
+    # Not 0: Go's client then returns an error instead of the answer, and the status is lost
+    # (code 0).
     args = [str(vegeta), "attack", "-format=json", f"-targets={targets}",
-            f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s"]
+            f"-duration={duration_s:g}s", f"-timeout={timeout_s:g}s", "-redirects=-1"]
     if body is not None:
         # A large body goes by file: vegeta reads it once and sends it with every target that
         # carries none, instead of a base64 copy of it on each line of the targets file.
@@ -89,29 +63,30 @@ def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s:
 def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: float,
                duration_s: float, timeout_s: float, server_pid: int | None,
                on_tick: Callable[[float, int, int], None] | None = None,
-               body: Path | None = None) -> AttackResult:
-    """Run one attack to completion; its results land in out_csv, its samples in the result.
+               body: Path | None = None, masker: Masker | None = None) -> AttackResult:
+    """Run one attack to completion; its results land in out_csv (without bodies, `masker`'s
+    secrets masked: collector/results_filter.py), its samples in the result.
 
     on_tick(elapsed_s, results, successes) is called about ten times a second.
     """
-    live = LiveCount(out_csv)
+    copier = FilterThread(out_csv, masker)  # before vegeta: a file it cannot write fails now
     attack = processes.spawn(
         attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )
     encode = processes.spawn_in_group(
-        [str(vegeta), "encode", "--to", "csv", f"--output={out_csv}"],
-        leader=attack, stdin=attack.stdout, stderr=subprocess.PIPE,
+        [str(vegeta), "encode", "--to", "csv"],
+        leader=attack, stdin=attack.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     attack.stdout.close()  # encode owns the pipe now; vegeta sees EPIPE if encode dies
+    copier.start(encode.stdout)  # closes the pipe if it fails, which ends the pipeline
     started_at = datetime.now(timezone.utc)
     sampler = TreeSampler({"server": server_pid, "loadgen": attack.pid}).start()
     begin = time.monotonic()
     try:
         while attack.poll() is None:
             if on_tick:
-                live.update()
-                on_tick(time.monotonic() - begin, live.results, live.successes)
+                on_tick(time.monotonic() - begin, copier.counts.results, copier.counts.successes)
             try:  # back the moment vegeta ends, not on the next tick
                 attack.wait(timeout=0.1)
             except subprocess.TimeoutExpired:
@@ -125,6 +100,7 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
         else:
             processes.stop_group(attack, grace_s=0.5)
     finished_at = datetime.now(timezone.utc)
+    counts = copier.finish(timeout_s=60)  # its error first: a dead filter makes vegeta fail too
     if attack.returncode != 0 or encode.returncode != 0:
         err = (attack.stderr.read() or b"").decode(errors="replace").strip()
         err = err or (encode.stderr.read() or b"").decode(errors="replace").strip()
@@ -132,4 +108,4 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
                         f"{err.splitlines()[-1] if err else 'no message'}")
     attack.stderr.close()
     encode.stderr.close()
-    return AttackResult(out_csv, samples, started_at, finished_at)
+    return AttackResult(out_csv, samples, started_at, finished_at, counts.results)

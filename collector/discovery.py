@@ -13,7 +13,8 @@ import re
 import urllib.parse
 from collector.endpoint import Discovery, Endpoint, Skipped
 from collector.operation import build_operation
-from collector.overrides import HTTP_METHODS as METHODS, METHODS_DEFAULT, Overrides, mask, selectors
+from collector.overrides import HTTP_METHODS as METHODS, METHODS_DEFAULT, Overrides, selectors
+from collector.secrets import mask, secret_values
 from collector.schema_values import Schemas, Unbuildable
 from collector.targets_file import load_targets
 from perf.errors import PerfError
@@ -21,7 +22,6 @@ from perf.errors import PerfError
 HTTP_METHODS = tuple(m.lower() for m in METHODS)  # as OpenAPI path items spell them
 NEVER_ATTACK = {"/health", "/docs", "/redoc", "/openapi.json", "/metrics", "/docs/oauth2-redirect"}
 _DOCUMENT = re.compile(r"/openapi\.(json|ya?ml)$")  # the document itself, wherever it is served
-_SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|credential", re.I)
 
 # What callers import from here (the contract), wherever it is defined.
 __all__ = ["METHODS_DEFAULT", "NEVER_ATTACK", "Discovery", "Endpoint", "Overrides", "Skipped",
@@ -85,9 +85,9 @@ def _add(into: list, skipped: list, schemas: Schemas, method: str, path: str, op
         reason = f"perf cannot read this operation ({type(exc).__name__}: {exc})"
         skipped.append(Skipped(name, reason.splitlines()[0][:200]))
         return
-    secrets = tuple(value for key, value in overrides.params if _SECRET_PARAM.search(key))
     into.append(Endpoint(method.upper(), path, source, headers=overrides.headers,
-                         secrets=secrets, auth=auth_hints(spec, operation)))
+                         secrets=secret_values(overrides.headers, overrides.params),
+                         auth=auth_hints(spec, operation)))
 
 
 def _method_reason(method: str, overrides: Overrides) -> str:

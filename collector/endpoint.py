@@ -12,17 +12,14 @@ import base64
 import email.parser
 import email.policy
 import json
-import re
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from collector.operation import Prepared
-from collector.overrides import mask
+from collector.secrets import Masker, looks_secret, mask
 
 EXCERPT = 200  # characters of body a plan shows
-_SECRET_NAME = re.compile(r"auth|token|secret|pass|key|cookie|session|credential", re.I)
 
 
 class Source(Protocol):
@@ -39,7 +36,7 @@ class Endpoint:
         self.path = path
         self.source = source
         self.headers = headers  # --header values: on every request, masked when shown
-        self.secrets = tuple(s for s in secrets if len(s) >= 3)  # other values never shown
+        self.secrets = Masker(secrets)  # collector.secrets.secret_values: never shown
         self.auth = auth  # what the document says the operation needs ("Authorization: Bearer")
 
     def __repr__(self) -> str:
@@ -92,7 +89,7 @@ class Endpoint:
         --header, and names like Authorization or X-API-Key), the body cut to an excerpt."""
         url, headers, body = self.request(base_url, 0, "preview")
         given = {name.lower() for name, _ in self.headers}
-        shown = {name: (mask(value) if name.lower() in given or _SECRET_NAME.search(name)
+        shown = {name: (mask(value) if name.lower() in given or looks_secret(name)
                         else value) for name, value in headers.items()}
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
         return {"method": self.method, "url": self._hide(url), "headers": shown,
@@ -112,11 +109,7 @@ class Endpoint:
         return text if len(text) <= EXCERPT else text[: EXCERPT - 3] + "..."
 
     def _hide(self, text: str) -> str:
-        for secret in self.secrets:
-            for form in {secret, urllib.parse.quote(secret, safe=""),
-                         urllib.parse.quote_plus(secret)}:
-                text = text.replace(form, "***")
-        return text
+        return self.secrets.text(text)
 
 
 @dataclass

@@ -1,22 +1,23 @@
 """Vegeta results -> the store. Each attack lands in one transaction.
 
 vegeta's CSV encoding is the common form: `perf collect` pipes `vegeta attack` through
-`vegeta encode --to csv`, and `perf ingest` converts gob/json files the same way. DuckDB then
-reads the CSV in bulk; bodies and headers are in the file but never stored.
+`vegeta encode --to csv`, and `perf ingest` converts gob/json files the same way; both go
+through collector/results_filter.py, which leaves the bodies and headers out of the file perf
+keeps (one error sample per failing code aside). DuckDB then reads the CSV in bulk.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Iterable
 
 import duckdb
 
 from collector.records import AttackRecord
+from collector.results_filter import BadResults, filter_encoded
 from collector.sampler import Sample
-from perf.errors import PerfError
+from collector.secrets import Masker
 from perf.failures import BODY_SAMPLE_BYTES
 from perf.stats import REQUEST_AGGREGATES, SUCCESS_SQL, cache_stats, request_metrics
 from perf.store import next_attack_id, transaction
@@ -43,11 +44,6 @@ MIN_SENT_FRACTION = 0.99
 LOADGEN_SATURATED_CPU = 90.0
 
 
-class BadResults(PerfError):
-    """Results that cannot be stored as they are (truncated, foreign, empty): the input is at
-    fault, not the store, so trying again cannot help."""
-
-
 def is_vegeta_csv(path: Path) -> bool:
     """True when the file starts like a vegeta CSV record (unix-ns timestamp, status code)."""
     with open(path, "rb") as fh:
@@ -67,18 +63,16 @@ def check_complete(path: Path) -> None:
             raise BadResults(f"{path}: truncated vegeta results (last record is incomplete)")
 
 
-def to_csv(vegeta: Path, source: Path, out: Path) -> None:
-    """Convert one vegeta results file in any encoding (gob, json, csv) to CSV."""
-    with open(out, "wb") as fh:
-        proc = subprocess.run(
-            [str(vegeta), "encode", "--to", "csv", str(source)],
-            stdout=fh, stderr=subprocess.PIPE, timeout=3600,
-        )
-    if proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {proc.returncode}"
+def to_csv(vegeta: Path, source: Path, out: Path, masker: Masker | None = None) -> int:
+    """Convert one vegeta results file in any encoding (gob, json, csv) to the CSV perf
+    keeps (collector/results_filter.py); the number of results."""
+    kept, returncode, stderr = filter_encoded(vegeta, source, out, masker)
+    if returncode != 0:
+        detail = stderr.strip().splitlines()
+        reason = detail[-1].split("encode: ", 1)[-1] if detail else f"exit {returncode}"
         reason = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d ", "", reason)
         raise BadResults(f"{source}: not readable as vegeta results ({reason})")
+    return kept.results
 
 
 def csv_source(paths: list[Path]) -> str:
@@ -145,13 +139,19 @@ def results_metrics(csv_path: Path) -> dict:
 def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
                          csv_files: list[Path]) -> None:
     """One response body (its first 2 KB) per status code outside 200-399: what the app said
-    when it refused. Read only for attacks that had failures (most have none)."""
-    # base64 of BODY_SAMPLE_BYTES bytes, rounded up to whole 4-character groups
+    when it refused. Read only for attacks that had failures (most have none).
+
+    The results filter kept one body per failing code and file (the first not empty); with
+    several files, the earliest of them. Picked by (ts, seq), never by scan order: DuckDB reads
+    a CSV in parallel, so a plain first(body) could differ from one store to the next."""
+    # base64 of BODY_SAMPLE_BYTES bytes, rounded up to whole 4-character groups (files the
+    # filter made are cut already; spool entries of an older perf are not)
     chars = (BODY_SAMPLE_BYTES + 2) // 3 * 4
     con.execute(
         f"""
         INSERT INTO error_samples
-        SELECT ?, code, from_base64(left(coalesce(first(body), ''), {chars}))
+        SELECT ?, code, from_base64(left(coalesce(
+            first(body ORDER BY ts, seq) FILTER (WHERE body <> ''), ''), {chars}))
         FROM {csv_source(csv_files)}
         WHERE NOT ({SUCCESS_SQL})
         GROUP BY code
@@ -180,20 +180,27 @@ def store_attack(
     samples: Iterable[Sample] = (),
     nested: bool = False,
     renumber: bool = False,
+    written: int | None = None,
 ) -> int:
     """Store one finished attack (its row, every request, every sample) atomically.
 
     sent_rate and the generator verdict are derived here from the stored rows.
     `nested`: the caller owns the transaction (DuckDB has no nested transactions).
+    `written`: how many results the file was written with (a spool entry says), when known.
     """
     if not nested:
         with transaction(con):
-            return store_attack(con, attack, csv_files, samples, nested=True, renumber=renumber)
+            return store_attack(con, attack, csv_files, samples, nested=True, renumber=renumber,
+                                written=written)
     samples = list(samples)
     attack_id = next_attack_id(con)
     rows = insert_requests(con, attack_id, csv_files, renumber)
     if rows == 0:
         raise BadResults(f"{', '.join(map(str, csv_files))}: no results in file")
+    if written is not None and rows != written:
+        # Cut exactly at a record boundary, a file ends with a whole record all the same.
+        raise BadResults(f"{', '.join(map(str, csv_files))}: truncated vegeta results "
+                         f"({rows} of the {written} results written)")
     if samples:
         con.executemany(
             "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",

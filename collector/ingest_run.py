@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import csv
+import hashlib
+import stat
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,10 +12,11 @@ import duckdb
 
 from collector.ingest import BadResults, check_complete, csv_source, is_vegeta_csv, store_attack, to_csv
 from collector.records import AttackRecord
+from collector.results_filter import filter_file
 from collector.runs import finish_run, run_row, store_run_row
 from collector.spool import take_over
 from collector.vegeta import vegeta_version
-from perf.errors import PerfError
+from perf.errors import PerfError, file_error
 from perf.store import store_failure, store_session, transaction, writer_lock
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -29,27 +31,65 @@ def parse_endpoint(text: str) -> tuple[str, str]:
 
 
 def results_as_csv(vegeta: Path, files: list[Path], folder: Path) -> list[Path]:
-    """Each file as vegeta CSV, checked whole: CSV is read as it is, gob and JSON converted.
+    """Each file as the CSV perf keeps (collector/results_filter.py: no bodies), checked whole:
+    CSV is filtered as it is, gob and JSON converted by `vegeta encode` on the way.
 
     Each file is converted on its own: `vegeta encode` of several files stops quietly at the
     first damaged one (exit 0), while one file at a time reports it.
     """
-    for path in files:
-        if not path.is_file():
-            raise PerfError(f"{path}: no such file")
+    _check_files(files)
     out = []
     for i, path in enumerate(files):
+        converted = folder / f"{i}.csv"
         if is_vegeta_csv(path):
             check_complete(path)
-            out.append(path)
-            continue
-        converted = folder / f"{i}.csv"
-        to_csv(vegeta, path, converted)
-        if _starts_with(path, b"{"):
-            _check_json_whole(path, converted)
+            filter_file(path, converted)
+        else:
+            results = to_csv(vegeta, path, converted)
+            if _starts_with(path, b"{"):
+                _check_json_whole(path, results)
         check_complete(converted)
         out.append(converted)
+    _check_distinct(files, out)
     return out
+
+
+def _check_files(files: list[Path]) -> None:
+    """Regular files, each given once: a file given twice would count its results twice."""
+    seen: dict[tuple[int, int], Path] = {}
+    for path in files:
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise PerfError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise file_error(f"cannot read {path}", exc) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise PerfError(f"{path}: not a regular file")
+        first = seen.setdefault((info.st_dev, info.st_ino), path)
+        if first is not path:
+            what = "given twice" if first == path else f"the same file as {first}"
+            raise PerfError(f"{path}: {what}: its results would count twice")
+
+
+def _check_distinct(files: list[Path], converted: list[Path]) -> None:
+    """Two files holding the same results (a copy): the same timestamps to the nanosecond
+    cannot come from two load machines. Compared only when their sizes match."""
+    by_size: dict[int, list[int]] = {}
+    for i, path in enumerate(converted):
+        by_size.setdefault(path.stat().st_size, []).append(i)
+    for same_size in (group for group in by_size.values() if len(group) > 1):
+        digests: dict[bytes, int] = {}
+        for i in same_size:
+            first = digests.setdefault(_digest(converted[i]), i)
+            if first != i:
+                raise PerfError(f"{files[i]}: the same results as {files[first]}: its results "
+                                f"would count twice")
+
+
+def _digest(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "blake2b").digest()
 
 
 def _starts_with(path: Path, prefix: bytes) -> bool:
@@ -57,15 +97,13 @@ def _starts_with(path: Path, prefix: bytes) -> bool:
         return fh.read(len(prefix)) == prefix
 
 
-def _check_json_whole(source: Path, converted: Path) -> None:
+def _check_json_whole(source: Path, results: int) -> None:
     # `vegeta encode` stops quietly at a broken JSON line (exit 0, the results before it kept),
     # so a file cut in half would pass as a shorter attack: every line must become a result.
     with open(source, "rb") as fh:
         lines = sum(1 for line in fh if line.strip())
-    with open(converted, newline="") as fh:
-        rows = sum(1 for _ in csv.reader(fh))
-    if rows != lines:
-        raise BadResults(f"{source}: truncated vegeta results ({rows} of {lines} JSON lines "
+    if results != lines:
+        raise BadResults(f"{source}: truncated vegeta results ({results} of {lines} JSON lines "
                          "are whole results)")
 
 

@@ -1,10 +1,11 @@
 """What the user says about requests (--methods, --filter, --endpoint, --param, --header):
-the options parsed, the operations they select, and how a secret header value is shown."""
+the options parsed and the operations they select (their secrets: collector/secrets.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collector.secrets import mask_header_text
 from perf.errors import PerfError
 
 METHODS_DEFAULT = ("GET", "POST", "PUT", "PATCH")  # DELETE only when asked: it destroys data
@@ -66,22 +67,6 @@ def parse_methods(text: str, option: str = "--methods") -> tuple[str, ...]:
         raise PerfError(f"bad {option} {text!r}: use a comma-separated list of "
                         f"{', '.join(HTTP_METHODS)}")
     return methods
-
-
-def mask(value: str) -> str:
-    """A secret as shown everywhere (plan, stored config, reports): its scheme word kept
-    ("Bearer ***"), the secret itself never, not even its length."""
-    value = value.strip()
-    scheme, _, rest = value.partition(" ")
-    if rest and scheme.isalpha() and len(scheme) <= 16:
-        return f"{scheme} ***"
-    return "***" if value else ""
-
-
-def mask_header_text(text: str) -> str:
-    """A "Name: value" line with its value masked."""
-    name, sep, value = text.partition(":")
-    return f"{name}: {mask(value)}" if sep else mask(text)
 
 
 def selectors(method: str, path: str, overrides: Overrides) -> list[str]:

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from collector.overrides import METHODS_DEFAULT, mask, parse_header, parse_methods, parse_param
+from collector.overrides import METHODS_DEFAULT, parse_header, parse_methods, parse_param
+from collector.secrets import looks_secret, mask, secret_values
 from perf.errors import PerfError
 from perf.pyproject import tool_perf
 
@@ -83,11 +84,18 @@ class Settings:
     def loads(self) -> list[float] | list[int]:
         return self.concurrency or self.rates
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The values perf sends that are secrets (collector.secrets.secret_values)."""
+        return secret_values(self.headers, self.params)
+
     def to_config(self) -> dict:
-        """Every setting, as stored with the run: header values are secrets, so masked."""
+        """Every setting, as stored with the run: secrets masked (every header value, and
+        the value of a parameter whose name looks secret)."""
         config = asdict(self)
         config["headers"] = [f"{name}: {mask(value)}" for name, value in self.headers]
-        config["params"] = [f"{name}={value}" for name, value in self.params]
+        config["params"] = [f"{name}={mask(value) if looks_secret(name) else value}"
+                            for name, value in self.params]
         from collector.background import format_background
 
         config["background"] = [format_background(load) for load in self.background]

@@ -24,6 +24,7 @@ import psutil
 from collector import processes
 from collector.sampler import TreeSampler
 from perf.errors import PerfError
+from perf.stats import REDIRECT_CODES
 
 READY_TIMEOUT_S = 30.0
 IDLE_CPU_PERCENT = 20.0  # whole tree, 100 = one core
@@ -38,12 +39,30 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the app's answer, never followed: its Location may be another host, and the
+    request carries the --header secrets (urllib then raises it as an HTTPError)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# Every request perf itself sends to the app (setup operations, readiness probes, the OpenAPI
+# document) goes through this opener: redirects answered, not followed; and no proxy from the
+# environment (http_proxy), since the app is on this machine and a proxy is not.
+_OPENER = urllib.request.build_opener(_NoRedirects, urllib.request.ProxyHandler({}))
+
+
+def _open(request: urllib.request.Request | str, timeout: float):
+    return _OPENER.open(request, timeout=timeout)
+
+
 def http_call(method: str, url: str, headers: dict[str, str] | None = None,
               body: bytes | None = None, timeout: float = 60.0) -> int:
-    """One request (a setup operation); its status code."""
+    """One request (a setup operation); its status code (a 3xx as it is: not followed)."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        with _open(request, timeout) as resp:
             return resp.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -67,7 +86,7 @@ def probe(url: str, timeout: float = 1.0) -> Probe:
     route = urllib.parse.urlsplit(url).path or "/"
     start = time.perf_counter()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with _open(url, timeout) as resp:
             resp.read()
             status = resp.status
     except urllib.error.HTTPError as exc:
@@ -75,7 +94,14 @@ def probe(url: str, timeout: float = 1.0) -> Probe:
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         return Probe(None, None, _no_answer(exc, timeout))
     seconds = time.perf_counter() - start
-    return Probe(status, seconds, f"GET {route} answered {status}")
+    return Probe(status, seconds, answered("GET", route, status))
+
+
+def answered(method: str, route: str, status: int) -> str:
+    """'GET /health answered 307 (a redirect: perf does not follow them)'."""
+    redirect = REDIRECT_CODES[0] <= status <= REDIRECT_CODES[1]
+    moved = " (a redirect: perf does not follow them)" if redirect else ""
+    return f"{method} {route} answered {status}{moved}"
 
 
 def _no_answer(exc: Exception, timeout: float) -> str:
@@ -407,10 +433,10 @@ def fetch_openapi(server: Server, path: str) -> dict:
     answers = []
     for url in urls:
         try:
-            with urllib.request.urlopen(url, timeout=30.0) as resp:
+            with _open(url, 30.0) as resp:
                 body = resp.read()
         except urllib.error.HTTPError as exc:
-            answers.append(f"GET {urllib.parse.urlsplit(url).path} answered {exc.code}")
+            answers.append(answered("GET", urllib.parse.urlsplit(url).path, exc.code))
             continue
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             answers.append(_no_answer(exc, 30.0))

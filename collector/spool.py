@@ -4,8 +4,8 @@ Beside the store (perf.store.spool_path), one folder per run, one entry per step
 
     results/perf.duckdb.spool/<run_id>/
         0000-run/run.json                 the run's row
-        0001-attack/attack.json           the AttackRecord
-                    results.csv           vegeta's results
+        0001-attack/attack.json           the AttackRecord, and how many results were written
+                    results.csv           vegeta's results (collector/results_filter.py)
                     samples.json          the CPU/memory samples
         0002-check/check.json             a server self-check (collector/selfcheck.py)
         0003-capacity/capacity.json       a capacity search's result (collector/capacity.py)
@@ -54,6 +54,7 @@ from perf.store import spool_path, store_failure, store_session, transaction, wr
 KINDS = ("run", "attack", "check", "capacity", "finish")
 _TMP = ".tmp-"
 REJECTED = "rejected"
+_WRITTEN = "results_written"  # attack.json's key beside the AttackRecord's fields
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,14 @@ def run_files(row: dict) -> dict[str, bytes]:
 
 def attack_files(attack: AttackRecord, csv_path: Path, samples: list[Sample],
                  foreground: AttackRecord | None = None,
-                 check: KeepAliveCheck | None = None) -> dict:
+                 check: KeepAliveCheck | None = None, written: int | None = None) -> dict:
     """`foreground`: for the background side of a mix whose foreground_id is not known yet
     (its foreground waits in the spool too), the foreground's record: found by it once stored.
-    `check`: the self-check of the server start the attack ran on (its check_id, likewise)."""
-    files = {"attack.json": _json(asdict(attack)),
+    `check`: the self-check of the server start the attack ran on (its check_id, likewise).
+    `written`: how many results csv_path holds: a file with fewer is refused as truncated
+    (cut at a record boundary, it would still end with a whole record)."""
+    record = asdict(attack) if written is None else {**asdict(attack), _WRITTEN: written}
+    files = {"attack.json": _json(record),
              "samples.json": _json([[s.ts, s.process, s.cpu_percent, s.rss_bytes] for s in samples]),
              "results.csv": csv_path}
     if foreground is not None and attack.foreground_id is None:
@@ -191,8 +195,10 @@ def _load(entry: Entry) -> dict | tuple:
                       if (entry.path / "foreground.json").exists() else None)
         checked_at = (_when(_read(entry, "check.json")["checked_at"])
                       if (entry.path / "check.json").exists() else None)
-        return (_record(_read(entry, "attack.json")), [Sample(*s) for s in _read(entry, "samples.json")],
-                foreground, checked_at)
+        fields = _read(entry, "attack.json")
+        written = fields.pop(_WRITTEN, None)  # None: spooled by a perf that did not count
+        return (_record(fields), [Sample(*s) for s in _read(entry, "samples.json")],
+                foreground, checked_at, written)
     if entry.kind == "check":
         row = _read(entry, "check.json")
         server, workers = row.pop("server"), row.pop("workers")
@@ -227,14 +233,14 @@ def store_entry(con: duckdb.DuckDBPyConnection, entry: Entry) -> int | None:
                                    [content["run_id"]]).fetchone():
                     store_run_row(con, content)
             elif entry.kind == "attack":
-                attack, samples, foreground, checked_at = content
+                attack, samples, foreground, checked_at, written = content
                 if foreground is not None:
                     attack = attack.but(foreground_id=_attack_id(con, foreground))
                 if checked_at is not None:
                     attack = attack.but(check_id=_check_id(con, attack.run_id, checked_at))
                 if _attack_id(con, attack) is None:
                     attack_id = store_attack(con, attack, [entry.path / "results.csv"], samples,
-                                             nested=True)
+                                             nested=True, written=written)
             elif entry.kind == "check":
                 server, workers, check = content
                 if _check_id(con, entry.run_id, check.checked_at) is None:

@@ -104,17 +104,17 @@ class StoreWriter:
 
     def put_attack(self, attack: AttackRecord, csv_path: Path, samples: list[Sample],
                    foreground: AttackRecord | None = None,
-                   check: KeepAliveCheck | None = None) -> tuple[int | None, str]:
+                   check: KeepAliveCheck | None = None, *, written: int) -> tuple[int | None, str]:
         """Keep a finished attack: (its attack_id, the progress line's summary) once it is
-        stored; (None, what became of it) while the store is busy. `foreground`, `check`: see
-        attack_files."""
+        stored; (None, what became of it) while the store is busy. `foreground`, `check`,
+        `written` (the results csv_path was written with): see attack_files."""
         if not csv_path.exists() or csv_path.stat().st_size == 0:
             raise BadResults(f"vegeta returned no results for {attack.endpoint}")
-        rows = _count_lines(csv_path)
-        entry = self._put("attack", attack_files(attack, csv_path, samples, foreground, check))
+        entry = self._put("attack", attack_files(attack, csv_path, samples, foreground, check,
+                                                 written))
         if self._wait(entry):
             return self._summaries[entry.path]
-        return None, f"{rows} results, kept in the spool until the store is free"
+        return None, f"{written} results, kept in the spool until the store is free"
 
     def put_check(self, server: str | None, workers: int | None, check: KeepAliveCheck) -> None:
         """Keep a server self-check; the attacks on that server start refer to it (put_attack)."""
@@ -285,8 +285,3 @@ class StoreWriter:
             self._fatal = exc if isinstance(exc, PerfError) else store_failure(
                 self.store, "store the sweep's results", exc)
             self._cond.notify_all()
-
-
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as fh:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))

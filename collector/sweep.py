@@ -31,6 +31,7 @@ from collector.payload import grow_body, growable_field
 from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_row
+from collector.secrets import Masker
 from collector.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from collector.server import Server, http_call
 from collector.spool import describe
@@ -38,6 +39,7 @@ from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
 from perf.errors import PerfError
+from perf.stats import REDIRECT_SQL
 from perf.store import StoreBusy, resolve_store, writer_lock
 
 
@@ -94,10 +96,15 @@ def _summary_line(con, attack_id: int) -> str:
         """,
         [attack_id],
     ).fetchone()
+    # A 3xx counts as ok (vegeta's rule) though perf never follows it: say how many there were.
+    (redirects,) = con.execute(
+        f"SELECT count(*) FROM requests WHERE attack_id = ? AND {REDIRECT_SQL}",
+        [attack_id]).fetchone()
+    moved = f" ({_plural(redirects, 'redirect')}, not followed)" if redirects else ""
     span = (end - first) / 1e9
     rps = ok / span if span > 0 else 0.0
     warn = "" if flag else f"  !! generator: {note}"
-    return f"{n} requests, {100.0 * ok / n:.1f}% ok, {rps:.1f} successful/s{warn}"
+    return f"{n} requests, {100.0 * ok / n:.1f}% ok{moved}, {rps:.1f} successful/s{warn}"
 
 
 def _create_run(writer: StoreWriter, settings: Settings, vegeta_path: Path, target: str,
@@ -136,6 +143,10 @@ class _Sweep:
     check: KeepAliveCheck | None = None  # the self-check of the running server's start
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
+
+    def __post_init__(self) -> None:
+        # Masks what perf sends as a secret in every results file (collector/results_filter.py).
+        self.masker = Masker(self.settings.secrets)
 
     def start_server(self, workers: int | None) -> None:
         s = self.settings
@@ -215,7 +226,8 @@ class _Sweep:
             body = self._large_body(load_of) if load_of.size is not None else None
             beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
-                duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b)))
+                duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b,
+                masker=self.masker)))
         title = self._title(fg_name, load, workers)
         self.index += 1
         self.progress.attack_started(self.index, title, s.duration_s)
@@ -300,7 +312,8 @@ class _Sweep:
         s = self.settings
         if s.warmup_s > 0:
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
-                       duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None)
+                       duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None,
+                       masker=self.masker)
 
     def _measure(self, targets: Path, mode: str, load: float) -> AttackResult:
         """The recorded attack: its mode and the settings' duration, the server's tree sampled."""
@@ -308,7 +321,8 @@ class _Sweep:
         try:
             return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
                               load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
-                              server_pid=self.server.pid, on_tick=self.progress.tick)
+                              server_pid=self.server.pid, on_tick=self.progress.tick,
+                              masker=self.masker)
         finally:
             # The next idle check's CPU window runs while this attack is stored.
             self.server.open_cpu_window()
@@ -341,7 +355,8 @@ class _Sweep:
             self.foreground = attack
         foreground = self.foreground if attack.role == "background" else None
         attack_id, line = self.writer.put_attack(attack, result.csv_path, result.samples,
-                                                 foreground=foreground, check=self.check)
+                                                 foreground=foreground, check=self.check,
+                                                 written=result.results)
         self.stored += 1
         return attack_id, line
 

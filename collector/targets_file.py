@@ -19,6 +19,7 @@ from pathlib import Path
 from collector.endpoint import Discovery, Endpoint
 from collector.operation import Prepared
 from collector.overrides import Overrides, selectors
+from collector.secrets import secret_values
 from perf.errors import PerfError
 
 _REQUEST_LINE = re.compile(r"^[A-Z]+\s")  # vegeta's test for the start of a target
@@ -79,7 +80,8 @@ def load_targets(path: Path, overrides: Overrides) -> Discovery:
         used.update(matched)
         if (overrides.filters or overrides.endpoints) and not matched:
             continue
-        found.endpoints.append(Endpoint(method, url_path, source, headers=overrides.headers))
+        found.endpoints.append(Endpoint(method, url_path, source, headers=overrides.headers,
+                                        secrets=secret_values(overrides.headers, overrides.params)))
     found.unmatched = [s for s in (*overrides.filters, *overrides.endpoints) if s not in used]
     return found
 

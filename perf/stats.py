@@ -26,6 +26,12 @@ def is_success(code):
     """True for a successful status code; works element-wise on a numpy array of codes."""
     return (code >= SUCCESS_CODES[0]) & (code <= SUCCESS_CODES[1])
 
+
+# A redirect: perf never follows one (vegeta -redirects=-1), so a 3xx is the app's answer,
+# a success by the rule above, and counted apart so that outputs can say so.
+REDIRECT_CODES = (300, 399)
+REDIRECT_SQL = f"code BETWEEN {REDIRECT_CODES[0]} AND {REDIRECT_CODES[1]}"
+
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
 
 # One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).

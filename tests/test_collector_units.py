@@ -33,6 +33,7 @@ def test_vegeta_flags_for_open_and_closed_loop():
     assert "-rate=50/1s" in open_loop and "-duration=2s" in open_loop and "-timeout=5s" in open_loop
     closed = attack_args("vegeta", "t.jsonl", "concurrency", 5, 2, 5)
     assert {"-rate=0", "-max-workers=5", "-workers=5"} <= set(closed)
+    assert "-redirects=-1" in open_loop and "-redirects=-1" in closed  # a 3xx is the answer
 
 
 def test_generator_verdict():
@@ -64,20 +65,78 @@ def test_sampler_sees_cpu_of_children_in_the_tree():
     assert all(s.rss_bytes > 0 for s in samples)
 
 
-def test_live_count_follows_a_growing_results_file(tmp_path):
-    from collector.attack import LiveCount
+def _vegeta_record(seq, code, body=b"", error="", url="http://h/x", latency=1000):
+    import base64
 
-    path = tmp_path / "r.csv"
-    live = LiveCount(path)
-    live.update()  # not created yet
-    assert (live.results, live.successes) == (0, 0)
-    path.write_bytes(b"1795305502670528600,200,1,0,0,,,,0,GET,http://h/,\n1795305502670528601,50")
-    live.update()
-    assert (live.results, live.successes) == (1, 1)  # the half-written record waits
-    with open(path, "ab") as fh:
-        fh.write(b"0,1,0,0,boom,,,1,GET,http://h/,\n1795305502670528602,0,1,0,0,x,,,2,GET,u,\n")
-    live.update()
-    assert (live.results, live.successes) == (3, 1)
+    return [str(1795305502670528600 + seq), str(code), str(latency), "0", str(len(body)), error,
+            base64.b64encode(body).decode(), "", str(seq), "GET", url,
+            base64.b64encode(b"Content-Type: text/plain\r\n").decode()]
+
+
+def _filtered(rows, masker=None):
+    import csv
+    import io
+
+    from collector.results_filter import ResultsFilter
+
+    source = io.StringIO(newline="")
+    for row in rows:  # as vegeta writes it: "\n" ends a record, a field with "\r" is quoted
+        line = io.StringIO(newline="")
+        csv.writer(line, lineterminator="\r\n").writerow(row)
+        source.write(line.getvalue()[:-2] + "\n")
+    source.seek(0)
+    out = io.StringIO(newline="")
+    kept = ResultsFilter(masker, "r.csv")
+    kept.copy(source, out)
+    out.seek(0)
+    return kept, list(csv.reader(out))
+
+
+def test_results_filter_keeps_one_masked_sample_per_failing_code_and_counts():
+    """Bodies and headers never reach the file perf keeps, but for the first non-empty body of
+    each failing code, masked then cut to BODY_SAMPLE_BYTES; every other field is copied."""
+    import base64
+
+    from collector.secrets import Masker
+    from perf.failures import BODY_SAMPLE_BYTES
+
+    secret = "SECRET-777"
+    big = b"x" * (BODY_SAMPLE_BYTES - 5) + secret.encode() + b"y" * 5000
+    rows = [_vegeta_record(0, 200, b"ok" * 1000),
+            _vegeta_record(1, 500, b""),  # empty: the next 500's body is the sample
+            _vegeta_record(2, 500, big, error="500 Internal Server Error"),
+            _vegeta_record(3, 500, b"second 500"),
+            _vegeta_record(4, 307, b"moved"),
+            _vegeta_record(5, 0, error=f'Get "http://h/x?token={secret}": dial tcp: refused',
+                           url=f"http://h/x?token={secret}"),
+            _vegeta_record(6, 422, b'{"input":"' + secret.encode() + b'"}', error="a\rb")]
+    kept, out = _filtered(rows, Masker([secret]))
+    assert (kept.results, kept.successes) == (7, 2)
+    assert [len(r) for r in out] == [12] * 7
+    assert [r[11] for r in out] == [""] * 7  # response headers: never kept
+    bodies = [base64.b64decode(r[6]) for r in out]
+    assert bodies[0] == bodies[1] == bodies[3] == bodies[4] == b""
+    # masked before the cut: the secret straddling BODY_SAMPLE_BYTES is not half kept
+    assert bodies[2] == (b"x" * (BODY_SAMPLE_BYTES - 5) + b"***yy")[:BODY_SAMPLE_BYTES]
+    assert bodies[6] == b'{"input":"***"}'
+    assert out[5][5] == 'Get "http://h/x?token=***": dial tcp: refused'
+    assert out[5][10] == "http://h/x?token=***"
+    assert out[6][5] == "a\rb"
+    for before, after in zip(rows, out):  # the rest exactly as vegeta wrote it
+        assert before[:5] + before[7:10] == after[:5] + after[7:10]
+
+
+@pytest.mark.parametrize("row, message", [
+    (_vegeta_record(0, 200, latency=-5), "r.csv: result 2: negative latency (-5 ns)"),
+    (_vegeta_record(0, 200)[:9], "r.csv: result 2: 9 fields where a vegeta result has 12"),
+    (["1795305502670528600", "OK"] + [""] * 10, "r.csv: result 2: status code 'OK' is not a number"),
+])
+def test_results_filter_refuses_what_is_not_a_result(row, message):
+    from collector.results_filter import BadResults
+
+    with pytest.raises(BadResults) as refused:
+        _filtered([_vegeta_record(0, 200), row])
+    assert str(refused.value) == message
 
 
 def test_old_server_logs_are_pruned_to_the_newest(tmp_path):

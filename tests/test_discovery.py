@@ -12,7 +12,8 @@ import urllib.parse
 import pytest
 
 from collector.discovery import METHODS_DEFAULT, Overrides, discover
-from collector.overrides import mask, parse_header, parse_methods, parse_param
+from collector.overrides import parse_header, parse_methods, parse_param
+from collector.secrets import mask
 from perf.errors import PerfError
 from tests.schema_check import assert_valid
 

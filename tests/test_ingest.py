@@ -23,13 +23,18 @@ def attack_gob(tmp_path_factory, vegeta):
                        env={"TARGET_APP_DB": str(tmp / "app.sqlite3"), "PYTHONPATH": str(REPO)})
     try:
         targets = f"GET {srv.base_url}/health\nGET {srv.base_url}/items/999999\n"
-        gob = tmp / "results.gob"
-        with open(gob, "wb") as out:
-            subprocess.run([str(vegeta), "attack", "-rate=20/1s", "-duration=1s"],
-                           input=targets.encode(), stdout=out, check=True, timeout=30)
-        yield gob
+        for name in ("results.gob", "results-2.gob"):  # the second: another load machine's
+            with open(tmp / name, "wb") as out:
+                subprocess.run([str(vegeta), "attack", "-rate=20/1s", "-duration=1s"],
+                               input=targets.encode(), stdout=out, check=True, timeout=30)
+        yield tmp / "results.gob"
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def second_gob(attack_gob):
+    return attack_gob.parent / "results-2.gob"
 
 
 def _vegeta_rows(vegeta, path):
@@ -72,9 +77,9 @@ def test_ingest_stores_every_result_exactly(tmp_path, vegeta, attack_gob, encodi
     assert run == ("laptop", "complete")
 
 
-def test_several_files_are_one_attack(tmp_path, vegeta, attack_gob):
+def test_several_files_are_one_attack(tmp_path, vegeta, attack_gob, second_gob):
     store = tmp_path / "s.duckdb"
-    proc = run_perf(["ingest", str(attack_gob), str(attack_gob), "--endpoint", "GET /health",
+    proc = run_perf(["ingest", str(attack_gob), str(second_gob), "--endpoint", "GET /health",
                      "--rate", "40", "--store", str(store)], tmp_path)
     assert proc.returncode == 0, proc.stderr
     con = duckdb.connect(str(store), read_only=True)

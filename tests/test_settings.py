@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from collector.overrides import mask
+from collector.secrets import mask
 from collector.plan import build_settings, pyproject_settings
 from perf.commands.collect import collect
 from perf.errors import PerfError
@@ -131,3 +131,24 @@ def test_durations_are_finite_and_rates_exact(tmp_path, monkeypatch):
              monkeypatch)
     assert s.rates == [12.5, 0.5] and s.warmup_s == 0.0
     assert all(math.isfinite(r) for r in s.rates)
+
+
+def test_the_secrets_of_the_settings_are_one_set():
+    from collector.plan import Settings
+    from collector.secrets import Masker, looks_secret, secret_values
+
+    settings = Settings(headers=[("Authorization", "Bearer tok-123"), ("X-Env", "staging")],
+                        params=[("password", "hunter22"), ("api_key", "k-456"),
+                                ("item_id", "42"), ("session_id", "s-789")])
+    assert settings.secrets == ("Bearer tok-123", "tok-123", "staging", "hunter22", "k-456",
+                                "s-789")
+    assert settings.secrets == secret_values(settings.headers, settings.params)
+    assert [looks_secret(n) for n in ("Cookie", "passwd", "X-API-Key", "apikey", "credentials",
+                                      "item_id", "q")] == [True] * 5 + [False] * 2
+    # runs.config: a secret parameter is masked like a header value
+    assert settings.to_config()["params"] == ["password=***", "api_key=***", "item_id=42",
+                                              "session_id=***"]
+    masker = Masker(settings.secrets)
+    assert masker.text("Bearer tok-123 / hunter22 / pw=hunter22%21 / 42") == \
+        "Bearer *** / *** / pw=***%21 / 42"
+    assert masker.bytes(b'{"a":"tok-123"}') == b'{"a":"***"}'
