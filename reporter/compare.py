@@ -107,7 +107,7 @@ class MetricChange:
     verdict: str  # worse | better | same | inconclusive
     threshold: Threshold
     gate: bool  # this metric fails the gate when worse
-    note: str = ""  # why a verdict is inconclusive without a test (no value, ...)
+    note: str = ""  # what the change or verdict rests on beyond the cell's basis (no value, ...)
 
     @property
     def regression(self) -> bool:
@@ -184,10 +184,15 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
                             statistics.median(ys) if ys else None, None, unit, False, None,
                             "inconclusive", threshold, gate, note=f"no value in the {side}")
     base, candidate = statistics.median(xs), statistics.median(ys)
+    note = ""
     if ratio:
         change = (candidate - base) * 100
+    elif base:
+        change = (candidate - base) / base
+    elif candidate:
+        change, note = None, "the base is 0: no relative change"
     else:
-        change = (candidate - base) / base if base else (math.inf if candidate else 0.0)
+        change = 0.0
     beyond = threshold.exceeded(base, candidate)
     worse = (candidate < base) if threshold.higher_is_better else (candidate > base)
     p_value = None
@@ -209,7 +214,7 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
     else:
         verdict = "worse" if worse else "better"
     return MetricChange(name, metric, xs, ys, base, candidate, change, unit, beyond, p_value,
-                        verdict, threshold, gate)
+                        verdict, threshold, gate, note)
 
 
 def _finite(values: list) -> list[float]:

@@ -1,0 +1,194 @@
+"""The reading commands (report, runs, compare, history, ingest, doctor) fail with one line and
+lose nothing: a signal mid-query, a damaged store, numbers JSON has no words for, a full disk
+under --output, repeats without noise. Each case through the real CLI on a real DuckDB file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import stat
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from perf.output import json_document
+from perf.store import open_store
+from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
+from tests.helpers import PERF, REPO, perf_env, run_perf
+
+T0 = datetime(2025, 6, 2, 9, 30, tzinfo=timezone.utc)
+SIMPLE = "GET /api/simple/async/{item_id}"
+ENDPOINTS = [e for e in ALL_ENDPOINTS if e.endpoint in (SIMPLE, "GET /api/db/async/read/{item_id}")]
+
+
+# ---- helpers ----------------------------------------------------------------------------
+
+def strict_json(text: str):
+    """json.loads that rejects NaN and Infinity, as JSON.parse and jq do."""
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def one_line(proc, code: int = 1) -> str:
+    """Exit `code`, nothing on stdout, and stderr exactly one `perf: error: ...` line."""
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("perf: error: "), proc.stderr
+    assert proc.stdout == ""
+    return lines[0]
+
+
+def store_line(proc) -> str:
+    """perf doctor's store line, without its padded name."""
+    (line,) = [l for l in proc.stdout.splitlines() if l.startswith("store ")]
+    return line.split(None, 1)[1]
+
+
+def count(store: Path, sql: str) -> int:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def vegeta_csv(path: Path, rate: float = 20, duration_s: float = 1.0) -> Path:
+    """A small vegeta CSV results file (tests/fake_sweep.py's model of an attack)."""
+    rows = attack_rows(ENDPOINTS[0], rate, 1, duration_s, int(T0.timestamp() * 1e9),
+                       np.random.default_rng(7))
+    with open(path, "w", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def healthy(tmp_path_factory) -> Path:
+    """Four runs of two endpoints, two repeats per cell, stored with the real ingest."""
+    tmp = tmp_path_factory.mktemp("healthy")
+    path = tmp / "perf.duckdb"
+    con = open_store(path)
+    try:
+        for i in range(4):
+            add_run(con, tmp, f"run{i:09d}", started=T0 + timedelta(hours=i), endpoints=ENDPOINTS,
+                    rates=(25,), workers=(1,), duration_s=2.0, repeats=2, seed=i + 1)
+    finally:
+        con.close()
+    return path
+
+
+# ---- 3. JSON never holds NaN or Infinity ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def broken_then_fixed(tmp_path_factory) -> Path:
+    """Two runs where every request failed (achieved RPS 0), then two healthy ones."""
+    tmp = tmp_path_factory.mktemp("broken")
+    path = tmp / "perf.duckdb"
+    good = next(e for e in ALL_ENDPOINTS if e.endpoint == SIMPLE)
+    broken = Endpoint(good.endpoint, good.service_ms, good.capacity_per_worker,
+                      good.cpu_per_req_ms, error_rate=1.0)
+    con = open_store(path)
+    try:
+        for i, (label, ep) in enumerate([("broken", broken), ("broken", broken),
+                                         ("fixed", good), ("fixed", good)]):
+            add_run(con, tmp, f"{label}{i:07d}", label=f"{label}-{i}",
+                    started=T0 + timedelta(hours=i), endpoints=[ep], rates=(25,), workers=(1,),
+                    duration_s=2.0, repeats=2, seed=i + 1)
+    finally:
+        con.close()
+    return path
+
+
+def test_a_change_from_zero_is_null_with_its_reason(tmp_path, broken_then_fixed):
+    proc = run_perf(["compare", "broken-1", "fixed-2", "--format", "json",
+                     "--store", str(broken_then_fixed)], tmp_path)
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+    doc = strict_json(proc.stdout)
+    achieved = doc["cells"][0]["metrics"]["achieved_rps"]
+    assert achieved["base"] == 0 and achieved["candidate"] > 20
+    assert achieved["change"] is None and achieved["note"] == "the base is 0: no relative change"
+    assert achieved["verdict"] == "better"
+    text = run_perf(["compare", "broken-1", "fixed-2", "--store", str(broken_then_fixed)],
+                    tmp_path)
+    assert text.returncode in (0, 1) and text.stderr == "", text.stderr
+
+
+def test_every_json_output_parses_strictly(tmp_path, broken_then_fixed):
+    store = ["--store", str(broken_then_fixed)]
+    for args in (["report", "--last", "4"], ["runs"], ["compare", "broken-1", "fixed-2"],
+                 ["history"]):
+        proc = run_perf([*args, "--format", "json", *store], tmp_path)
+        assert proc.returncode in (0, 1) and proc.stderr == "", (args, proc.stderr)
+        strict_json(proc.stdout)
+    history = strict_json(run_perf(["history", "--format", "json", *store], tmp_path).stdout)
+    (rise,) = history["cells"][0]["change_points"]["achieved_rps"]
+    assert rise["before"] == 0 and rise["change"] is None and rise["first_run"] == "fixed0000002"
+    text = run_perf(["history", *store], tmp_path)
+    assert "achieved_rps from 0 (0.0 → " in text.stdout
+
+
+def test_json_documents_refuse_nan_and_infinity():
+    assert strict_json(json_document({"x": 1.5, "y": None})) == {"x": 1.5, "y": None}
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError):
+            json_document({"x": bad})
+
+
+# ---- 4. --output is replaced whole or not at all -------------------------------------------
+
+def run_limited(args: list[str], tmp_path: Path, max_file_bytes: int):
+    """`perf ARGS` unable to write a file past `max_file_bytes` (RLIMIT_FSIZE): its writes
+    fail with EFBIG as on a full disk, without root or a tiny file system."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    return subprocess.run([*PERF, *args], cwd=REPO, env=perf_env(tmp_path), capture_output=True,
+                          text=True, timeout=180, stdin=subprocess.DEVNULL, preexec_fn=limit)
+
+
+@pytest.mark.parametrize("command, name, status", [
+    (["report", "--last", "2"], "r.html", 1),
+    (["compare"], "c.json", 2),
+])
+def test_a_full_disk_keeps_the_old_output(tmp_path, healthy, command, name, status):
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / name
+    target.write_text("the previous output\n")
+    proc = run_limited([*command, "--store", str(healthy), "-o", str(target)], tmp_path, 4096)
+    assert one_line(proc, status) == f"perf: error: cannot write --output {target}: File too large"
+    assert target.read_text() == "the previous output\n"
+    assert [p.name for p in out.iterdir()] == [name]  # no temporary file left
+
+
+@pytest.mark.parametrize("command, status", [(["report"], 1), (["compare"], 2)])
+def test_a_device_is_written_as_it_is(tmp_path, healthy, command, status):
+    """/dev/full cannot be replaced by a renamed file (nor must it be): written in place, its
+    error is the one line."""
+    proc = run_perf([*command, "--format", "json", "--store", str(healthy), "-o", "/dev/full"],
+                    tmp_path)
+    assert one_line(proc, status) == ("perf: error: cannot write --output /dev/full: "
+                                      "No space left on device")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_replaced_output_keeps_its_mode_and_its_link(tmp_path, healthy):
+    out = tmp_path / "out"
+    out.mkdir()
+    real = out / "real.md"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = out / "link.md"
+    link.symlink_to(real)
+    proc = run_perf(["report", "--store", str(healthy), "-o", str(link)], tmp_path)
+    assert proc.returncode == 0 and proc.stderr == f"wrote {link}\n", proc.stderr
+    assert link.is_symlink() and real.read_text().startswith("## perf report")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert sorted(p.name for p in out.iterdir()) == ["link.md", "real.md"]
