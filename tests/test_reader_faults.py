@@ -8,17 +8,24 @@ import csv
 import json
 import os
 import resource
+import signal
 import stat
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import psutil
 import pytest
 
+from collector.records import AttackRecord
+from collector.runs import run_row
+from collector.spool import attack_files, finish_files, run_files, write_entry
+from perf import interrupts
 from perf.output import json_document
-from perf.store import open_store
+from perf.store import open_store, spool_path
 from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
 from tests.helpers import PERF, REPO, perf_env, run_perf
 
@@ -82,6 +89,143 @@ def healthy(tmp_path_factory) -> Path:
     finally:
         con.close()
     return path
+
+
+# ---- 1. Ctrl-C and SIGTERM while DuckDB runs a query -------------------------------------
+
+BIG_REQUESTS = 6_000_000  # seconds of aggregation in one attack
+BIG_RESULTS = 2_000_000  # seconds of reading and storing one results file
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory) -> Path:
+    """One attack of 6 million requests made with SQL in seconds, with no attack_stats row:
+    a report aggregates every raw row, seconds of queries to interrupt."""
+    path = tmp_path_factory.mktemp("big") / "big.duckdb"
+    con = open_store(path)
+    try:
+        con.execute("INSERT INTO runs (run_id, started_at, finished_at, status, target, config) "
+                    "VALUES ('bigrun000001', ?, ?, 'complete', 'x', '{}')",
+                    [T0, T0 + timedelta(minutes=10)])
+        attack_id = con.execute("SELECT nextval('attack_ids')").fetchone()[0]
+        con.execute("INSERT INTO attacks (attack_id, run_id, endpoint, method, path, server, "
+                    "workers, mode, target_rate, duration_s, generator_ok) VALUES "
+                    "(?, 'bigrun000001', 'GET /x', 'GET', '/x', 'uvicorn', 1, 'rate', 10000, 600, "
+                    "true)", [attack_id])
+        con.execute("INSERT INTO requests SELECT $id, i, $t0 + i * 100000, "
+                    "2000000 + hash(i) % 60000000, 200, 27, 0, '', 'GET', 'http://h/x' "
+                    "FROM range($n) t(i)",
+                    {"id": attack_id, "t0": int(T0.timestamp() * 1e9), "n": BIG_REQUESTS})
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def big_results(tmp_path_factory) -> Path:
+    """A vegeta CSV results file of 2 million results, written by DuckDB in a second or two."""
+    path = tmp_path_factory.mktemp("big-results") / "big.csv"
+    t0 = int(T0.timestamp() * 1e9)
+    duckdb.connect().execute(
+        f"COPY (SELECT {t0} + i * 1000000, 200, 2000000 + hash(i) % 60000000, 0, 27, '', '', '', "
+        f"i, 'GET', 'http://h/x', '' FROM range({BIG_RESULTS}) t(i)) "
+        f"TO '{path}' (HEADER false, DELIMITER ',')")
+    yield path
+    path.unlink()
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    try:
+        return any(f.path == str(path) for f in psutil.Process(pid).open_files())
+    except psutil.Error:
+        return False
+
+
+def stop_mid_query(args: list[str], tmp_path: Path, sig: int, ready) -> tuple[int, str, float]:
+    """Run `perf ARGS`, wait until `ready(pid)` (it is at the store), give it half a second to
+    be inside a long query, send `sig`: (exit status, stderr, seconds from signal to exit)."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    proc = subprocess.Popen([*PERF, *args], cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=perf_env(tmp_path, TMPDIR=str(tmp_path / "tmp")))
+    try:
+        deadline = time.monotonic() + 60
+        while not ready(proc.pid):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "perf never reached the store"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, "perf finished before the signal: make the data bigger"
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+        return proc.returncode, err, time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143)]
+
+
+@pytest.mark.parametrize("sig, status", SIGNALS)
+def test_a_signal_during_a_report_query_is_one_line_and_writes_nothing(
+        tmp_path, big_store, sig, status):
+    out = tmp_path / "out"
+    out.mkdir()
+    code, err, took = stop_mid_query(
+        ["report", "--store", str(big_store), "-o", str(out / "r.html")], tmp_path, sig,
+        lambda pid: _has_open(pid, big_store))
+    assert (code, err) == (status, "perf: interrupted\n")
+    assert took < 10
+    assert list(out.iterdir()) == []  # no report, no half-written temporary file
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("sig, status", SIGNALS)
+def test_a_signal_during_ingest_keeps_what_it_finished(tmp_path, big_results, sig, status):
+    """What an earlier perf left spooled is stored first and kept; the results file being
+    stored when the signal came leaves no trace (its transaction is rolled back)."""
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    row = run_row(status="running", label="spooled", target="t", config={}, vegeta_version="v",
+                  with_git=False)
+    attack = AttackRecord(run_id=row["run_id"], endpoint=SIMPLE, method="GET",
+                          path="/api/simple/async/{item_id}", target_rate=20.0, started_at=T0)
+    root = spool_path(store)
+    write_entry(root, row["run_id"], 0, "run", run_files(row))
+    write_entry(root, row["run_id"], 1, "attack",
+                attack_files(attack, vegeta_csv(tmp_path / "small.csv"), []))
+    write_entry(root, row["run_id"], 2, "finish", finish_files("complete", T0))
+
+    code, err, took = stop_mid_query(
+        ["ingest", str(big_results), "--rate", "1000", "--store", str(store)], tmp_path, sig,
+        lambda pid: not root.exists() and _has_open(pid, store))
+    assert (code, err) == (status, "perf: interrupted\n")
+    assert took < 10
+    assert count(store, "SELECT count(*) FROM runs") == 1
+    assert count(store, "SELECT count(*) FROM runs WHERE label = 'spooled' "
+                        "AND status = 'complete'") == 1
+    assert count(store, "SELECT count(*) FROM requests") == 20
+    assert list((tmp_path / "tmp").iterdir()) == []  # no scratch folder left
+
+
+def test_only_a_query_stopped_by_a_signal_counts_as_interrupted(monkeypatch):
+    stopped = RuntimeError("Query interrupted")
+    assert not interrupts.stopped_query(stopped)  # no signal received: an error like any other
+    monkeypatch.setattr(interrupts, "_first", signal.SIGINT)
+    assert interrupts.stopped_query(stopped)
+    assert not interrupts.stopped_query(RuntimeError("something else broke"))
+    assert not interrupts.stopped_query(ValueError("Query interrupted"))
+    try:
+        try:
+            raise stopped
+        except RuntimeError:
+            raise ValueError("cannot store the results") from None
+    except ValueError as wrapped:  # wrapped by a caller: still the signal
+        assert interrupts.stopped_query(wrapped)
 
 
 # ---- 3. JSON never holds NaN or Infinity ---------------------------------------------------
