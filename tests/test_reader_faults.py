@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
@@ -25,7 +26,7 @@ from collector.runs import run_row
 from collector.spool import attack_files, finish_files, run_files, write_entry
 from perf import interrupts
 from perf.output import json_document
-from perf.store import open_store, spool_path
+from perf.store import expected_schema, open_store, schema_damage, spool_path
 from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
 from tests.helpers import PERF, REPO, perf_env, run_perf
 
@@ -226,6 +227,128 @@ def test_only_a_query_stopped_by_a_signal_counts_as_interrupted(monkeypatch):
             raise ValueError("cannot store the results") from None
     except ValueError as wrapped:  # wrapped by a caller: still the signal
         assert interrupts.stopped_query(wrapped)
+
+
+# ---- 2. a damaged store -------------------------------------------------------------------
+
+def damaged(healthy: Path, tmp_path: Path, *sql: str) -> Path:
+    store = tmp_path / "s.duckdb"
+    shutil.copy(healthy, store)
+    con = duckdb.connect(str(store))
+    try:
+        for statement in sql:
+            con.execute(statement)
+    finally:
+        con.close()
+    return store
+
+
+READERS = [["report"], ["report", "--format", "json"], ["runs", "--format", "json"],
+           ["compare", "--format", "json"], ["history", "--format", "json"]]
+
+
+@pytest.mark.parametrize("damage, missing", [
+    ("DROP TABLE attack_stats", "table attack_stats is missing"),
+    ("ALTER TABLE attack_stats DROP COLUMN q", "column attack_stats.q is missing"),
+])
+def test_a_lost_cache_is_rebuilt_from_the_raw_rows(tmp_path, healthy, damage, missing):
+    store = damaged(healthy, tmp_path, damage)
+    before = store.read_bytes()
+    for args in READERS:
+        want = run_perf([*args, "--store", str(healthy)], tmp_path)
+        got = run_perf([*args, "--store", str(store)], tmp_path)
+        assert (got.returncode, got.stderr) == (want.returncode, want.stderr) == (0, ""), args
+        assert got.stdout == want.stdout, args
+    assert store.read_bytes() == before  # readers never write the store
+    doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
+    assert doctor.returncode == 1
+    assert store_line(doctor) == (
+        f"DAMAGED: {store} (perf store v3; damaged: {missing} (only a cache: reports aggregate "
+        "the raw rows, the next perf collect or ingest recreates it))")
+    # The next writer recreates it, empty: its rows come back as attacks are stored.
+    ingest = run_perf(["ingest", str(vegeta_csv(tmp_path / "r.csv")), "--rate", "20",
+                       "--store", str(store)], tmp_path)
+    assert ingest.returncode == 0, ingest.stderr
+    assert store_line(run_perf(["doctor", "--store", str(store)], tmp_path)) == (
+        f"{store} (perf store v3)")
+    assert count(store, "SELECT count(*) FROM attack_stats") == 1
+
+
+@pytest.mark.parametrize("damage, missing", [
+    ("DROP TABLE requests", "table requests is missing"),
+    ("DROP TABLE attacks", "table attacks is missing"),
+    ("DROP TABLE runs", "table runs is missing"),
+    ("ALTER TABLE attacks DROP COLUMN role", "column attacks.role is missing"),
+    ("ALTER TABLE requests DROP COLUMN latency_ns", "column requests.latency_ns is missing"),
+])
+def test_what_cannot_be_read_is_one_line(tmp_path, healthy, damage, missing):
+    store = damaged(healthy, tmp_path, damage)
+    before = store.read_bytes()
+    line = (f"perf: error: store {store} is damaged: {missing}; perf cannot read it (restore "
+            "it from a copy, or use another --store)")
+    for args in READERS:
+        proc = run_perf([*args, "--store", str(store)], tmp_path)
+        assert one_line(proc, 2 if args[0] == "compare" else 1) == line, args
+    results = vegeta_csv(tmp_path / "r.csv")
+    ingest = run_perf(["ingest", str(results), "--store", str(store)], tmp_path)
+    assert one_line(ingest) == line
+    assert store.read_bytes() == before
+    doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
+    assert doctor.returncode == 1
+    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v3; damaged: {missing}; "
+                                  "perf cannot read it)")
+
+
+def test_a_lost_sequence_stops_writers_not_readers(tmp_path, healthy):
+    store = damaged(healthy, tmp_path, "DROP SEQUENCE attack_ids")
+    for args in READERS:
+        want = run_perf([*args, "--store", str(healthy)], tmp_path)
+        got = run_perf([*args, "--store", str(store)], tmp_path)
+        assert (got.returncode, got.stderr, got.stdout) == (0, "", want.stdout), args
+    ingest = run_perf(["ingest", str(vegeta_csv(tmp_path / "r.csv")), "--store", str(store)],
+                      tmp_path)
+    assert one_line(ingest) == (
+        f"perf: error: store {store} is damaged: sequence attack_ids is missing; perf cannot "
+        "write it (restore it from a copy, or use another --store)")
+    doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
+    assert doctor.returncode == 1
+    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v3; damaged: sequence "
+                                  "attack_ids is missing; perf cannot write it)")
+
+
+def test_the_schema_checked_is_the_one_the_migrations_build(tmp_path):
+    """expected_schema() is read back from MIGRATIONS (never a second list); every table, column
+    and sequence of it missing from a store is named."""
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    con = duckdb.connect(str(store))
+    try:
+        made = {}
+        for table, column in con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "ORDER BY table_name, ordinal_position").fetchall():
+            made.setdefault(table, []).append(column)
+        schema = expected_schema()
+        assert {t: list(c) for t, c in schema.columns.items()} == made
+        assert set(schema.sequences) == {"attack_ids", "check_ids", "capacity_ids"}
+        assert not schema_damage(con)
+        for table, columns in schema.columns.items():
+            con.execute("BEGIN")
+            con.execute(f"DROP TABLE {table}")
+            assert schema_damage(con).tables == (table,)
+            con.execute("ROLLBACK")
+            for column in columns[1:]:  # the first may carry the primary key
+                con.execute("BEGIN")
+                con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+                assert schema_damage(con).columns == (f"{table}.{column}",)
+                con.execute("ROLLBACK")
+        for sequence in schema.sequences:
+            con.execute("BEGIN")
+            con.execute(f"DROP SEQUENCE {sequence}")
+            assert schema_damage(con).sequences == (sequence,)
+            con.execute("ROLLBACK")
+    finally:
+        con.close()
 
 
 # ---- 3. JSON never holds NaN or Infinity ---------------------------------------------------
