@@ -27,6 +27,7 @@ from collector.spool import attack_files, finish_files, run_files, write_entry
 from perf import interrupts
 from perf.output import json_document
 from perf.store import expected_schema, open_store, schema_damage, spool_path
+from reporter.compare import NO_NOISE
 from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
 from tests.helpers import PERF, REPO, perf_env, run_perf
 
@@ -459,3 +460,73 @@ def test_a_replaced_output_keeps_its_mode_and_its_link(tmp_path, healthy):
     assert link.is_symlink() and real.read_text().startswith("## perf report")
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
     assert sorted(p.name for p in out.iterdir()) == ["link.md", "real.md"]
+
+
+# ---- 5. repeats without noise --------------------------------------------------------------
+
+def clone_run(con, source: str, run_id: str, started: datetime, repeats: int) -> None:
+    """Store `source`'s attacks again as run `run_id`, `repeats` times: repeats identical to
+    the request (as a deterministic endpoint, or a cached response, gives them)."""
+    con.execute("INSERT INTO runs SELECT * REPLACE (?::VARCHAR AS run_id, "
+                "?::TIMESTAMPTZ AS started_at) FROM runs WHERE run_id = ?",
+                [run_id, started, source])
+    ids = [r[0] for r in con.execute("SELECT attack_id FROM attacks WHERE run_id = ? "
+                                     "ORDER BY attack_id", [source]).fetchall()]
+    for repeat in range(repeats):
+        for old in ids:
+            new = con.execute("SELECT nextval('attack_ids')").fetchone()[0]
+            con.execute("INSERT INTO attacks SELECT * REPLACE (?::BIGINT AS attack_id, "
+                        "?::VARCHAR AS run_id, ?::INTEGER AS repeat_index) "
+                        "FROM attacks WHERE attack_id = ?", [new, run_id, repeat, old])
+            for table in ("requests", "samples"):
+                con.execute(f"INSERT INTO {table} SELECT * REPLACE (?::BIGINT AS attack_id) "
+                            f"FROM {table} WHERE attack_id = ?", [new, old])
+
+
+@pytest.fixture(scope="module")
+def identical_repeats(tmp_path_factory) -> Path:
+    """'flat' and 'flat-again': three identical repeats of one attack per cell each; 'slow-1'
+    and 'slow-2': the same cells 50% slower, with ordinary noise between repeats."""
+    tmp = tmp_path_factory.mktemp("identical")
+    path = tmp / "perf.duckdb"
+    con = open_store(path)
+    try:
+        add_run(con, tmp, "source000001", label="source", started=T0, endpoints=ENDPOINTS,
+                rates=(25,), workers=(1,), duration_s=2.0, seed=1)
+        clone_run(con, "source000001", "identical001", T0 + timedelta(hours=1), repeats=3)
+        con.execute("UPDATE runs SET label = 'flat' WHERE run_id = 'identical001'")
+        clone_run(con, "source000001", "identical002", T0 + timedelta(hours=2), repeats=3)
+        con.execute("UPDATE runs SET label = 'flat-again' WHERE run_id = 'identical002'")
+        for i in (1, 2):
+            add_run(con, tmp, f"slow0000000{i}", label=f"slow-{i}",
+                    started=T0 + timedelta(hours=2 + i), endpoints=ENDPOINTS, rates=(25,),
+                    workers=(1,), duration_s=2.0, repeats=3, seed=10 + i, slowdown=1.5)
+    finally:
+        con.close()
+    return path
+
+
+def test_identical_repeats_against_noisy_ones_print_no_warning(tmp_path, identical_repeats):
+    store = ["--store", str(identical_repeats)]
+    for args in (["compare", "flat", "slow-1"], ["compare", "flat", "slow-1", "--format", "json"],
+                 ["history"], ["history", "--format", "json"]):
+        proc = run_perf([*args, *store], tmp_path)
+        assert proc.returncode in (0, 1) and proc.stderr == "", (args, proc.stderr)
+    doc = strict_json(run_perf(["compare", "flat", "slow-1", "--format", "json", *store],
+                               tmp_path).stdout)
+    p50 = next(c for c in doc["cells"] if c["cell"]["endpoint"] == SIMPLE)["metrics"]["p50"]
+    assert len(set(p50["base_values"])) == 1 and len(set(p50["candidate_values"])) == 3
+    assert p50["verdict"] == "worse" and p50["p_value"] < 0.05 and p50["note"] == ""
+    history = strict_json(run_perf(["history", "--format", "json", *store], tmp_path).stdout)
+    cell = next(c for c in history["cells"] if c["cell"]["endpoint"] == SIMPLE)
+    assert [cp["first_run"] for cp in cell["change_points"]["p50"]] == ["slow00000001"]
+
+
+def test_identical_repeats_on_both_sides_say_the_threshold_decides(tmp_path, identical_repeats):
+    proc = run_perf(["compare", "flat", "flat-again", "--format", "json", "--store",
+                     str(identical_repeats)], tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    for cell in strict_json(proc.stdout)["cells"]:
+        for m in cell["metrics"].values():
+            if m["base_values"]:
+                assert (m["verdict"], m["p_value"], m["note"]) == ("same", 1.0, NO_NOISE), m
