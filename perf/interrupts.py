@@ -69,8 +69,9 @@ def stopped_query(exc: BaseException) -> bool:
 
     DuckDB checks for Python signals while a query runs: our handler's KeyboardInterrupt
     becomes DuckDB's own error ("Query interrupted", a RuntimeError, or an InterruptException),
-    which a caller may have wrapped in a PerfError. Only with a signal really received, and
-    only those errors, anywhere in the chain: any other error stays what it is.
+    which a caller may have wrapped in a PerfError (or which a cleanup's own error followed).
+    Only with a signal really received, and only those errors (or the KeyboardInterrupt
+    itself) anywhere in the chain: any other error stays what it is.
     """
     if _first is None:
         return False
