@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from perf.output import json_document
 
 
 def _clock(seconds: float) -> str:
@@ -18,7 +18,7 @@ def _loads(plan) -> str:
 
 def render_plan(plan, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(plan.to_json(), indent=2, default=str) + "\n"
+        return json_document(plan.to_json(), default=str)
     lines = [f"plan for {plan.target}"]
     lines.append(f"  OpenAPI document: {plan.openapi_path or '(none)'}; ready when "
                  f"{plan.ready_path} answers")

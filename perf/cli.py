@@ -60,7 +60,14 @@ class PerfGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except Exception as exc:
+                # A query DuckDB cut short for a Ctrl-C or SIGTERM is that signal: the same
+                # one line and exit status, whichever command was reading or writing.
+                if interrupts.stopped_query(exc):
+                    raise KeyboardInterrupt from exc
+                raise
         except PerfError as exc:
             click.echo(f"perf: error: {exc}", err=True)
             sys.exit(exc.exit_code)

@@ -9,7 +9,7 @@ from collector.environment import machine_info
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
-from perf.store import inspect_store, resolve_store, spool_path
+from perf.store import resolve_store, spool_path, store_state
 
 
 @dataclass
@@ -43,8 +43,9 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
 
     checks.append(Check("charts", current_bundle().describe()))
     path = resolve_store(store)
-    state, usable = inspect_store(path)
-    checks.append(Check("store", f"{path} ({state})", ok=usable, problem="UNUSABLE"))
+    state = store_state(path)
+    checks.append(Check("store", f"{path} ({state.text})", ok=state.usable and not state.damage,
+                        problem="DAMAGED" if state.damage else "UNUSABLE"))
     waiting = _spooled_attacks(path)
     if waiting:
         checks.append(Check("spooled", f"{waiting} attack(s) beside the store wait to be stored; "

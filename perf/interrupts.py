@@ -64,6 +64,29 @@ def received() -> int | None:
     return _first
 
 
+def stopped_query(exc: BaseException) -> bool:
+    """True when `exc` is DuckDB giving up a query because this process was asked to stop.
+
+    DuckDB checks for Python signals while a query runs: our handler's KeyboardInterrupt
+    becomes DuckDB's own error ("Query interrupted", a RuntimeError, or an InterruptException),
+    which a caller may have wrapped in a PerfError (or which a cleanup's own error followed).
+    Only with a signal really received, and only those errors (or the KeyboardInterrupt
+    itself) anywhere in the chain: any other error stays what it is.
+    """
+    if _first is None:
+        return False
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        from_duckdb = isinstance(exc, RuntimeError) or type(exc).__name__ == "InterruptException"
+        if from_duckdb and "interrupted" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def exit_code() -> int:
     """128 + the signal, as a shell reports a process it stopped: 130 for SIGINT, 143 for SIGTERM.
     A KeyboardInterrupt that came without our handler (Python's own SIGINT) counts as SIGINT."""

@@ -7,12 +7,14 @@ aggregate, and what vegeta itself records. `make_timestamp_ns(ts)` turns one int
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import duckdb
 
@@ -151,6 +153,10 @@ MIGRATIONS: list[str] = [
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
+# Tables that only cache what the raw rows already hold (perf/stats.py): a store that lost one
+# lost nothing. Readers see it as empty and aggregate the raw rows; the next write recreates it.
+CACHE_TABLES = ("attack_stats",)
+
 _LOCK_PID = re.compile(r"PID (\d+)")
 # DuckDB's lock error says this only when the holder has the file open read-only.
 _HELD_BY_READER = "would be able to open this database in read-only mode"
@@ -234,6 +240,126 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+@dataclass(frozen=True)
+class Schema:
+    """What a store of one schema version holds, as MIGRATIONS build it."""
+
+    columns: dict[str, tuple[str, ...]]  # table -> its columns, in order
+    ddl: dict[str, str]  # table -> its CREATE TABLE statement
+    sequences: tuple[str, ...]
+
+
+@functools.cache
+def expected_schema(version: int = SCHEMA_VERSION) -> Schema:
+    """The schema of a store of `version`: MIGRATIONS up to it, run on an empty in-memory
+    database and read back. The schema is written once, in MIGRATIONS; every check of a
+    store is derived from it."""
+    con = duckdb.connect(":memory:")
+    try:
+        for step in MIGRATIONS[:version]:
+            con.execute(step)
+        columns = _columns(con)
+        ddl = dict(con.execute("SELECT table_name, sql FROM duckdb_tables() "
+                               "WHERE database_name = current_database()").fetchall())
+        sequences = _sequences(con)
+    finally:
+        con.close()
+    return Schema(columns, ddl, sequences)
+
+
+def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    rows = con.execute(
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main' GROUP BY table_name "
+        "ORDER BY table_name"
+    ).fetchall()
+    return {table: tuple(names) for table, names in rows}
+
+
+def _sequences(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    return tuple(r[0] for r in con.execute(
+        "SELECT sequence_name FROM duckdb_sequences() WHERE database_name = current_database() "
+        "ORDER BY sequence_name").fetchall())
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What a store lacks of expected_schema(): tables missing whole, columns missing from the
+    tables it has ('table.column'), sequences."""
+
+    tables: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    sequences: tuple[str, ...] = ()
+
+    @property
+    def caches(self) -> tuple[str, ...]:
+        """The cache tables missing or missing a column: rebuilt, never a loss."""
+        hit = set(self.tables) | {c.split(".", 1)[0] for c in self.columns}
+        return tuple(t for t in CACHE_TABLES if t in hit)
+
+    def refusal(self, writing: bool) -> str | None:
+        """Why perf cannot use the store for reading (or `writing`); None when it can."""
+        hit = self.tables + tuple(c.split(".", 1)[0] for c in self.columns)
+        if any(t not in CACHE_TABLES for t in hit):
+            return "perf cannot read it"
+        if writing and self.sequences:  # the ids of new rows come from them
+            return "perf cannot write it"
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.columns or self.sequences)
+
+    def text(self) -> str:
+        """'table requests is missing, column attacks.role is missing'."""
+        parts = []
+        for kind, names in (("table", self.tables), ("column", self.columns),
+                            ("sequence", self.sequences)):
+            if len(names) == 1:
+                parts.append(f"{kind} {names[0]} is missing")
+            elif names:
+                parts.append(f"{kind}s {', '.join(names)} are missing")
+        return ", ".join(parts)
+
+
+def schema_damage(con: duckdb.DuckDBPyConnection, version: int = SCHEMA_VERSION) -> Damage:
+    """What the store open on `con` lacks of the schema of its `version` (extra tables and
+    columns, e.g. a user's own, are no damage)."""
+    expected = expected_schema(version)
+    have = _columns(con)
+    tables = tuple(t for t in expected.columns if t not in have)
+    columns = tuple(f"{t}.{c}" for t, names in expected.columns.items() if t in have
+                    for c in names if c not in have[t])
+    sequences = tuple(s for s in expected.sequences if s not in _sequences(con))
+    return Damage(tables, columns, sequences)
+
+
+def _rebuild_caches(con: duckdb.DuckDBPyConnection, damage: Damage, writable: bool) -> None:
+    """Cache tables lost or damaged: recreated empty (their rows are recomputed from the raw
+    rows when read). A reader makes a TEMP table, which shadows the store's for this connection
+    only: reading never writes the store, so it never waits for, or blocks, a writer."""
+    expected = expected_schema()
+    for table in damage.caches:
+        ddl = expected.ddl[table]
+        if writable:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        else:
+            ddl = ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1)
+        con.execute(ddl)
+
+
+def _check_schema(con: duckdb.DuckDBPyConnection, path: Path, writable: bool) -> None:
+    """One line naming what is missing when the store cannot be used as opened; a lost cache
+    is rebuilt (_rebuild_caches)."""
+    damage = schema_damage(con)
+    if not damage:
+        return
+    refusal = damage.refusal(writable)
+    if refusal:
+        raise PerfError(f"store {path} is damaged: {damage.text()}; {refusal} (restore it from "
+                        "a copy, or use another --store)")
+    _rebuild_caches(con, damage, writable)
+
+
 def _newer(path: Path, version: int) -> PerfError:
     return PerfError(f"store {path} has schema v{version}, newer than this perf knows "
                      f"(v{SCHEMA_VERSION}); upgrade perf to read it")
@@ -273,42 +399,62 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
+class StoreState(NamedTuple):
+    text: str  # what perf would find, in words
+    usable: bool  # whether `perf collect` could use it
+    damage: Damage = Damage()  # what it lacks of its schema version's tables and columns
+
+
 def inspect_store(path: str | os.PathLike | None) -> tuple[str, bool]:
     """What perf would find at the store path, read without changing anything:
     (what it is, whether `perf collect` could use it)."""
+    state = store_state(path)
+    return state.text, state.usable
+
+
+def store_state(path: str | os.PathLike | None) -> StoreState:
+    """inspect_store, and what the store lacks of its schema (`perf doctor` names it)."""
     store = resolve_store(path)
     if not store.exists():
         problem = unwritable(store)
         if problem is None:
-            return "will be created", True
-        return (f"cannot be created ({problem})" if problem.endswith("is a file")
-                else f"not writable ({problem})"), False
+            return StoreState("will be created", True)
+        return StoreState(f"cannot be created ({problem})" if problem.endswith("is a file")
+                          else f"not writable ({problem})", False)
     if store.is_dir():
-        return "a folder, not a store file", False
+        return StoreState("a folder, not a store file", False)
     with open(store, "rb") as fh:
         if fh.read(12)[8:12] != DUCKDB_MAGIC:
-            return "not a DuckDB file", False
+            return StoreState("not a DuckDB file", False)
     try:
         con = _connect(store, True, wait_s=1.0)
     except StoreBusy as busy:
-        return f"in use by {busy.holder}; cannot look inside now", True
+        return StoreState(f"in use by {busy.holder}; cannot look inside now", True)
     except PerfError as exc:
-        return str(exc), False
+        return StoreState(str(exc), False)
     try:
         version = _stored_version(con, store)
+        damage = schema_damage(con, version) if 0 < version <= SCHEMA_VERSION else Damage()
     except PerfError as exc:
-        return str(exc).replace(f"store {store} is ", ""), False
+        return StoreState(str(exc).replace(f"store {store} is ", ""), False)
     finally:
         con.close()
     if version > SCHEMA_VERSION:
-        return f"newer than this perf (v{version}; this perf knows v{SCHEMA_VERSION})", False
+        return StoreState(f"newer than this perf (v{version}; this perf knows v{SCHEMA_VERSION})",
+                          False)
     state = {0: "an empty DuckDB file (perf will set it up)",
              SCHEMA_VERSION: f"perf store v{SCHEMA_VERSION}"}.get(
         version, f"perf store v{version} (will be upgraded in place on next write)")
+    refusal = damage.refusal(writing=True)  # perf collect writes
+    if refusal:
+        return StoreState(f"{state}; damaged: {damage.text()}; {refusal}", False, damage)
+    if damage:
+        state += (f"; damaged: {damage.text()} (only a cache: reports aggregate the raw rows, "
+                  "the next perf collect or ingest recreates it)")
     problem = unwritable(store)
     if problem:
-        return f"{state}; not writable ({problem})", False
-    return state, True
+        return StoreState(f"{state}; not writable ({problem})", False, damage)
+    return StoreState(state, True, damage)
 
 
 def _connect(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
@@ -354,6 +500,11 @@ def open_store(
             con.close()
             raise
         if version == SCHEMA_VERSION:
+            try:
+                _check_schema(con, store, writable=False)
+            except BaseException:
+                con.close()
+                raise
             return con
         con.close()
         if version > SCHEMA_VERSION:
@@ -370,6 +521,7 @@ def open_store(
     con = _connect(store, False, wait_s)
     try:
         _migrate(con, store)
+        _check_schema(con, store, writable=True)
     except Exception:
         con.close()
         raise

@@ -35,7 +35,7 @@ class ChangePoint:
     index: int  # the first value of the new level: the series shifted after values[index - 1]
     before: float  # median of the segment before
     after: float  # median of the segment after (up to the next change point)
-    change: float  # relative (fraction), or percentage points for ratios
+    change: float | None  # relative (fraction), percentage points for ratios; None from 0
     p_value: float
 
     def as_dict(self) -> dict:
@@ -90,13 +90,19 @@ def change_points(values: list[float], threshold: Threshold | None = None, *,
             tested.append((ok, p, cp, before, after))
         failing = [t for t in tested if not t[0]]
         if not failing:
-            return [ChangePoint(cp, before, after,
-                                (after - before) * 100 if ratio else
-                                ((after - before) / before if before else math.inf), p)
+            return [ChangePoint(cp, before, after, _shift(before, after, ratio), p)
                     for _, p, cp, before, after in tested]
         weakest = max(failing, key=lambda t: t[1])
         points = [cp for cp in points if cp != weakest[2]]
     return []
+
+
+def _shift(before: float, after: float, ratio: bool) -> float | None:
+    """Percentage points for ratios, else relative; None from a level of 0 (no relative
+    change: JSON has no Infinity)."""
+    if ratio:
+        return (after - before) * 100
+    return (after - before) / before if before else None
 
 
 @dataclass

@@ -107,7 +107,7 @@ class MetricChange:
     verdict: str  # worse | better | same | inconclusive
     threshold: Threshold
     gate: bool  # this metric fails the gate when worse
-    note: str = ""  # why a verdict is inconclusive without a test (no value, ...)
+    note: str = ""  # what the change or verdict rests on beyond the cell's basis (no value, ...)
 
     @property
     def regression(self) -> bool:
@@ -140,34 +140,63 @@ class MetricChange:
         }
 
 
+# Repeats whose spread is below this fraction of their size are one value up to float rounding:
+# far below any real difference between attacks, far above the rounding at which scipy's
+# variance loses every digit (it warns of "catastrophic cancellation" below ~1e-15).
+NOISELESS = 1e-12
+NO_NOISE = "every repeat gave the same value: no noise to test, the threshold decides"
+NO_NOISE_ROUNDS = "every round changed by the same amount: no noise to test, the threshold decides"
+
+
+def noiseless(values: list[float]) -> bool:
+    """The values are one value (up to float rounding): the repeats show no measurable noise."""
+    return max(values) - min(values) <= NOISELESS * max(abs(v) for v in values)
+
+
+def _on_scale(values: list[float], log: bool) -> list[float]:
+    return [math.log(v) for v in values] if log else list(values)
+
+
 def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
     """Two-sided p-value of Welch's t-test; on logs when `log` (every value > 0).
 
-    Both sides without any spread (e.g. a success ratio of 1.0 in every repeat) leave the
-    test undefined: identical values are no evidence of change, different ones conclusive.
+    Repeats without noise (noiseless) leave the variance undefined. Both sides without it:
+    identical values are no evidence of change, different ones conclusive (the threshold then
+    decides). One side without it: Welch's t with that variance zero is the one-sample t-test
+    of the other side against its value (df = n - 1), computed so.
     """
     from scipy import stats
 
-    xs = [math.log(v) for v in base] if log else list(base)
-    ys = [math.log(v) for v in candidate] if log else list(candidate)
-    if statistics.pvariance(xs) == 0 and statistics.pvariance(ys) == 0:
-        return 1.0 if xs[0] == ys[0] else 0.0
+    xs, ys = _on_scale(base, log), _on_scale(candidate, log)
+    flat_x, flat_y = noiseless(xs), noiseless(ys)
+    if flat_x and flat_y:
+        x, y = statistics.median(xs), statistics.median(ys)
+        return 1.0 if abs(x - y) <= NOISELESS * max(abs(x), abs(y)) else 0.0
+    if flat_x or flat_y:
+        noisy, flat = (ys, xs) if flat_x else (xs, ys)
+        return float(stats.ttest_1samp(noisy, statistics.median(flat)).pvalue)
     return float(stats.ttest_ind(xs, ys, equal_var=False).pvalue)
 
 
 def paired_p(rounds: list[tuple[list[float], list[float]]], log: bool) -> float:
     """Two-sided p-value of a t-test that the change within each round (base run, candidate
     run, collected one after the other) is zero: a drift of the machine from round to round
-    moves both sides of a round alike and cancels out, as it cannot in a test over the pool."""
+    moves both sides of a round alike and cancels out, as it cannot in a test over the pool.
+    Every round changing by the same amount (noiseless) is conclusive, unless that is none."""
     from scipy import stats
 
+    diffs = _round_changes(rounds, log)
+    if noiseless(diffs):
+        return 0.0 if any(diffs) else 1.0
+    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+
+
+def _round_changes(rounds: list[tuple[list[float], list[float]]], log: bool) -> list[float]:
     diffs = []
     for xs, ys in rounds:
         x, y = statistics.median(xs), statistics.median(ys)
         diffs.append(math.log(y) - math.log(x) if log else y - x)
-    if statistics.pvariance(diffs) == 0:
-        return 1.0 if diffs[0] == 0 else 0.0
-    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+    return diffs
 
 
 def judge(name: str, metric: str, base_values: list, candidate_values: list,
@@ -184,10 +213,15 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
                             statistics.median(ys) if ys else None, None, unit, False, None,
                             "inconclusive", threshold, gate, note=f"no value in the {side}")
     base, candidate = statistics.median(xs), statistics.median(ys)
+    note = ""
     if ratio:
         change = (candidate - base) * 100
+    elif base:
+        change = (candidate - base) / base
+    elif candidate:
+        change, note = None, "the base is 0: no relative change"
     else:
-        change = (candidate - base) / base if base else (math.inf if candidate else 0.0)
+        change = 0.0
     beyond = threshold.exceeded(base, candidate)
     worse = (candidate < base) if threshold.higher_is_better else (candidate > base)
     p_value = None
@@ -197,9 +231,13 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
     if len(paired) >= 2:
         p_value = paired_p(paired, log)
         significant = p_value < alpha
+        if noiseless(_round_changes(paired, log)):
+            note = _joined(note, NO_NOISE_ROUNDS)
     elif len(xs) >= 2 and len(ys) >= 2:
         p_value = welch_p(xs, ys, log=log)
         significant = p_value < alpha
+        if noiseless(_on_scale(xs, log)) and noiseless(_on_scale(ys, log)):
+            note = _joined(note, NO_NOISE)
     else:
         significant = True  # threshold only: said in the cell's basis
     if not beyond:
@@ -209,7 +247,11 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
     else:
         verdict = "worse" if worse else "better"
     return MetricChange(name, metric, xs, ys, base, candidate, change, unit, beyond, p_value,
-                        verdict, threshold, gate)
+                        verdict, threshold, gate, note)
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def _finite(values: list) -> list[float]:

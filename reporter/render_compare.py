@@ -4,9 +4,9 @@ and the dashboard), markdown (a PR comment: a verdict line, the changed cells, t
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
+from perf.output import json_document
 from reporter import compute, layout
 from reporter.compare import CellComparison, Comparison, MetricChange, regression_line
 from reporter.escape import markdown_text, terminal_text
@@ -150,9 +150,10 @@ def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[
 def change_line(c: CellComparison, m: MetricChange, with_server: bool) -> str:
     evidence = f"p={m.p_value:.3f}, " if m.p_value is not None else ""
     line = regression_line(c.cell.title(with_server), m, evidence + c.basis)
-    note = f"; {m.note}" if m.note else ""
-    if m.verdict == "inconclusive" and not m.note:
-        note = "; beyond the threshold but within the repeats' noise"
+    notes = [m.note] if m.note else []
+    if m.verdict == "inconclusive" and m.p_value is not None:
+        notes.append("beyond the threshold but within the repeats' noise")
+    note = "".join(f"; {n}" for n in notes)
     gate = "" if m.gate or m.verdict != "worse" else " (not gating)"
     return f"{m.verdict}{gate}: {line}{note}"
 
@@ -304,7 +305,7 @@ def verdict_rows(result: Comparison) -> list[dict]:
 
 
 def render_json(result: Comparison) -> str:
-    return json.dumps(compare_dict(result), indent=2) + "\n"
+    return json_document(compare_dict(result))
 
 
 # ---- markdown -----------------------------------------------------------------------------

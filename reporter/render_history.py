@@ -4,8 +4,7 @@ charts). Plain functions of a reporter.changepoints.History."""
 
 from __future__ import annotations
 
-import json
-
+from perf.output import json_document
 from reporter import layout
 from reporter.changepoints import CellHistory, ChangePoint, History
 from reporter.escape import markdown_text
@@ -18,12 +17,16 @@ METHOD = ("PELT (ruptures) on each metric's per-run medians, each change point k
           "passes the metric's compare threshold")
 
 
+def shift_size(name: str, cp: ChangePoint, space: str = " ") -> str:
+    """'+12%', '-1.50 pp', or 'from 0' (a level of 0 has no relative change)."""
+    if METRICS[KEY_METRICS[name]].unit == "ratio":
+        return f"{cp.change:+.2f}{space}pp"
+    return "from 0" if cp.change is None else f"{cp.change * 100:+.0f}%"
+
+
 def shift_text(name: str, cp: ChangePoint) -> str:
     metric = KEY_METRICS[name]
-    if METRICS[metric].unit == "ratio":
-        size = f"{cp.change:+.2f} pp"
-    else:
-        size = f"{cp.change * 100:+.0f}%"
+    size = shift_size(name, cp)
     unit = METRICS[metric].unit
     unit = f" {unit}" if unit in ("ms", "MB", "req/s") else ""
     return (f"{name} {size} ({format_value(metric, cp.before)} → "
@@ -47,9 +50,7 @@ def cell_table(history: CellHistory, metrics: list[str]) -> layout.Table:
     marks: dict[int, list[str]] = {}
     for name, cps in history.change_points.items():
         for cp in cps:
-            size = (f"{cp.change:+.2f}pp" if METRICS[KEY_METRICS[name]].unit == "ratio"
-                    else f"{cp.change * 100:+.0f}%")
-            marks.setdefault(cp.index, []).append(f"{name} {size}")
+            marks.setdefault(cp.index, []).append(f"{name} {shift_size(name, cp, space='')}")
     rows = []
     for i, p in enumerate(history.points):
         started = p.started_at.strftime("%Y-%m-%d %H:%M") if p.started_at else "-"
@@ -112,5 +113,5 @@ def history_dict(result: History) -> dict:
 
 
 def render_json(result: History) -> str:
-    return json.dumps(history_dict(result), indent=2) + "\n"
+    return json_document(history_dict(result))
 

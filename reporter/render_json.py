@@ -6,10 +6,10 @@ with the `metrics` registry at the top of the document).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from perf.failures import BODY_SAMPLE_BYTES, body_text
+from perf.output import json_document
 from reporter import checks as server_checks, compute, scaling
 from reporter.why_failed import failure_rows
 from reporter.metrics import METRICS
@@ -71,4 +71,4 @@ def report_dict(report) -> dict:
 
 
 def render_json(report) -> str:
-    return json.dumps(report_dict(report), indent=2) + "\n"
+    return json_document(report_dict(report))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from perf.output import json_document
 from reporter import layout
 from reporter.escape import terminal_text
 from reporter.render_json import RUN_KEYS, _iso
@@ -26,4 +25,4 @@ def render_runs_text(runs: list[dict]) -> str:
 
 
 def render_runs_json(runs: list[dict]) -> str:
-    return json.dumps({"runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in runs]}, indent=2) + "\n"
+    return json_document({"runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in runs]})

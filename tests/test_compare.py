@@ -272,7 +272,7 @@ def test_errors_that_prevent_a_comparison_exit_2(store, tmp_path):
     con.close()
     assert "the store has only 1 run(s) with results" in one_error(compare(empty))
     (tmp_path / "a-file").write_text("")
-    assert "cannot create output folder" in one_error(compare(store, "-o", str(tmp_path / "a-file" / "x.md")))
+    assert "cannot create --output folder" in one_error(compare(store, "-o", str(tmp_path / "a-file" / "x.md")))
 
 
 def test_no_matching_cell_at_all_is_an_error_not_a_pass(tmp_path):

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from perf.errors import PerfError, file_error, make_folder
+from perf.errors import PerfError
 from perf.options import attack_options, store_option
+from perf.output import write_output
 from perf.store import store_session
 
 
@@ -81,14 +81,10 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
         text = render_comparison(result, chosen, ascii=ascii_ or not tty,
                                  width=text_width(width, sys.stdout if output is None else None))
     if output:
-        path = Path(output)
         try:
-            make_folder(path.parent, "output")
-            path.write_text(text, encoding="utf-8")
+            path = write_output(output, text)
         except PerfError as exc:
             raise PerfError(str(exc), exit_code=2) from None
-        except OSError as exc:
-            raise PerfError(str(file_error(f"cannot write {path}", exc)), exit_code=2) from None
         click.echo(f"wrote {path}", err=True)
         for line in _regression_lines(result):
             click.echo(line, err=True)

@@ -15,7 +15,8 @@ def doctor(store: str | None, vegeta: str | None) -> None:
     """Show what perf will use (versions, vegeta, CPU, store) and what is missing.
 
     The store is opened read-only and described as it is (perf store vN, older and upgraded on
-    the next write, newer than this perf, another DuckDB file, not DuckDB, not writable).
+    the next write, newer than this perf, another DuckDB file, not DuckDB, not writable,
+    damaged: every table, column and sequence its schema needs and it lacks).
 
     \b
     Examples:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from perf.errors import file_error, make_folder
 from perf.options import selection_from_options, selection_options, split_list, store_option
+from perf.output import write_output
 from perf.store import store_session
 
 
@@ -55,12 +54,7 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
     text = render(result, chosen, ascii=ascii_ or not tty, width=width, plotlyjs=plotlyjs,
                   charts=chart_metrics)
     if output:
-        path = Path(output)
-        make_folder(path.parent, "--output")
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise file_error(f"cannot write --output {path}", exc) from None
+        path = write_output(output, text)
         click.echo(f"wrote {path}", err=True)
     else:
         click.echo(text, nl=False)
