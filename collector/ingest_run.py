@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import stat
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
+from collector import scratch
 from collector.ingest import BadResults, check_complete, csv_source, is_vegeta_csv, store_attack, to_csv
 from collector.records import AttackRecord
 from collector.results_filter import filter_file
@@ -140,9 +140,9 @@ def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, lab
     stores what earlier perfs left spooled and closes their dead runs (the notes say what).
     """
     method, path = parse_endpoint(endpoint) if endpoint else (None, None)
-    with writer_lock(store, "ingest") as store_path, \
-            tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
-        csv_files = results_as_csv(vegeta, files, Path(tmp))
+    scratch.remove_stale()  # those of perfs killed outright, which could not
+    with writer_lock(store, "ingest") as store_path, scratch.folder("ingest") as tmp:
+        csv_files = results_as_csv(vegeta, files, tmp)
         with store_session(store_path) as con:
             notes = take_over(con, store_path)
             n, first, last, top_method, top_path = _results_facts(con, csv_files)

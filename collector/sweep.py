@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector import processes, target as targeting
+from collector import processes, scratch, target as targeting
 from collector.attack import AttackResult, run_attack
 from collector.background import (Background, BackgroundAttack, background_name,
                                   foreground_name, format_background, from_large_body, mix_label,
@@ -332,7 +331,7 @@ class _Sweep:
         key = (load.endpoint.name, load.size)
         if key not in self.large_bodies:
             path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            path.write_bytes(grow_body(load.endpoint.body_example, load.size))
+            scratch.write_private(path, grow_body(load.endpoint.body_example, load.size))
             self.large_bodies[key] = path
         return self.large_bodies[key]
 
@@ -408,8 +407,8 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     with writer_lock(store_path, "collect"):  # held until the store writer has stopped
         previous_handlers = interrupts.install()  # SIGINT and SIGTERM stop a sweep alike
         with interrupts.held():  # the scratch folder exists only once the cleanup knows it
-            sweep = _Sweep(settings, target, store_path, vegeta_path,
-                           Path(tempfile.mkdtemp(prefix="perf-collect-")),
+            scratch.remove_stale()  # those of perfs killed outright, which could not
+            sweep = _Sweep(settings, target, store_path, vegeta_path, scratch.make("collect"),
                            store_path.parent / "logs", progress)
         status, spooled = "complete", []
         try:
