@@ -232,7 +232,21 @@ def _headers(raw, where: str) -> list[tuple[str, str]]:
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise PerfError(f"bad {where}: expected 'Name: value' or a list of them")
     # [tool.perf] is committed: a token there comes from the environment, "${TOKEN}".
-    return [parse_header(os.path.expandvars(value), where) for value in values]
+    return [parse_header(_expand(value, where), where) for value in values]
+
+
+_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})")  # what os.path.expandvars replaces
+
+
+def _expand(value: str, where: str) -> str:
+    """$NAME and ${NAME} from the environment. An unset one is an error: expandvars would
+    leave the text as it is, and every request would carry "${TOKEN}" for a token."""
+    for found in _VARIABLE.finditer(value):
+        name = found.group(1).strip("{}")
+        if name not in os.environ:
+            raise PerfError(f"bad {where}: {found.group(0)} names environment variable "
+                            f"{name}, which is not set")
+    return os.path.expandvars(value)
 
 
 def _params(raw, where: str) -> list[tuple[str, str]]:

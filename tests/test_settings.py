@@ -116,6 +116,20 @@ def test_headers_params_and_methods(tmp_path, monkeypatch):
     assert s.headers == [("Authorization", "Bearer abc123")]  # ${VAR} from the environment
 
 
+def test_an_unset_variable_in_a_header_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("PERF_TEST_UNSET", raising=False)
+    with pytest.raises(PerfError) as caught:
+        _cli([], tmp_path, monkeypatch, "[tool.perf]\nheader = ['X-Token: ${PERF_TEST_UNSET}']\n")
+    assert str(caught.value) == ("bad [tool.perf] header: ${PERF_TEST_UNSET} names environment "
+                                 "variable PERF_TEST_UNSET, which is not set")
+    (tmp_path / "pyproject.toml").unlink()
+    with pytest.raises(PerfError, match=r"^bad --header: \$PERF_TEST_UNSET names environment "):
+        _cli(["--header", "X-Token: $PERF_TEST_UNSET"], tmp_path, monkeypatch)
+    monkeypatch.setenv("PERF_TEST_UNSET", "")  # set, if empty: the user's choice
+    assert _cli(["--header", "X-Token: a${PERF_TEST_UNSET}b"], tmp_path, monkeypatch).headers == [
+        ("X-Token", "ab")]
+
+
 def test_header_values_never_reach_the_stored_config(tmp_path, monkeypatch):
     s = _cli(["--header", "Authorization: Bearer eyJhbGciOi.secret", "--header",
               "X-Token: hunter2"], tmp_path, monkeypatch)
