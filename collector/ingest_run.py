@@ -13,10 +13,11 @@ from collector import scratch
 from collector.ingest import BadResults, check_complete, csv_source, is_vegeta_csv, store_attack, to_csv
 from collector.records import AttackRecord
 from collector.results_filter import filter_file
-from collector.runs import finish_run, run_row, store_run_row
+from collector.runs import finish_run, run_ids, run_row, store_run_row
 from collector.spool import take_over
 from collector.vegeta import vegeta_version
 from perf.errors import PerfError, file_error
+from perf.runref import check_label
 from perf.store import store_failure, store_session, transaction, writer_lock
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -145,6 +146,8 @@ def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, lab
         csv_files = results_as_csv(vegeta, files, tmp)
         with store_session(store_path) as con:
             notes = take_over(con, store_path)
+            if label is not None:
+                check_label(label, "--label", run_ids(con))
             n, first, last, top_method, top_path = _results_facts(con, csv_files)
             method, path = (method, path) if method else (top_method, top_path)
             row = {**run_row(status="complete", label=label, target="ingested",

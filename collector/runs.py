@@ -53,6 +53,10 @@ def insert_run(con: duckdb.DuckDBPyConnection, **facts) -> str:
     return row["run_id"]
 
 
+def run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [run_id for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall()]
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
                finished_at: datetime | None = None) -> None:
     con.execute(

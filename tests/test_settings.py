@@ -92,6 +92,10 @@ def test_a_later_source_switches_the_mode(tmp_path, monkeypatch):
     (["--url", "http://10.0.0.1:8000"], None, "only sends load to this machine's loopback"),
     (["--large-body", "1MB", "--targets", __file__], None, "with --targets there is none"),
     (["--large-rate", "0"], None, "must be greater than zero"),
+    (["--label", "latest~1"], None,
+     "bad --label 'latest~1': `--run latest~1` means the run 1 before the latest, never this label"),
+    ([], "[tool.perf]\nlabel = 'latest'\n",
+     "bad [tool.perf] label 'latest': `--run latest` means the latest run"),
 ])
 def test_bad_values_are_named_by_where_they_came_from(args, pyproject, message, tmp_path,
                                                       monkeypatch):
