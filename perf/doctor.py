@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 
 from collector.environment import machine_info
-from collector.vegeta import find_vegeta, vegeta_version
+from collector.vegeta import find_vegeta, vegeta_problem, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
 from perf.store import inspect_store, resolve_store, spool_path
@@ -30,9 +30,12 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
     ]
     try:
         binary = find_vegeta(vegeta)
-        checks.append(Check("vegeta", f"{vegeta_version(binary)} ({binary})"))
     except PerfError as exc:
         checks.append(Check("vegeta", str(exc), ok=False))
+    else:
+        problem = vegeta_problem(binary)
+        checks.append(Check("vegeta", f"{binary}: {problem}", ok=False, problem="UNUSABLE")
+                      if problem else Check("vegeta", f"{vegeta_version(binary)} ({binary})"))
     for module in ("duckdb", "fastapi", "uvicorn", "gunicorn", "psutil", "plotly"):
         try:
             mod = importlib.import_module(module)
