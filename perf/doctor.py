@@ -9,7 +9,7 @@ from collector.environment import machine_info
 from collector.vegeta import find_vegeta, vegeta_problem, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
-from perf.store import inspect_store, resolve_store, spool_path
+from perf.store import inspect_store, resolve_store, spooled_attacks
 
 
 @dataclass
@@ -48,14 +48,9 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
     path = resolve_store(store)
     state, usable = inspect_store(path)
     checks.append(Check("store", f"{path} ({state})", ok=usable, problem="UNUSABLE"))
-    waiting = _spooled_attacks(path)
+    waiting = spooled_attacks(path)
     if waiting:
         checks.append(Check("spooled", f"{waiting} attack(s) beside the store wait to be stored; "
                                        "`perf ingest --spooled` stores them"))
     return checks
 
-
-def _spooled_attacks(store) -> int:
-    # Counted from the spool's folder names (collector/spool.py lays them out), read-only.
-    root = spool_path(store)
-    return len(list(root.glob("*/[0-9]*-attack"))) if root.is_dir() else 0

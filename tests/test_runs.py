@@ -68,6 +68,34 @@ def test_requests_come_from_the_cache_and_from_raw_rows_alike(store, tmp_path):
     assert counts == {"a1b2c3d4e5f6": truth["a1b2c3d4e5f6"], "f6e5d4c3b2a1": truth["f6e5d4c3b2a1"] + 1000}
 
 
+def test_attacks_waiting_in_the_spool_are_named_with_the_command_that_stores_them(store, tmp_path):
+    import shutil
+    from datetime import datetime, timezone
+
+    from collector.records import AttackRecord
+    from collector.spool import attack_files, write_entry
+    from perf.store import spool_path
+
+    copy = tmp_path / "perf.duckdb"
+    shutil.copy(store, copy)
+    quiet = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert "spool" not in quiet.stderr
+    results = tmp_path / "results.csv"
+    results.write_text("1714557600000000000,200,1000000,0,2,,,,0,GET,http://127.0.0.1:8000/x,\n")
+    attack = AttackRecord(run_id="0a0b0c0d0e0f", endpoint="GET /x", method="GET", path="/x",
+                          target_rate=1.0, started_at=datetime.now(timezone.utc))
+    write_entry(spool_path(copy), "0a0b0c0d0e0f", 1, "attack", attack_files(attack, results, []))
+    result = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert result.exit_code == 0
+    assert result.stdout == quiet.stdout  # the table as it was
+    assert result.stderr == (f"1 attack in {spool_path(copy)} is not stored yet, so not listed: "
+                             "`perf ingest --spooled` stores it\n")
+    copy.unlink()  # every run still spooled, the store not made yet
+    result = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert result.exit_code == 1
+    assert f"{spool_path(copy)} is not stored yet" in result.stderr
+
+
 @pytest.mark.parametrize("command", ["collect", "ingest"])
 def test_a_label_that_run_references_read_as_a_run_id_is_refused(store, tmp_path, command):
     import shutil
