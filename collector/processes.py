@@ -70,6 +70,13 @@ def _reaper_fd() -> int | None:
             except OSError:
                 _reaper = None  # the explicit stops and PR_SET_PDEATHSIG still apply
                 return None
+            # A reaper that died is replaced knowing every group still running.
+            known = "".join(f"+{pgid}\n" for pgid in list(_children))
+            if known:
+                try:
+                    os.write(_reaper.stdin.fileno(), known.encode())
+                except OSError:
+                    pass  # gone again: the next spawn tries once more
         return _reaper.stdin.fileno()
 
 
@@ -111,10 +118,15 @@ def _in_child(reaper_fd: int | None, parent: int) -> None:
     to a pipe is atomic), then ask for SIGTERM when perf dies, and check perf did not die
     before that was asked."""
     if reaper_fd is not None:
+        # SIGPIPE is back to its default here (restore_signals): a reaper that died just now
+        # must cost this child its registration, not its life.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGPIPE})
         try:
             os.write(reaper_fd, b"+%d\n" % os.getpid())
         except OSError:
-            pass  # the reaper died: the explicit stops and the death signal remain
+            signal.sigtimedwait({signal.SIGPIPE}, 0)  # the explicit stops and the death signal remain
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     _die_with_parent(parent)
 
 
