@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from collector.operation import Prepared
+from collector.scratch import private
 from collector.secrets import Masker, looks_secret, mask
 
 EXCERPT = 200  # characters of body a plan shows
@@ -69,7 +70,7 @@ class Endpoint:
         request (unique fields change per line and per salt, so creates never collide across
         the attacks of a sweep), fewer when the endpoint has fewer distinct requests.
         Without the body (vegeta's -body then supplies one) the Content-Type stays."""
-        with open(dest, "w") as fh:
+        with open(dest, "w", opener=private) as fh:  # its headers may be secrets
             for index in range(self.source.lines(count)):
                 url, headers, body = self.request(base_url, index, salt)
                 target: dict = {"method": self.method, "url": url,

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import stat
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
+from collector import scratch
 from collector.ingest import BadResults, check_complete, csv_source, is_vegeta_csv, store_attack, to_csv
 from collector.records import AttackRecord
 from collector.results_filter import filter_file
-from collector.runs import finish_run, run_row, store_run_row
+from collector.runs import finish_run, run_ids, run_row, store_run_row
 from collector.spool import take_over
 from collector.vegeta import vegeta_version
 from perf.errors import PerfError, file_error
+from perf.runref import check_label
 from perf.store import store_failure, store_session, transaction, writer_lock
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -140,11 +141,13 @@ def ingest_run(store: str | Path | None, vegeta: Path, files: list[Path], *, lab
     stores what earlier perfs left spooled and closes their dead runs (the notes say what).
     """
     method, path = parse_endpoint(endpoint) if endpoint else (None, None)
-    with writer_lock(store, "ingest") as store_path, \
-            tempfile.TemporaryDirectory(prefix="perf-ingest-") as tmp:
-        csv_files = results_as_csv(vegeta, files, Path(tmp))
+    scratch.remove_stale()  # those of perfs killed outright, which could not
+    with writer_lock(store, "ingest") as store_path, scratch.folder("ingest") as tmp:
+        csv_files = results_as_csv(vegeta, files, tmp)
         with store_session(store_path) as con:
             notes = take_over(con, store_path)
+            if label is not None:
+                check_label(label, "--label", run_ids(con))
             n, first, last, top_method, top_path = _results_facts(con, csv_files)
             method, path = (method, path) if method else (top_method, top_path)
             row = {**run_row(status="complete", label=label, target="ingested",

@@ -21,6 +21,7 @@ from collector.overrides import METHODS_DEFAULT, parse_header, parse_methods, pa
 from collector.secrets import looks_secret, mask, secret_values
 from perf.errors import PerfError
 from perf.pyproject import tool_perf
+from perf.runref import check_label
 
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number and its unit
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -210,6 +211,13 @@ def _text(raw, where: str) -> str:
     return raw.strip()
 
 
+def _label(raw, where: str) -> str:
+    """Text that run references (`--run latest~1`) will not read as something else."""
+    label = _text(raw, where)
+    check_label(label, where)
+    return label
+
+
 def _texts(raw, where: str) -> list[str]:
     return _items(raw, where, "text or a list of texts")
 
@@ -232,7 +240,21 @@ def _headers(raw, where: str) -> list[tuple[str, str]]:
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise PerfError(f"bad {where}: expected 'Name: value' or a list of them")
     # [tool.perf] is committed: a token there comes from the environment, "${TOKEN}".
-    return [parse_header(os.path.expandvars(value), where) for value in values]
+    return [parse_header(_expand(value, where), where) for value in values]
+
+
+_VARIABLE = re.compile(r"\$(\w+|\{[^}]*\})")  # what os.path.expandvars replaces
+
+
+def _expand(value: str, where: str) -> str:
+    """$NAME and ${NAME} from the environment. An unset one is an error: expandvars would
+    leave the text as it is, and every request would carry "${TOKEN}" for a token."""
+    for found in _VARIABLE.finditer(value):
+        name = found.group(1).strip("{}")
+        if name not in os.environ:
+            raise PerfError(f"bad {where}: {found.group(0)} names environment variable "
+                            f"{name}, which is not set")
+    return os.path.expandvars(value)
 
 
 def _params(raw, where: str) -> list[tuple[str, str]]:
@@ -374,7 +396,7 @@ OPTIONS: list[Option] = [
     Option("warmup", "warmup_s", _duration(0.1, allow_zero=True)),
     Option("idle_wait", "idle_wait_s", _duration(allow_zero=True)),
     Option("start_timeout", "start_timeout_s", _duration(0.1)),
-    Option("label", "label", _text),
+    Option("label", "label", _label),
     Option("setup", "setup", _flag),
     Option("large_body", "large_body", _size),
     Option("large_rate", "large_rate", _rate),

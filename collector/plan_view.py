@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from perf.output import json_document
 
+from perf.terminal import terminal_text
+
 
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
@@ -17,6 +19,8 @@ def _loads(plan) -> str:
 
 
 def render_plan(plan, fmt: str) -> str:
+    """JSON escapes every control character itself (and stays exact); text lines carry the
+    app's own names and reasons, so each goes through terminal_text."""
     if fmt == "json":
         return json_document(plan.to_json(), default=str)
     lines = [f"plan for {plan.target}"]
@@ -43,4 +47,4 @@ def render_plan(plan, fmt: str) -> str:
         lines.append(f"skipped ({len(plan.skipped)}):")
         for skipped in plan.skipped:
             lines.append(f"  {skipped['endpoint']}: {skipped['reason']}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(terminal_text(line) for line in lines) + "\n"

@@ -1,9 +1,15 @@
-"""Progress of a sweep: a live rich display on a terminal, plain lines otherwise (CI logs)."""
+"""Progress of a sweep: a live rich display on a terminal, plain lines otherwise (CI logs).
+
+Every line goes through terminal_text: endpoint names, skip reasons and server log lines are
+the app's text, and an escape sequence in a route path must not recolour or retitle the
+user's terminal."""
 
 from __future__ import annotations
 
 import sys
 import time
+
+from perf.terminal import terminal_text
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 worker`, `2 workers`; `many` for words that do not just take an s."""
@@ -33,7 +39,7 @@ class PlainProgress:
         self.index = 0
 
     def write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        print(terminal_text(line), file=self.stream, flush=True)
 
     def start(self, total_attacks: int, planned_s: float) -> None:
         self.total_attacks, self.planned_s = total_attacks, planned_s
@@ -92,7 +98,7 @@ class RichProgress(PlainProgress):
         self.attack_task = None
 
     def write(self, line: str) -> None:
-        self.bars.console.print(line, markup=False, highlight=False)
+        self.bars.console.print(terminal_text(line), markup=False, highlight=False)
 
     def start(self, total_attacks: int, planned_s: float) -> None:
         super().start(total_attacks, planned_s)
@@ -104,7 +110,8 @@ class RichProgress(PlainProgress):
         self.current_s = duration_s
         if self.attack_task is not None:
             self.bars.remove_task(self.attack_task)
-        self.attack_task = self.bars.add_task(f"[{index}/{self.total_attacks}] {title}",
+        self.attack_task = self.bars.add_task(f"[{index}/{self.total_attacks}] "
+                                              f"{terminal_text(title)}",
                                               total=duration_s, live=live_text(0.0, 0, 0))
 
     def tick(self, elapsed_s: float, results: int = 0, successes: int = 0) -> None:

@@ -30,6 +30,7 @@ import threading
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from collector.scratch import private
 from collector.secrets import Masker
 from perf.errors import PerfError, file_error
 from perf.failures import BODY_SAMPLE_BYTES
@@ -155,7 +156,9 @@ def text_reader(stream: IO[bytes]) -> io.TextIOWrapper:
 
 
 def open_output(path: Path) -> IO[str]:
-    return open(path, "w", encoding="utf-8", errors="surrogateescape", newline="")
+    # The user's alone (collector/scratch.py), like everything in a scratch folder.
+    return open(path, "w", encoding="utf-8", errors="surrogateescape", newline="",
+                opener=private)
 
 
 def filter_file(source: Path, out: Path, masker: Masker | None = None) -> ResultsFilter:

@@ -53,6 +53,10 @@ def insert_run(con: duckdb.DuckDBPyConnection, **facts) -> str:
     return row["run_id"]
 
 
+def run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [run_id for (run_id,) in con.execute("SELECT run_id FROM runs").fetchall()]
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
                finished_at: datetime | None = None) -> None:
     con.execute(
@@ -61,8 +65,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str,
     )
 
 
-def _alive(pid: int | None, started: float | None) -> bool:
-    """Is the process that wrote a run still running? A reused pid is another process."""
+def process_alive(pid: int | None, started: float | None) -> bool:
+    """Is the process that wrote a run (or made a scratch folder) still running? A reused
+    pid is another process."""
     if pid is None:
         return False
     try:
@@ -85,7 +90,7 @@ def reconcile_dead_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT run_id, pid, pid_started FROM runs WHERE status = 'running' ORDER BY started_at"
     ).fetchall()
     for run_id, pid, started in rows:
-        if _alive(pid, started):
+        if process_alive(pid, started):
             continue
         last = con.execute("SELECT max(finished_at) FROM attacks WHERE run_id = ?", [run_id]).fetchone()[0]
         finish_run(con, run_id, "partial", last)

@@ -174,15 +174,21 @@ def inspect_app(spec: AppSpec) -> AppFacts:
     module, _, attr = spec.app.partition(":")
     args = [spec.interpreter, "-c", _INSPECT, spec.app_dir or "", module, attr,
             "1" if spec.factory else "0"]
+    # Started like a server (its own group, known to the reaper): an import that hangs must
+    # not outlive perf.
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise PerfError(f"importing app {spec.app!r} took over 120s") from None
+        proc = processes.spawn(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
     except OSError as exc:
         raise PerfError(f"cannot run {spec.interpreter}: {exc.strerror}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise PerfError(f"importing app {spec.app!r} took over 120s") from None
+    finally:
+        processes.stop_group(proc, grace_s=1.0)
     if proc.returncode != 0:
-        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
         cause = lines[-1] if lines else f"exit code {proc.returncode}"
         hint = ""
         if "ModuleNotFoundError" in cause and not spec.python:
@@ -191,7 +197,7 @@ def inspect_app(spec: AppSpec) -> AppFacts:
         if "TypeError" in cause and spec.factory:
             hint = " (--factory calls it with no arguments)"
         raise PerfError(f"cannot import app {spec.app!r}: {cause}{hint}")
-    for line in reversed(proc.stdout.splitlines()):
+    for line in reversed(stdout.splitlines()):
         if line.startswith(_FACTS_MARK):
             facts = json.loads(line[len(_FACTS_MARK):])
             return AppFacts(facts["openapi_url"], facts["title"], facts.get("uvicorn_version"))

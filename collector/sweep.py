@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from collector import processes, target as targeting
+from collector import processes, scratch, target as targeting
 from collector.attack import AttackResult, run_attack
 from collector.background import (Background, BackgroundAttack, background_name,
                                   foreground_name, format_background, from_large_body, mix_label,
@@ -30,7 +29,7 @@ from collector.ingest import generator_verdict, results_metrics
 from collector.payload import grow_body, growable_field
 from collector.plan import Settings
 from collector.records import AttackRecord
-from collector.runs import run_row
+from collector.runs import run_ids, run_row
 from collector.secrets import Masker
 from collector.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from collector.server import Server, http_call
@@ -40,7 +39,8 @@ from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
 from perf.errors import PerfError
 from perf.stats import REDIRECT_SQL
-from perf.store import StoreBusy, resolve_store, writer_lock
+from perf.runref import check_label
+from perf.store import StoreBusy, open_store, resolve_store, writer_lock
 
 
 MAX_TARGETS = 20_000  # distinct requests per attack file; vegeta cycles through them
@@ -332,7 +332,7 @@ class _Sweep:
         key = (load.endpoint.name, load.size)
         if key not in self.large_bodies:
             path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            path.write_bytes(grow_body(load.endpoint.body_example, load.size))
+            scratch.write_private(path, grow_body(load.endpoint.body_example, load.size))
             self.large_bodies[key] = path
         return self.large_bodies[key]
 
@@ -406,10 +406,11 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     store_path = resolve_store(store)
     worker_counts: list[int | None] = [None] if settings.url else list(settings.workers)
     with writer_lock(store_path, "collect"):  # held until the store writer has stopped
+        _check_label(settings.label, store_path)
         previous_handlers = interrupts.install()  # SIGINT and SIGTERM stop a sweep alike
         with interrupts.held():  # the scratch folder exists only once the cleanup knows it
-            sweep = _Sweep(settings, target, store_path, vegeta_path,
-                           Path(tempfile.mkdtemp(prefix="perf-collect-")),
+            scratch.remove_stale()  # those of perfs killed outright, which could not
+            sweep = _Sweep(settings, target, store_path, vegeta_path, scratch.make("collect"),
                            store_path.parent / "logs", progress)
         status, spooled = "complete", []
         try:
@@ -475,6 +476,22 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     if interrupts.received() is not None:  # also when it came during the cleanup
         raise Interrupted(sweep.run_id, sweep.stored, status, len(spooled))
     return Outcome(sweep.run_id, sweep.stored, status, len(spooled))
+
+
+def _check_label(label: str | None, store: Path) -> None:
+    """Refuse, before any server starts, a label that `--run LABEL` would read as the id of
+    a stored run (the static part, `latest~N`, was refused with the settings)."""
+    if label is None or not store.exists():
+        return
+    try:
+        con = open_store(store, read_only=True, wait_s=2.0)
+    except StoreBusy:
+        return  # held by a writer that is not perf: its ids cannot be read now
+    try:
+        ids = run_ids(con)
+    finally:
+        con.close()
+    check_label(label, "label", ids)
 
 
 def background_loads(settings: Settings) -> list[Background]:

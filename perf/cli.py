@@ -14,6 +14,7 @@ import click
 
 from perf import __version__, interrupts
 from perf.errors import PerfError
+from perf.terminal import terminal_text
 
 
 class OneLineUsageError(click.UsageError):
@@ -69,13 +70,14 @@ class PerfGroup(click.Group):
                     raise KeyboardInterrupt from exc
                 raise
         except PerfError as exc:
-            click.echo(f"perf: error: {exc}", err=True)
+            # Messages quote the app (its import error, its server log): one line, no escapes.
+            click.echo(f"perf: error: {terminal_text(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
             # Expected paths turn these into PerfError with their context; this is the net
             # for the rest (a full disk while writing a report): the real cause, one line.
             where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"perf: error: {where}{exc.strerror or exc}", err=True)
+            click.echo(f"perf: error: {terminal_text(where)}{exc.strerror or exc}", err=True)
             sys.exit(1)
         except click.UsageError as exc:
             raise _one_line(exc, ctx) from None

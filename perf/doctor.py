@@ -6,10 +6,10 @@ import importlib
 from dataclasses import dataclass
 
 from collector.environment import machine_info
-from collector.vegeta import find_vegeta, vegeta_version
+from collector.vegeta import find_vegeta, vegeta_problem, vegeta_version
 from perf import __version__
 from perf.errors import PerfError
-from perf.store import resolve_store, spool_path, store_state
+from perf.store import resolve_store, spooled_attacks, store_state
 
 
 @dataclass
@@ -30,9 +30,12 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
     ]
     try:
         binary = find_vegeta(vegeta)
-        checks.append(Check("vegeta", f"{vegeta_version(binary)} ({binary})"))
     except PerfError as exc:
         checks.append(Check("vegeta", str(exc), ok=False))
+    else:
+        problem = vegeta_problem(binary)
+        checks.append(Check("vegeta", f"{binary}: {problem}", ok=False, problem="UNUSABLE")
+                      if problem else Check("vegeta", f"{vegeta_version(binary)} ({binary})"))
     for module in ("duckdb", "fastapi", "uvicorn", "gunicorn", "psutil", "plotly"):
         try:
             mod = importlib.import_module(module)
@@ -46,14 +49,9 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
     state = store_state(path)
     checks.append(Check("store", f"{path} ({state.text})", ok=state.usable and not state.damage,
                         problem="DAMAGED" if state.damage else "UNUSABLE"))
-    waiting = _spooled_attacks(path)
+    waiting = spooled_attacks(path)
     if waiting:
         checks.append(Check("spooled", f"{waiting} attack(s) beside the store wait to be stored; "
                                        "`perf ingest --spooled` stores them"))
     return checks
 
-
-def _spooled_attacks(store) -> int:
-    # Counted from the spool's folder names (collector/spool.py lays them out), read-only.
-    root = spool_path(store)
-    return len(list(root.glob("*/[0-9]*-attack"))) if root.is_dir() else 0

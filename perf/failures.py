@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+from perf.terminal import terminal_text
+
 BODY_SAMPLE_BYTES = 2048  # what the store keeps of one failing response per status code
 _PARAM = re.compile(r"{[^}]+}")
 
@@ -20,7 +22,7 @@ def body_text(body: bytes | None, limit: int = 300) -> str:
         text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
     except ValueError:
         text = " ".join(text.split())
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = terminal_text(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

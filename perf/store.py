@@ -550,6 +550,13 @@ def spool_path(store: str | os.PathLike | None) -> Path:
     return path.with_name(path.name + ".spool")
 
 
+def spooled_attacks(store: str | os.PathLike | None) -> int:
+    """Attacks waiting in the store's spool, counted from the spool's folder names
+    (collector/spool.py lays them out) without opening anything."""
+    root = spool_path(store)
+    return len(list(root.glob("*/[0-9]*-attack"))) if root.is_dir() else 0
+
+
 @contextmanager
 def writer_lock(path: str | os.PathLike | None, command: str) -> Iterator[Path]:
     """Hold `<store>.lock` for a whole sweep, so a second perf never writes the same store.

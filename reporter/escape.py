@@ -2,8 +2,9 @@
 users, their apps and the servers perf attacked, and must reach a terminal or a PR comment as
 the text they are, never as escape sequences or markup.
 
-- `terminal_text`: control characters out (ESC sequences such as an OSC window-title change,
-  BEL, CR, other C0/C1 controls, bidi overrides); line breaks and tabs become spaces.
+- `terminal_text` (perf/terminal.py, shared with the collector): control characters out (ESC
+  sequences such as an OSC window-title change, BEL, CR, other C0/C1 controls, bidi
+  overrides); line breaks and tabs become spaces.
 - `markdown_text`: that, then every character GitHub markdown would read as markup or HTML
   escaped, so `<script>`, `<img onerror>`, pipes and backticks render as themselves.
 """
@@ -13,28 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-# An escape sequence whole (CSI, OSC up to BEL or ST, DCS/SOS/PM/APC up to ST, two-byte ESC x),
-# so no leftover like "]0;title" reaches the screen; then any single control character.
-_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
-    r"|\x1b[ -~]?"
-)
-_SPACE = re.compile(r"[\t\n\r\v\f]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from perf.terminal import terminal_text
 
 # Markdown: inline markup anywhere; an underscore only where it could start or end emphasis
 # (inside a word, as in sync_threadpool, it cannot).
 _MD_INLINE = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # What opens a block at the start of a list item or heading: a heading, quote, list or rule.
 _MD_BLOCK_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
-
-
-def terminal_text(text: str) -> str:
-    text = _SEQUENCE.sub("", text)
-    text = _SPACE.sub(" ", text)
-    return _CONTROL.sub("", text)
 
 
 def markdown_text(text: str, line_start: bool = False) -> str:

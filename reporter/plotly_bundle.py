@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import pkgutil
 
 import plotly.offline
 
@@ -61,6 +64,10 @@ class Bundle:
     version: str
     partial: bool  # the cartesian partial bundle, rather than the full fallback
     source: str  # where it was read from
+    # Subresource Integrity of these exact bytes, for --plotlyjs cdn: the CDN serves the same
+    # release file (the full bundle's hash matches cdn.plot.ly's plotly-4.1.1.min.js), so a
+    # browser runs the CDN's copy only when it is byte for byte what perf was installed with.
+    integrity: str
 
     def describe(self) -> str:
         """One line for the report's footer and `perf doctor`."""
@@ -69,6 +76,10 @@ class Bundle:
         return (f"plotly.js {self.version} (full bundle from the plotly package: the cartesian "
                 f"partial bundle is not installed at {PARTIAL_BUNDLE}, so reports are ~2 MB "
                 "instead of < 1 MB; `make install` with npm fetches it)")
+
+
+def sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
 def _version(js: str) -> str | None:
@@ -80,10 +91,13 @@ def bundle(partial: Path | None = None) -> Bundle:
     """The plotly.js the dashboard embeds: the partial bundle when installed, else the full one."""
     path = PARTIAL_BUNDLE if partial is None else partial
     if path.is_file():
-        js = path.read_text(encoding="utf-8")
-        return Bundle(js, _version(js) or "?", True, str(path))
-    return Bundle(plotly.offline.get_plotlyjs(), plotly.offline.get_plotlyjs_version(), False,
-                  "the plotly package")
+        data = path.read_bytes()
+        js = data.decode("utf-8")
+        return Bundle(js, _version(js) or "?", True, str(path), sri(data))
+    # The bytes plotly.offline.get_plotlyjs() decodes.
+    data = pkgutil.get_data("plotly", "package_data/plotly.min.js")
+    return Bundle(data.decode("utf-8"), plotly.offline.get_plotlyjs_version(), False,
+                  "the plotly package", sri(data))
 
 
 @lru_cache(maxsize=1)

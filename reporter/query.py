@@ -7,12 +7,12 @@ per run or per attack. Metric definitions are those of reporter/metrics.py (DESI
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timezone
 
 import duckdb
 
 from perf.errors import PerfError
+from perf.runref import LATEST, reads_as_id
 from perf.stats import STATS_SQL, STATS_VERSION, stats_params
 from reporter.compute import run_names
 from reporter.metrics import METRICS, PERCENTILES
@@ -158,7 +158,7 @@ def _resolve(ref: str, runs: list[dict], option: str = "--run") -> dict:
     for run in runs:
         if run["run_id"] == ref:
             return run
-    prefixed = [r for r in runs if r["run_id"].startswith(ref)]
+    prefixed = [r for r in runs if reads_as_id(ref, r["run_id"])]
     if len(prefixed) == 1:
         return prefixed[0]
     if len(prefixed) > 1:
@@ -170,13 +170,10 @@ def _resolve(ref: str, runs: list[dict], option: str = "--run") -> dict:
     raise PerfError(f"no run with id, id prefix or label {ref!r}; runs in the store: {_run_names(runs)}")
 
 
-_LATEST = re.compile(r"^latest(?:~(\d+))?$")
-
-
 def resolve_ref(ref: str, runs: list[dict], option: str = "--run") -> dict:
     """`latest`, `latest~N` (the Nth run before the latest, counting only runs that stored
     attacks), or a run id, unique id prefix or label."""
-    match = _LATEST.match(ref.strip())
+    match = LATEST.match(ref.strip())
     if not match:
         return _resolve(ref.strip(), runs, option)
     back = int(match.group(1) or 0)

@@ -499,6 +499,7 @@ def render_html(report, plotlyjs: str = "embed") -> str:
         data=packed,
         plotly=packed_plotlyjs() if plotlyjs == "embed" else None,
         plotly_cdn=cdn_url() if plotlyjs == "cdn" else None,
+        plotly_integrity=current_bundle().integrity,
         plotly_version=plotlyjs_version(),
         plotly_bundle=current_bundle().describe() if plotlyjs == "embed" else
         f"plotly.js {plotlyjs_version()} from its CDN",

@@ -176,3 +176,28 @@ def test_large_bodies_grow_the_example_to_the_size():
             parse_size(bad)
     assert [size_text(n) for n in (25_000_000, 1_500_000, 512_000, 300)] == [
         "25MB", "1.5MB", "512KB", "300B"]
+
+
+def test_a_child_starts_even_when_the_reaper_died_unnoticed(monkeypatch):
+    """The child lists its group with the reaper before exec, where SIGPIPE kills: a write to
+    a reaper that died (and perf has not yet seen die) must not kill the child instead."""
+    from collector import processes
+
+    processes._reaper_fd()
+    reaper = processes._reaper
+    try:
+        reaper.kill()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # dead, and not reaped: perf has not looked yet
+            with open(f"/proc/{reaper.pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.02)
+        monkeypatch.setattr(reaper, "poll", lambda: None)
+        child = processes.spawn([sys.executable, "-c", "print('alive')"], stdout=subprocess.PIPE)
+        out, _ = child.communicate(timeout=30)
+        processes.stop_group(child)
+        assert (out, child.returncode) == (b"alive\n", 0)
+    finally:
+        monkeypatch.undo()
+        processes.close_reaper()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import subprocess
+from pathlib import Path
 
 from collector.server import start_server
 from tests.helpers import REPO, run_perf
@@ -23,6 +24,25 @@ def test_doctor_names_what_is_missing(tmp_path):
     assert proc.returncode == 1
     (line,) = [l for l in proc.stdout.splitlines() if l.startswith("vegeta")]
     assert "MISSING" in line and "install vegeta v12.13.0" in line
+
+
+def test_doctor_refuses_an_executable_that_is_not_vegeta(tmp_path):
+    claims = tmp_path / "claims" / "vegeta"  # says vegeta's version, does nothing else
+    claims.parent.mkdir()
+    claims.write_text('#!/bin/sh\necho "Version: v12.13.0"\n')
+    claims.chmod(0o755)
+    other = tmp_path / "other" / "vegeta"  # some other program under vegeta's name
+    other.parent.mkdir()
+    other.write_bytes(Path("/bin/true").read_bytes())
+    other.chmod(0o755)
+    for fake, why in ((claims, "it does not encode a vegeta result as vegeta does (exit 0)"),
+                      (other, "it does not answer -version as vegeta does, nor carry vegeta's "
+                              "module path")):
+        proc = run_perf(["doctor", "--vegeta", str(fake), "--store", str(tmp_path / "s.duckdb")],
+                        tmp_path)
+        assert proc.returncode == 1, proc.stdout
+        (line,) = [l for l in proc.stdout.splitlines() if l.startswith("vegeta")]
+        assert line == f"vegeta    UNUSABLE: {fake}: {why}: not vegeta"
 
 
 def test_help_lists_every_command_with_a_summary(tmp_path):

@@ -386,6 +386,19 @@ def test_cdn_variant_is_small_and_points_at_plotly_cdn(store, tmp_path):
     assert 'id="plotly-js"' not in html
 
 
+def test_cdn_script_is_pinned_to_the_local_bundle_by_its_integrity(store):
+    import base64
+    import hashlib
+    import pkgutil
+
+    html = dashboard(store, plotlyjs="cdn")
+    local = (plotly_bundle.PARTIAL_BUNDLE.read_bytes() if PARTIAL
+             else pkgutil.get_data("plotly", "package_data/plotly.min.js"))
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
+    (tag,) = re.findall(r'<script src="https://cdn\.plot\.ly/[^>]*>', html)
+    assert f'integrity="{sri}"' in tag and 'crossorigin="anonymous"' in tag, tag
+
+
 def test_perf_report_output_html(sweep_file):
     html = sweep_file.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'id="plotly-js"' in html

@@ -66,3 +66,54 @@ def test_requests_come_from_the_cache_and_from_raw_rows_alike(store, tmp_path):
     counts = {r["run_id"]: r["requests"] for r in json.loads(result.output)["runs"]}
     # The doctored cache row shows through (so it was read), the deleted ones were recounted.
     assert counts == {"a1b2c3d4e5f6": truth["a1b2c3d4e5f6"], "f6e5d4c3b2a1": truth["f6e5d4c3b2a1"] + 1000}
+
+
+def test_attacks_waiting_in_the_spool_are_named_with_the_command_that_stores_them(store, tmp_path):
+    import shutil
+    from datetime import datetime, timezone
+
+    from collector.records import AttackRecord
+    from collector.spool import attack_files, write_entry
+    from perf.store import spool_path
+
+    copy = tmp_path / "perf.duckdb"
+    shutil.copy(store, copy)
+    quiet = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert "spool" not in quiet.stderr
+    results = tmp_path / "results.csv"
+    results.write_text("1714557600000000000,200,1000000,0,2,,,,0,GET,http://127.0.0.1:8000/x,\n")
+    attack = AttackRecord(run_id="0a0b0c0d0e0f", endpoint="GET /x", method="GET", path="/x",
+                          target_rate=1.0, started_at=datetime.now(timezone.utc))
+    write_entry(spool_path(copy), "0a0b0c0d0e0f", 1, "attack", attack_files(attack, results, []))
+    result = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert result.exit_code == 0
+    assert result.stdout == quiet.stdout  # the table as it was
+    assert result.stderr == (f"1 attack in {spool_path(copy)} is not stored yet, so not listed: "
+                             "`perf ingest --spooled` stores it\n")
+    copy.unlink()  # every run still spooled, the store not made yet
+    result = CliRunner().invoke(cli, ["runs", "--store", str(copy)])
+    assert result.exit_code == 1
+    assert f"{spool_path(copy)} is not stored yet" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["collect", "ingest"])
+def test_a_label_that_run_references_read_as_a_run_id_is_refused(store, tmp_path, command):
+    import shutil
+
+    from tests.helpers import run_perf
+
+    copy = tmp_path / "perf.duckdb"
+    shutil.copy(store, copy)
+    results = tmp_path / "r.csv"
+    results.write_text("1714557600000000000,200,1000000,0,2,,,,0,GET,http://127.0.0.1:8000/x,\n")
+    for label, what in (("a1b2", "a prefix of the id"), ("f6e5d4c3b2a1", "the id")):
+        args = ([str(results)] if command == "ingest" else
+                ["--endpoint", "GET /health", "--rates", "5", "--duration", "1s"])
+        proc = run_perf([command, *args, "--label", label, "--store", str(copy)], tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.splitlines() == [
+            f"perf: error: bad {'--label' if command == 'ingest' else 'label'} {label!r}: it is "
+            f"{what} of run {'a1b2c3d4e5f6' if label == 'a1b2' else label}, so `--run {label}` "
+            f"would name that run, not this label; pick another"]
+    runs = CliRunner().invoke(cli, ["runs", "--store", str(copy), "--format", "json"])
+    assert len(json.loads(runs.stdout)["runs"]) == 2  # nothing stored

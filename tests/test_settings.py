@@ -92,6 +92,10 @@ def test_a_later_source_switches_the_mode(tmp_path, monkeypatch):
     (["--url", "http://10.0.0.1:8000"], None, "only sends load to this machine's loopback"),
     (["--large-body", "1MB", "--targets", __file__], None, "with --targets there is none"),
     (["--large-rate", "0"], None, "must be greater than zero"),
+    (["--label", "latest~1"], None,
+     "bad --label 'latest~1': `--run latest~1` means the run 1 before the latest, never this label"),
+    ([], "[tool.perf]\nlabel = 'latest'\n",
+     "bad [tool.perf] label 'latest': `--run latest` means the latest run"),
 ])
 def test_bad_values_are_named_by_where_they_came_from(args, pyproject, message, tmp_path,
                                                       monkeypatch):
@@ -114,6 +118,20 @@ def test_headers_params_and_methods(tmp_path, monkeypatch):
     assert s.methods == ["GET", "DELETE"]
     s = _cli([], tmp_path, monkeypatch)
     assert s.headers == [("Authorization", "Bearer abc123")]  # ${VAR} from the environment
+
+
+def test_an_unset_variable_in_a_header_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("PERF_TEST_UNSET", raising=False)
+    with pytest.raises(PerfError) as caught:
+        _cli([], tmp_path, monkeypatch, "[tool.perf]\nheader = ['X-Token: ${PERF_TEST_UNSET}']\n")
+    assert str(caught.value) == ("bad [tool.perf] header: ${PERF_TEST_UNSET} names environment "
+                                 "variable PERF_TEST_UNSET, which is not set")
+    (tmp_path / "pyproject.toml").unlink()
+    with pytest.raises(PerfError, match=r"^bad --header: \$PERF_TEST_UNSET names environment "):
+        _cli(["--header", "X-Token: $PERF_TEST_UNSET"], tmp_path, monkeypatch)
+    monkeypatch.setenv("PERF_TEST_UNSET", "")  # set, if empty: the user's choice
+    assert _cli(["--header", "X-Token: a${PERF_TEST_UNSET}b"], tmp_path, monkeypatch).headers == [
+        ("X-Token", "ab")]
 
 
 def test_header_values_never_reach_the_stored_config(tmp_path, monkeypatch):

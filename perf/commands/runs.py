@@ -4,7 +4,7 @@ import click
 
 from perf.errors import PerfError
 from perf.options import store_option
-from perf.store import store_session
+from perf.store import resolve_store, spool_path, spooled_attacks, store_session
 
 
 @click.command()
@@ -28,12 +28,30 @@ def runs(store, last, fmt) -> None:
         raise PerfError(f"unknown format {fmt!r} for perf runs; known: {', '.join(RUNS_FORMATS)}")
     if last is not None and last < 1:
         raise PerfError("--last must be at least 1")
+    spooled = _spooled_line(store)
+    if spooled and not resolve_store(store).exists():
+        raise PerfError(f"no store at {resolve_store(store)} yet: {spooled}")
     with store_session(store, read_only=True) as con:
         rows = all_runs(con)
         if last is not None:
             rows = rows[-last:]
         add_request_counts(con, rows)
-    if not rows and fmt == "text":
+    if rows or fmt != "text":
+        click.echo(render_runs_text(rows) if fmt == "text" else render_runs_json(rows), nl=False)
+    elif not spooled:
         click.echo("no runs yet; run `perf collect` first", err=True)
-        return
-    click.echo(render_runs_text(rows) if fmt == "text" else render_runs_json(rows), nl=False)
+    if spooled:
+        click.echo(spooled, err=True)
+
+
+def _spooled_line(store) -> str:
+    """Attacks a collect left in the spool (the store was busy, or perf was killed) are in no
+    run listed until stored: say so, with the command that stores them."""
+    from reporter.layout import plural
+
+    waiting = spooled_attacks(store)
+    if not waiting:
+        return ""
+    return (f"{plural(waiting, 'attack')} in {spool_path(store)} "
+            f"{'is' if waiting == 1 else 'are'} not stored yet, so not listed: "
+            f"`perf ingest --spooled` stores {'it' if waiting == 1 else 'them'}")
