@@ -182,14 +182,22 @@ class _Sweep:
             _run_setup(self.base, self.found.setup, self.progress)
 
     def ensure_idle(self) -> None:
-        """A server still busy with the last attack's backlog would skew the next one."""
+        """A server still busy with the last attack's backlog would skew the next one. One
+        that died (killed, or the app exited) is said so at once, with the cause its log
+        gives, rather than waited for as if it were busy."""
         wait = self.settings.idle_wait_s
-        if self.server.wait_idle(wait):
-            return
+        code, when = self.server.exit_code(), "during the last attack"
+        if code is None:
+            if self.server.wait_idle(wait):
+                return
+            code, when = self.server.exit_code(), "after the last attack"
         if self.server.kind == "external":
             self.progress.message(f"warning: {self.server.base_url} is not idle after {wait:g}s")
             return
-        self.progress.message(f"{self.server.kind} not idle after {wait:g}s: restarting it")
+        if code is not None:
+            self.progress.message(f"{self.server.exit_note(code, when)}; restarting it")
+        else:
+            self.progress.message(f"{self.server.kind} not idle after {wait:g}s: restarting it")
         self.server.stop()
         self.start_server(self.server.workers)
         self.run_setup()

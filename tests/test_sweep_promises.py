@@ -1,0 +1,55 @@
+"""The sweep keeps its promises under bad input and failures (issue 21): large bodies within
+what the machine has and never held in memory, a plan that counts what it will run, a full
+disk that loses nothing and says so, counts of attacks that count attacks, no attack stored
+without its run, and a server that dies named at once with its cause.
+
+Real processes throughout (perf, uvicorn, vegeta, DuckDB files). The full disk is the kernel's
+own: the store's write-ahead log is a symlink to /dev/full, which answers every write with
+ENOSPC ("No space left on device"), so no root and no small file system are needed.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+
+import pytest
+
+from tests.test_faults import Perf, query
+
+SWEEP = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
+
+
+# ---- 5. a server that dies mid-attack --------------------------------------------------
+
+@pytest.mark.slow
+def test_a_server_that_dies_during_an_attack_is_said_so_at_once_with_its_cause(tmp_path):
+    app_dir = tmp_path / "apps"
+    app_dir.mkdir()
+    (app_dir / "mortal.py").write_text(textwrap.dedent("""
+        import os, sys
+        from fastapi import FastAPI
+
+        app = FastAPI()
+
+        @app.get("/die")
+        def die():
+            print("RuntimeError: the connection pool is gone", file=sys.stderr, flush=True)
+            os._exit(3)
+    """))
+    store = tmp_path / "s.duckdb"
+    perf = Perf(tmp_path, ["--app", "mortal:app", "--app-dir", str(app_dir), "--rates", "2,3",
+                           "--duration", "1s", "--workers", "1", "--warmup", "0",
+                           "--idle-wait", "10s", "--store", str(store)])
+    perf.until(lambda l: l.startswith("[1/2]") and "(elapsed" in l)
+    seen = time.monotonic()
+    line = perf.until(lambda l: "exited" in l or "not idle" in l)
+    took = time.monotonic() - seen
+    out = perf.finish()
+    assert line.startswith("uvicorn (1 worker) exited with code 3 during the last attack: "
+                           "RuntimeError: the connection pool is gone (log: "), line
+    assert line.rstrip().endswith("; restarting it")
+    assert took < 5, f"said so after {took:.1f}s"  # not after the 10 s idle wait
+    assert perf.proc.returncode == 0, out
+    assert "[2/2]" in out and "not idle" not in out
+    assert query(store, "SELECT count(*) FROM attacks") == [(2,)]
