@@ -324,6 +324,12 @@ def _rmdir(path: Path) -> None:
         pass  # not empty (or gone): kept
 
 
+def count_attacks(entries: list[Entry]) -> int:
+    """How many of `entries` are attacks (a run's row, checks, capacity results and its final
+    status are spooled too, and are not attacks)."""
+    return sum(entry.kind == "attack" for entry in entries)
+
+
 def describe(entries: list[Entry]) -> str:
     """'run 41ac60e1d2f3: its run row, 2 attacks, its final status' (runs joined by '; ')."""
     by_run: dict[str, list[str]] = {}

@@ -34,7 +34,7 @@ from collector.runs import run_row
 from collector.secrets import Masker
 from collector.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from collector.server import Server, http_call
-from collector.spool import describe
+from collector.spool import count_attacks, describe
 from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
@@ -51,12 +51,14 @@ class Interrupted(Exception):
 
     def __init__(self, run_id: str | None, attacks: int, status: str | None = "partial",
                  spooled: int = 0):
+        """`spooled`: how many of the `attacks` kept still wait in the spool."""
         if run_id is None:
             text = "interrupted before the run began; nothing was stored"
         else:
             marked = "marked partial" if status == "partial" else f"run {status}"
             still = f" ({spooled} still spooled)" if spooled else ""
-            text = f"interrupted: run {run_id} kept {attacks} finished attack(s){still}, {marked}"
+            text = (f"interrupted: run {run_id} kept {_plural(attacks, 'finished attack')}"
+                    f"{still}, {marked}")
         super().__init__(text)
         self.run_id, self.attacks = run_id, attacks
 
@@ -66,7 +68,7 @@ class Outcome:
     run_id: str
     attacks: int  # finished attacks kept (stored, or spooled)
     status: str
-    spooled: int = 0  # of them, still waiting in the spool for the store
+    spooled: int = 0  # of those attacks, how many still wait in the spool for the store
 
 
 def load_title(mode: str, load: float) -> str:
@@ -481,8 +483,8 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
                 spooled = _clean_up(sweep)
             interrupts.restore(previous_handlers)
     if interrupts.received() is not None:  # also when it came during the cleanup
-        raise Interrupted(sweep.run_id, sweep.stored, status, len(spooled))
-    return Outcome(sweep.run_id, sweep.stored, status, len(spooled))
+        raise Interrupted(sweep.run_id, sweep.stored, status, count_attacks(spooled))
+    return Outcome(sweep.run_id, sweep.stored, status, count_attacks(spooled))
 
 
 def background_loads(settings: Settings) -> list[Background]:

@@ -10,14 +10,55 @@ ENOSPC ("No space left on device"), so no root and no small file system are need
 
 from __future__ import annotations
 
+import signal
 import textwrap
 import time
 
 import pytest
 
-from tests.test_faults import Perf, query
+from perf.store import open_store, spool_path
+from tests.test_faults import Perf, query, reader
 
 SWEEP = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
+
+
+# ---- 3. counts of attacks ----------------------------------------------------------------
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_counts_only_attacks_as_still_spooled(tmp_path):
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    with reader(store):  # the run row, the check, the attack and the finish all wait
+        perf = Perf(tmp_path, ["--endpoint", "GET /api/simple/async/{item_id}", "--rates",
+                               "10,20", "--duration", "1s", "--workers", "1", "--warmup", "0",
+                               "--store", str(store)])
+        run_id = perf.until(lambda l: l.startswith("run ") and "->" in l).split()[1].rstrip(":")
+        perf.until(lambda l: l.startswith("[1/2]") and "kept in the spool" in l)
+        perf.proc.send_signal(signal.SIGINT)
+        out = perf.finish()
+    assert perf.proc.returncode == 130, out
+    assert (f"still spooled in {spool_path(store)} (the store is held by pid") in out
+    assert f": run {run_id}: its run row, 1 attack, 1 server check, its final status;" in out
+    assert out.strip().splitlines()[-1] == (
+        f"perf: interrupted: run {run_id} kept 1 finished attack (1 still spooled), "
+        f"marked partial")
+
+
+@pytest.mark.slow
+def test_a_sweep_left_spooled_counts_only_attacks(tmp_path):
+    """The store held past the end of the sweep and its 30 s grace: the last line counts the
+    attack kept, not the run row, check and final status spooled beside it."""
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    with reader(store):
+        perf = Perf(tmp_path, ["--endpoint", "GET /api/simple/async/{item_id}", *SWEEP,
+                               "--store", str(store)])
+        run_id = perf.until(lambda l: l.startswith("run ") and "->" in l).split()[1].rstrip(":")
+        out = perf.finish(timeout_s=90)
+    assert perf.proc.returncode == 0, out
+    assert out.strip().splitlines()[-1] == (
+        f"run {run_id}: 1 attack kept, 1 of them still spooled (complete); "
+        f"see `perf report --run {run_id}`")
 
 
 # ---- 5. a server that dies mid-attack --------------------------------------------------
