@@ -421,7 +421,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             sweep = _Sweep(settings, target, store_path, vegeta_path,
                            Path(tempfile.mkdtemp(prefix="perf-collect-")),
                            store_path.parent / "logs", progress)
-        status, spooled = "complete", []
+        status, spooled, error = "complete", [], None
         try:
             interrupts.raise_pending()
             sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
@@ -474,14 +474,16 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             status = "partial"
             with interrupts.held():  # from here on a signal never cuts the cleanup short
                 _mark_stopped(sweep, status)
-        except BaseException:
+        except BaseException as exc:
+            error = exc
             with interrupts.held():
                 _mark_stopped(sweep, "partial" if sweep.stored else "failed")
             raise
         finally:
             with interrupts.held():
-                spooled = _clean_up(sweep)
+                spooled = _clean_up(sweep, error)
             interrupts.restore(previous_handlers)
+            _raise_store_failure(sweep, spooled, error)
     if interrupts.received() is not None:  # also when it came during the cleanup
         raise Interrupted(sweep.run_id, sweep.stored, status, count_attacks(spooled))
     return Outcome(sweep.run_id, sweep.stored, status, count_attacks(spooled))
@@ -526,6 +528,8 @@ def _report_failures(sweep: _Sweep) -> None:
     """Operations that failed every request, read back from the store once all is stored.
     Advice, not data: while attacks still wait in the spool (a reader holds the store) it is
     left out rather than waited for."""
+    if sweep.writer.failure is not None:
+        return  # the store cannot be written: the sweep ends saying so (_raise_store_failure)
     if sweep.writer.waiting():
         sweep.progress.message("operations that failed every request are not listed: the store "
                                "is busy (see `perf report` once it is stored)")
@@ -547,9 +551,11 @@ def _mark_stopped(sweep: _Sweep, status: str) -> None:
         pass
 
 
-def _clean_up(sweep: _Sweep) -> list:
+def _clean_up(sweep: _Sweep, error: BaseException | None = None) -> list:
     """Stop every child process, remove the scratch folder, give a busy store its last chance;
-    returns what is still spooled, after saying so in one line."""
+    returns what is still spooled, after saying so in one line (unless the store could not be
+    written: then the sweep's error says it, _raise_store_failure). `error`: what the sweep
+    is ending with, if anything."""
     sweep.progress.close()
     if sweep.server is not None:
         sweep.server.stop()
@@ -558,12 +564,42 @@ def _clean_up(sweep: _Sweep) -> list:
     if sweep.writer is None:
         return []
     left = sweep.writer.close()
+    failure = sweep.writer.failure
+    if _ends_with_store_failure(sweep, error):
+        return left
     if left:
-        held = f" (the store is held by {sweep.writer.holder})" if sweep.writer.holder else ""
+        if failure is not None:
+            why = f" (the store could not be written: {failure})"
+        else:
+            why = f" (the store is held by {sweep.writer.holder})" if sweep.writer.holder else ""
         sweep.progress.message(
-            f"still spooled in {sweep.writer.root}{held}: {describe(left)}; the next perf collect "
+            f"still spooled in {sweep.writer.root}{why}: {describe(left)}; the next perf collect "
             f"or perf ingest on this store stores it, or run `perf ingest --spooled`")
     return left
+
+
+def _ends_with_store_failure(sweep: _Sweep, error: BaseException | None) -> bool:
+    """Does the sweep end with its store's failure (_raise_store_failure)? Not after a signal
+    (perf says it was interrupted), nor on an error that is perf's own bug (its traceback)."""
+    return (sweep.writer is not None and sweep.writer.failure is not None
+            and interrupts.received() is None
+            and (error is None or isinstance(error, PerfError)))
+
+
+def _raise_store_failure(sweep: _Sweep, left: list, error: BaseException | None) -> None:
+    """A store that could not be written (a full disk) ends the sweep with exit 1 and one
+    line: why, what is still spooled (nothing is lost), and how to store it later. It takes
+    the place of the error the sweep was ending with, which it names too unless that error
+    is the failure itself."""
+    if not _ends_with_store_failure(sweep, error):
+        return
+    failure = sweep.writer.failure
+    text = str(failure) if error is None or error is failure else f"{error}; and {failure}"
+    if left:
+        text += (f"; nothing is lost: still spooled in {sweep.writer.root}: {describe(left)}; "
+                 f"once the store can be written again, run `perf ingest --spooled --store "
+                 f"{sweep.store}`")
+    raise PerfError(text) from None
 
 
 @dataclass

@@ -16,10 +16,51 @@ import time
 
 import pytest
 
+from collector.spool import pending
 from perf.store import open_store, spool_path
+from tests.helpers import run_perf
 from tests.test_faults import Perf, query, reader
 
 SWEEP = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
+
+
+# ---- 2. a full disk while storing ------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_full_disk_while_storing_loses_nothing_blames_no_reader_and_exits_1(tmp_path):
+    store = tmp_path / "s.duckdb"
+    open_store(store).close()
+    wal = store.with_name(store.name + ".wal")
+    with reader(store) as holder:  # the whole sweep waits for it: everything is spooled
+        perf = Perf(tmp_path, ["--filter", "/api/simple", *SWEEP, "--store", str(store)])
+        assert f"held by pid {holder.pid}, a reader" in perf.until(
+            lambda l: l.startswith("waiting for the store"))
+        run_id = perf.until(lambda l: l.startswith("run ") and "->" in l).split()[1].rstrip(":")
+        perf.until(lambda l: l.startswith("[3/3]") and "(elapsed" in l)
+        wal.symlink_to("/dev/full")  # the disk is full before the reader lets go
+    out = perf.finish()
+    assert perf.proc.returncode == 1, out
+    assert "Traceback" not in out
+    error = out.strip().splitlines()[-1]
+    assert [l for l in out.splitlines() if l.startswith("perf: error:")] == [error]
+    assert error.startswith(f"perf: error: cannot store spooled run {run_id}/0000-run in store "
+                            f"{store}: ")
+    assert "No space left on device" in error
+    assert (f"; nothing is lost: still spooled in {spool_path(store)}: run {run_id}: its run "
+            f"row, 3 attacks, 1 server check, its final status; once the store can be written "
+            f"again, run `perf ingest --spooled --store {store}`") in error
+    # The reader is gone: nothing that says what became of the run blames it.
+    assert str(holder.pid) not in error and "held by" not in error
+    assert "the store is held by" not in out
+    assert sorted(e.kind for e in pending(spool_path(store))) == [
+        "attack", "attack", "attack", "check", "finish", "run"]
+
+    wal.unlink()  # room again: everything spooled is stored, whole
+    later = run_perf(["ingest", "--spooled", "--store", str(store)], tmp_path)
+    assert later.returncode == 0, later.stderr
+    assert query(store, "SELECT run_id, status FROM runs") == [(run_id, "complete")]
+    assert query(store, "SELECT count(*) FROM requests") == [(30,)]
+    assert not spool_path(store).exists()
 
 
 # ---- 3. counts of attacks ----------------------------------------------------------------
