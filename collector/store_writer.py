@@ -271,6 +271,8 @@ class StoreWriter:
         for entry in self._left():
             if self._stop:
                 break
+            if not entry.path.exists():
+                continue  # moved to rejected/ with the rest of its run (spool.store_entry)
             try:
                 attack_id = store_one(con, self.store, entry)
                 summary = (attack_id, self.summarize(con, attack_id) if attack_id is not None

@@ -10,16 +10,19 @@ ENOSPC ("No space left on device"), so no root and no small file system are need
 
 from __future__ import annotations
 
+import json
 import signal
 import textwrap
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from collector.spool import pending
+from collector.spool import REJECTED, attack_files, finish_files, pending, run_files, write_entry
 from perf.store import open_store, spool_path
 from tests.helpers import run_perf
-from tests.test_faults import Perf, query, reader
+from tests.test_faults import Perf, counts, query, reader, results_json  # noqa: F401
 
 SWEEP = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
 
@@ -100,6 +103,78 @@ def test_a_sweep_left_spooled_counts_only_attacks(tmp_path):
     assert out.strip().splitlines()[-1] == (
         f"run {run_id}: 1 attack kept, 1 of them still spooled (complete); "
         f"see `perf report --run {run_id}`")
+
+
+# ---- 4. no attack without its run --------------------------------------------------------
+
+def _spool_a_run(store: Path, csv_path: Path) -> str:
+    """A run as a collect the store never took leaves it: its row, an attack, its finish."""
+    from collector.records import AttackRecord
+    from collector.runs import run_row
+
+    row = run_row(status="running", label="left", target="t", config={}, vegeta_version="v")
+    attack = AttackRecord(run_id=row["run_id"], endpoint="GET /health", method="GET",
+                          path="/health", target_rate=20.0, started_at=datetime.now(timezone.utc))
+    root = spool_path(store)
+    write_entry(root, row["run_id"], 0, "run", run_files(row))
+    write_entry(root, row["run_id"], 1, "attack", attack_files(attack, csv_path, []))
+    write_entry(root, row["run_id"], 2, "finish",
+                finish_files("complete", datetime.now(timezone.utc)))
+    return row["run_id"]
+
+
+@pytest.mark.parametrize("damage, reason", [
+    (lambda path: path.write_text('{"run_id": "cut sh'), "unreadable: "),
+    (lambda path: path.write_text(json.dumps({**json.loads(path.read_text()),
+                                              "cpu_count": "many"})), "Could not convert"),
+    (lambda path: path.write_text(json.dumps({**json.loads(path.read_text()),
+                                              "started_at": None})), "NOT NULL"),
+], ids=["corrupt-json", "a-value-duckdb-refuses", "no-start-time"])
+def test_a_bad_spooled_run_row_takes_its_attacks_to_rejected_with_it(
+        tmp_path, results_json, vegeta, damage, reason):  # noqa: F811
+    from collector.ingest import to_csv
+
+    store = tmp_path / "s.duckdb"
+    csv_path = tmp_path / "r.csv"
+    to_csv(vegeta, results_json, csv_path)
+    run_id = _spool_a_run(store, csv_path)
+    root = spool_path(store)
+    damage(root / run_id / "0000-run" / "run.json")
+    proc = run_perf(["ingest", "--spooled", "--store", str(store)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line, = proc.stderr.splitlines()
+    assert line.startswith(f"spooled run {run_id}/0000-run cannot be stored (")
+    assert reason in line
+    assert line.endswith(f"); its run row, 1 attack, its final status moved to "
+                         f"{root / REJECTED / run_id}")
+    assert counts(store)["attacks"] == 0 and counts(store)["runs"] == 0  # no orphan attack
+    assert pending(root) == []
+    moved = root / REJECTED / run_id
+    assert sorted(p.name for p in moved.iterdir()) == [
+        "0000-run", "0001-attack", "0002-finish", "reason.txt"]
+    assert (moved / "0001-attack" / "results.csv").stat().st_size > 0  # nothing lost
+    again = run_perf(["ingest", "--spooled", "--store", str(store)], tmp_path)
+    assert again.returncode == 0 and again.stderr == f"nothing spooled for {store}\n"
+
+
+def test_spooled_attacks_whose_run_is_not_in_the_store_are_never_stored(
+        tmp_path, results_json, vegeta):  # noqa: F811
+    """The run row gone from the spool (and never stored): its attacks go to rejected/ too."""
+    import shutil
+
+    from collector.ingest import to_csv
+
+    store = tmp_path / "s.duckdb"
+    csv_path = tmp_path / "r.csv"
+    to_csv(vegeta, results_json, csv_path)
+    run_id = _spool_a_run(store, csv_path)
+    shutil.rmtree(spool_path(store) / run_id / "0000-run")
+    proc = run_perf(["ingest", "--spooled", "--store", str(store)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (f"spooled attack {run_id}/0001-attack cannot be stored (its run "
+                           f"{run_id} is not in the store); 1 attack, its final status moved "
+                           f"to {spool_path(store) / REJECTED / run_id}\n")
+    assert counts(store)["attacks"] == 0
 
 
 # ---- 5. a server that dies mid-attack --------------------------------------------------
