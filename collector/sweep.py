@@ -21,13 +21,13 @@ from pathlib import Path
 from collector import processes, target as targeting
 from collector.attack import AttackResult, run_attack
 from collector.background import (Background, BackgroundAttack, background_name,
-                                  foreground_name, format_background, from_large_body, mix_label,
-                                  plan_mix)
+                                  check_body_room, foreground_name, format_background,
+                                  from_large_body, mix_label, plan_mix)
 from collector.capacity import Capacity, find_capacity, parse_slo
 from collector.discovery import Discovery, Endpoint
 from collector.failures import report_failures
 from collector.ingest import generator_verdict, results_metrics
-from collector.payload import grow_body, growable_field
+from collector.payload import growable_field, size_text, write_body
 from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_row
@@ -38,7 +38,7 @@ from collector.spool import count_attacks, describe
 from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
-from perf.errors import PerfError
+from perf.errors import PerfError, file_error
 from perf.stats import REDIRECT_SQL
 from perf.store import StoreBusy, resolve_store, writer_lock
 
@@ -142,6 +142,7 @@ class _Sweep:
     repeat_index: int = 0
     server: Server | None = None
     large_bodies: dict[tuple, Path] = field(default_factory=dict)  # (endpoint, size) -> body file
+    bodies_built: int = 0  # names each body file (a file that went is never reused)
     check: KeepAliveCheck | None = None  # the self-check of the running server's start
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
@@ -226,6 +227,7 @@ class _Sweep:
         fg_name = foreground_name(endpoint, mix)
         label = mix_label(mix)
         targets = self._ready_targets(endpoint, load)
+        bodies = self._large_bodies(mix)
         beside = []
         for n, load_of in enumerate(mix):
             bg_targets = load_of.endpoint.write_targets(
@@ -233,7 +235,7 @@ class _Sweep:
                 count=self._count("rate", load_of.rate),
                 salt=f"{self.run_id}-{self.attacks_started}-background-{n}",
                 with_body=load_of.size is None)
-            body = self._large_body(load_of) if load_of.size is not None else None
+            body = bodies.get(n)
             beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
                 duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b,
@@ -337,14 +339,31 @@ class _Sweep:
             # The next idle check's CPU window runs while this attack is stored.
             self.server.open_cpu_window()
 
-    def _large_body(self, load: BackgroundAttack) -> Path:
-        """Grown once per endpoint, size and sweep (25 MB take about a second to build)."""
-        key = (load.endpoint.name, load.size)
-        if key not in self.large_bodies:
-            path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            path.write_bytes(grow_body(load.endpoint.body_example, load.size))
-            self.large_bodies[key] = path
-        return self.large_bodies[key]
+    def _large_bodies(self, mix: list[BackgroundAttack]) -> dict[int, Path]:
+        """The body file of each sized load of the mix, by its index. Grown once per endpoint
+        and size while consecutive mixes need it (25 MB take about a second to build); the
+        files of an earlier mix go first, so the scratch folder holds one mix's bodies at
+        most, as check_body_room counted them."""
+        wanted = {(load.endpoint.name, load.size) for load in mix if load.size is not None}
+        for key in [key for key in self.large_bodies if key not in wanted]:
+            self.large_bodies.pop(key).unlink(missing_ok=True)
+        bodies = {}
+        for n, load in enumerate(mix):
+            if load.size is None:
+                continue
+            key = (load.endpoint.name, load.size)
+            if key not in self.large_bodies:
+                path = self.scratch / f"large-body-{self.bodies_built}.json"
+                self.bodies_built += 1
+                try:
+                    write_body(load.endpoint.body_example, load.size, path)
+                except OSError as exc:
+                    path.unlink(missing_ok=True)
+                    raise file_error(f"cannot write the {size_text(load.size)} body of "
+                                     f"{load.endpoint.name} in {self.scratch}", exc) from None
+                self.large_bodies[key] = path
+            bodies[n] = self.large_bodies[key]
+        return bodies
 
     def _attack_row(self, name: str, endpoint: Endpoint, workers: int | None, mode: str,
                     load: float, result: AttackResult) -> AttackRecord:
@@ -424,31 +443,21 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
         status, spooled, error = "complete", [], None
         try:
             interrupts.raise_pending()
+            # Before any server starts or run is written: a body this machine cannot hold
+            # fails here, not as a MemoryError mid-sweep.
+            check_body_room(background_loads(settings), sweep.scratch)
             sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
             sweep.start_server(worker_counts[0])
             sweep.found = found = targeting.operations(settings, target, sweep.server)
             endpoints = found.endpoints
-            if settings.large_body:
-                flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
-                if flat:
-                    raise PerfError(
-                        f"--large-body grows an endpoint's example body, which needs an object or "
-                        f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
-                        f"(pick endpoints with --filter, e.g. --filter /api/payload)")
             loads_beside = background_loads(settings)
-            # Every mix resolved before the first attack: a bad --background fails now.
-            named = targeting.background_endpoints(
-                settings, target, sweep.server, [l.endpoint for l in loads_beside if l.endpoint])
-            known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
-            mixes = {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
+            mixes = _resolve_mixes(settings, target, sweep.server, endpoints)
             _announce(found, progress)
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             sweep.keep_check()
-            per_cell = settings.max_attacks if settings.find_capacity else (
-                len(settings.loads) * (2 if loads_beside else 1))
-            total = len(worker_counts) * len(endpoints) * settings.repeat * per_cell
-            progress.start(total, total * (settings.duration_s + settings.warmup_s))
+            total, _, planned_s = planned_attacks(settings, len(endpoints), len(worker_counts))
+            progress.start(total, planned_s)
             progress.message(f"run {sweep.run_id}: {_plan_words(settings, endpoints, worker_counts)}"
                              f" -> {store_path}")
             for n, workers in enumerate(worker_counts):
@@ -487,6 +496,40 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     if interrupts.received() is not None:  # also when it came during the cleanup
         raise Interrupted(sweep.run_id, sweep.stored, status, count_attacks(spooled))
     return Outcome(sweep.run_id, sweep.stored, status, count_attacks(spooled))
+
+
+def _resolve_mixes(settings: Settings, target: targeting.Target, server: Server,
+                   endpoints: list[Endpoint]) -> dict[str, list[BackgroundAttack]]:
+    """Every foreground endpoint's background mix, resolved before the first attack (and by
+    --dry-run): a bad --background or --large-body fails now."""
+    if settings.large_body:
+        flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
+        if flat:
+            raise PerfError(
+                f"--large-body grows an endpoint's example body, which needs an object or "
+                f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
+                f"(pick endpoints with --filter, e.g. --filter /api/payload)")
+    loads_beside = background_loads(settings)
+    named = targeting.background_endpoints(
+        settings, target, server, [l.endpoint for l in loads_beside if l.endpoint])
+    known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
+    return {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
+
+
+def planned_attacks(settings: Settings, endpoints: int, worker_counts: int
+                    ) -> tuple[int, int, float]:
+    """What a sweep will run: (its attacks, as the progress counts them; the background
+    attacks that run beside them; its seconds of load). Every cell runs alone (after its
+    warm-up), then, with a background mix, again inside it (no warm-up), which stores one
+    background attack per load of the mix beside it. A capacity search counts its most."""
+    cells = endpoints * worker_counts * settings.repeat
+    alone_s = settings.duration_s + settings.warmup_s
+    if settings.find_capacity:
+        return cells * settings.max_attacks, 0, cells * settings.max_attacks * alone_s
+    alone = cells * len(settings.loads)
+    mix = background_loads(settings)
+    mixed = alone if mix else 0
+    return alone + mixed, mixed * len(mix), alone * alone_s + mixed * settings.duration_s
 
 
 def background_loads(settings: Settings) -> list[Background]:
@@ -620,14 +663,13 @@ class Plan:
     duration_s: float
     warmup_s: float
     settings: dict
-
-    @property
-    def attacks(self) -> int:
-        return len(self.operations) * len(self.loads) * len(self.workers) * self.repeat
+    background: list[dict]  # each load beside every attack (see _plan_background)
+    attacks: int  # as the sweep's progress counts them (planned_attacks)
+    background_attacks: int  # stored beside them, one per background load
+    planned_load_s: float
 
     def to_json(self) -> dict:
-        return {**{k: v for k, v in self.__dict__.items()}, "attacks": self.attacks,
-                "planned_load_s": self.attacks * (self.duration_s + self.warmup_s)}
+        return dict(self.__dict__)
 
 
 def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress) -> Plan:
@@ -640,7 +682,10 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
     try:
         server = targeting.start(settings, target, workers[0], resolve_store(store).parent / "logs")
         found = targeting.operations(settings, target, server)
+        mixes = _resolve_mixes(settings, target, server, found.endpoints)
         base = targeting.base_url(server, found)
+        attacks, background, planned_s = planned_attacks(settings, len(found.endpoints),
+                                                         len(workers))
         return Plan(
             target=settings.url or settings.app, openapi_path=target.openapi_path,
             ready_path=target.ready_path,
@@ -650,9 +695,26 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             loads=list(settings.loads), mode=settings.mode, workers=workers,
             repeat=settings.repeat, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
             settings=settings.to_config(),
+            background=_plan_background(background_loads(settings), mixes),
+            attacks=attacks, background_attacks=background, planned_load_s=planned_s,
         )
     finally:
         progress.close()
         if server is not None:
             server.stop()
         processes.stop_all()
+
+
+def _plan_background(loads: list[Background], mixes: dict[str, list[BackgroundAttack]]
+                     ) -> list[dict]:
+    """Each background load as the plan shows it: as written, and the endpoint it goes to
+    (None: each attacked operation itself), its rate and body size."""
+    planned = []
+    for n, load in enumerate(loads):
+        resolved = {mix[n].endpoint.name for mix in mixes.values()}
+        planned.append({
+            "load": format_background(load),
+            "endpoint": resolved.pop() if load.endpoint and len(resolved) == 1 else None,
+            "rate": load.rate, "size_bytes": load.size,
+        })
+    return planned

@@ -14,17 +14,105 @@ import json
 import signal
 import textwrap
 import time
+import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psutil
 import pytest
 
+from collector.background import BackgroundAttack, body_room_problem
+from collector.discovery import discover
+from collector.payload import grow_body
+from collector.plan import Settings
 from collector.spool import REJECTED, attack_files, finish_files, pending, run_files, write_entry
+from collector.sweep import _Sweep
 from perf.store import open_store, spool_path
 from tests.helpers import run_perf
-from tests.test_faults import Perf, counts, query, reader, results_json  # noqa: F401
+from tests.test_faults import (Perf, counts, one_error_line, query, reader,  # noqa: F401
+                               results_json)
 
 SWEEP = ["--rates", "10", "--duration", "1s", "--workers", "1", "--warmup", "0"]
+
+
+# ---- 1. large bodies ---------------------------------------------------------------------
+
+def test_a_body_this_machine_cannot_hold_fails_before_any_server_or_run(tmp_path):
+    # The issue's own 50 GB, or more on a machine with more memory than that.
+    size_gb = max(50, int(psutil.virtual_memory().available / 1e9 * 3))
+    store = tmp_path / "s.duckdb"
+    line = one_error_line(run_perf(
+        ["collect", "--endpoint", "POST /api/payload/ping", *SWEEP, "--background",
+         f"size={size_gb}GB rate=1", "--store", str(store)], tmp_path))
+    assert line.startswith(f"perf: error: a {size_gb}GB request body is too large for this "
+                           f"machine: vegeta holds each body in memory, ")
+    assert " is available and large bodies may take at most half of it (" in line
+    assert not store.exists()  # no run was written
+    assert not (tmp_path / "logs").exists()  # no server was started (each start writes a log)
+
+
+def test_the_room_for_bodies_names_the_size_what_is_free_and_the_limit():
+    folder = Path("/scratch/perf-collect-x")
+    assert body_room_problem([25 * 10**6], 25 * 10**6, 8 * 10**9, 10**12, folder) is None
+    assert body_room_problem([3 * 10**9, 2 * 10**9], 5 * 10**9, 8 * 10**9, 10**12, folder) == (
+        "request bodies of 3GB and 2GB (5GB together) are too large for this machine: vegeta "
+        "holds each body in memory, 8GB is available and large bodies may take at most half "
+        "of it (4GB); use a smaller size= or --large-body")
+    assert body_room_problem([2 * 10**9], 2 * 10**9, 64 * 10**9, 10**9, folder) == (
+        "a 2GB request body is too large for this machine: body files go to "
+        "/scratch/perf-collect-x, where 1GB is free and they may take at most 90% of it "
+        "(900MB); use a smaller size= or --large-body, or point TMPDIR at a larger disk")
+
+
+def test_large_bodies_are_streamed_to_their_file_one_mix_at_a_time(tmp_path):
+    from target_app.main import app
+
+    endpoints = {e.name: e for e in discover(app.openapi()).endpoints}
+    ping, pong = endpoints["POST /api/payload/ping"], endpoints["POST /api/payload/pong"]
+    sweep = _Sweep(Settings(), None, tmp_path / "s.duckdb", Path("vegeta"), tmp_path,
+                   tmp_path / "logs", None)
+    size = 20 * 10**6
+    tracemalloc.start()
+    try:
+        bodies = sweep._large_bodies([BackgroundAttack(ping, 1.0, None),
+                                      BackgroundAttack(ping, 1.0, size)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 5  # chunks of about a megabyte, never the body
+    assert list(bodies) == [1]
+    body = bodies[1].read_bytes()
+    assert size <= len(body) < size + 100 and json.loads(body)["name"]
+    assert body[:1000] == grow_body(ping.body_example, size)[:1000]
+    # The next mix needs another body: the first one's file goes, so the scratch folder
+    # holds one mix's bodies at most (what the check before the sweep counted).
+    second = sweep._large_bodies([BackgroundAttack(pong, 1.0, 10**6)])
+    assert not bodies[1].exists() and second[0].exists()
+    assert sorted(p.name for p in tmp_path.glob("large-body-*")) == [second[0].name]
+
+
+def test_the_dry_run_shows_every_background_load_and_counts_every_attack(tmp_path):
+    args = ["collect", "--dry-run", "--endpoint", "POST /api/payload/ping", "--rates", "10",
+            "--workers", "1", "--duration", "2s", "--warmup", "0", "--background",
+            "size=1MB rate=1", "--background", "/api/simple/async/{item_id} rate=2",
+            "--store", str(tmp_path / "s.duckdb")]
+    text = run_perf(args, tmp_path)
+    assert text.returncode == 0, text.stderr
+    # alone, then again beside the mix: 2 attacks of 2 s, and 2 background attacks beside
+    assert ("  loads: 10/s; workers: 1; 2s attacks: 2 attacks (and 2 background attacks beside "
+            "them), ~0:04 of load\n"
+            "  background: each attack runs again beside these loads, all at once:\n"
+            "    the attacked operation itself, its example body grown to 1MB, at 1/s\n"
+            "    GET /api/simple/async/{item_id}, at 2/s\n") in text.stdout
+    plan = json.loads(run_perf([*args, "--format", "json", "--repeat", "3"], tmp_path).stdout)
+    assert (plan["attacks"], plan["background_attacks"], plan["planned_load_s"]) == (6, 6, 12.0)
+    assert plan["background"] == [
+        {"load": "rate=1 size=1MB", "endpoint": None, "rate": 1.0, "size_bytes": 10**6},
+        {"load": "/api/simple/async/{item_id} rate=2",
+         "endpoint": "GET /api/simple/async/{item_id}", "rate": 2.0, "size_bytes": None}]
+    one = run_perf(["collect", "--dry-run", "--endpoint", "GET /api/simple/async/{item_id}",
+                    *SWEEP, "--store", str(tmp_path / "s.duckdb")], tmp_path)
+    assert "1s attacks: 1 attack, ~0:01 of load\n" in one.stdout
 
 
 # ---- 2. a full disk while storing ------------------------------------------------------
