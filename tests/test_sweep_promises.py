@@ -268,6 +268,7 @@ def test_spooled_attacks_whose_run_is_not_in_the_store_are_never_stored(
 # ---- 5. a server that dies mid-attack --------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.serial  # how soon it is said is measured
 def test_a_server_that_dies_during_an_attack_is_said_so_at_once_with_its_cause(tmp_path):
     app_dir = tmp_path / "apps"
     app_dir.mkdir()
