@@ -43,7 +43,11 @@ defaults < [tool.perf] < the scenario (with --quick, its own quick variant inste
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
 
 from collector.discovery import Endpoint
 from collector.payload import growable_field, size_text
@@ -102,6 +106,49 @@ def _endpoint(words: list[str], bad: str) -> str | None:
 def from_large_body(size: int, rate: float) -> Background:
     """`--large-body SIZE --large-rate R`: SIZE bodies to the foreground's own endpoint."""
     return Background(None, rate, size)
+
+
+# What large bodies may take of this machine. Each load's vegeta reads its body file whole
+# into memory, and the server under test holds at least one copy of each body it reads: half
+# the available memory for perf's copies leaves the other half to the server. The body files
+# share their disk with the attacks' results and the spool.
+BODY_MEMORY_SHARE = 0.5
+BODY_DISK_SHARE = 0.9
+
+
+def check_body_room(loads: list[Background], scratch: Path) -> None:
+    """Large bodies (--background size=, --large-body) fit this machine, or a one-line
+    PerfError naming the size, what is available and the limit; called before any server
+    starts. Each body file is written to `scratch` (one per endpoint and size of a mix; the
+    sweep keeps one mix's at a time)."""
+    sizes = [load.size for load in loads if load.size is not None]
+    if sizes:
+        files = sum({(load.endpoint, load.size): load.size for load in loads
+                     if load.size is not None}.values())
+        problem = body_room_problem(sizes, files, psutil.virtual_memory().available,
+                                    shutil.disk_usage(scratch).free, scratch)
+        if problem:
+            raise PerfError(problem)
+
+
+def body_room_problem(sizes: list[int], files: int, memory_available: int, disk_free: int,
+                      scratch: Path) -> str | None:
+    """Why bodies of `sizes` (`files` bytes of body files) do not fit, or None when they do."""
+    what = (f"a {size_text(sizes[0])} request body is" if len(sizes) == 1 else
+            f"request bodies of {' and '.join(size_text(s) for s in sizes)} "
+            f"({size_text(sum(sizes))} together) are")
+    memory_limit = int(memory_available * BODY_MEMORY_SHARE)
+    if sum(sizes) > memory_limit:
+        return (f"{what} too large for this machine: vegeta holds each body in memory, "
+                f"{size_text(memory_available)} is available and large bodies may take at most "
+                f"half of it ({size_text(memory_limit)}); use a smaller size= or --large-body")
+    disk_limit = int(disk_free * BODY_DISK_SHARE)
+    if files > disk_limit:
+        return (f"{what} too large for this machine: body files go to {scratch}, where "
+                f"{size_text(disk_free)} is free and they may take at most "
+                f"{BODY_DISK_SHARE:.0%} of it ({size_text(disk_limit)}); use a smaller size= or "
+                f"--large-body, or point TMPDIR at a larger disk")
+    return None
 
 
 def format_background(load: Background) -> str:

@@ -8,7 +8,10 @@ with more entries shaped like the example's own first entry.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Iterator
 
+from collector.scratch import private
 from perf.errors import PerfError
 
 _HOLE = "\x00perf-grow\x00"  # stands in for the grown field while the rest is encoded
@@ -31,7 +34,24 @@ def growable_field(example: object) -> str | None:
 
 def grow_body(example: object, size: int) -> bytes:
     """`example` encoded as JSON, its growable field filled to make the body `size` bytes or
-    just over (by less than one entry). Entries copy the field's first value (0 when empty)."""
+    just over (by less than one entry). Entries copy the field's first value (0 when empty).
+    In memory: for small bodies; the sweep streams large ones to a file (write_body)."""
+    return b"".join(_grown(example, size))
+
+
+def write_body(example: object, size: int, path: Path) -> None:
+    """grow_body's body, written to `path` a chunk at a time: a body of gigabytes is never
+    held in memory (vegeta sends it from the file, `-body FILE`)."""
+    with open(path, "wb", opener=private) as fh:  # 0600, as every scratch file
+        for chunk in _grown(example, size):
+            fh.write(chunk)
+
+
+_ENTRIES_PER_CHUNK = 8_192  # about 100 KB of body per chunk written
+
+
+def _grown(example: object, size: int) -> Iterator[bytes]:
+    """The grown body in chunks, in order; joined, they are the whole body."""
     key = growable_field(example)
     if key is None:
         raise PerfError("the example body has no object or array field to grow")
@@ -46,11 +66,16 @@ def grow_body(example: object, size: int) -> bytes:
         value = json.dumps(field[0] if field else 0, separators=(",", ":"))
         entry = lambda i: value  # noqa: E731 - same shape as the dict case
         opening, closing = "[", "]"
+    yield (head + opening).encode()
+    # json.dumps escapes every non-ASCII character, so lengths in characters are in bytes.
     budget = size - len(head) - len(tail) - 2
-    parts, used, i = [], 0, 0
+    used, i = 0, 0
     while used < budget:
-        text = entry(i)
-        parts.append(text)
-        used += len(text) + (1 if i else 0)
-        i += 1
-    return (head + opening + ",".join(parts) + closing + tail).encode()
+        parts = []
+        while used < budget and len(parts) < _ENTRIES_PER_CHUNK:
+            text = entry(i)
+            parts.append(text)
+            used += len(text) + (1 if i else 0)
+            i += 1
+        yield (("," if i > len(parts) else "") + ",".join(parts)).encode()
+    yield (closing + tail).encode()

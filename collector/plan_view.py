@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collector.payload import size_text
+from collector.progress import plural
 from perf.output import json_document
-
 from perf.terminal import terminal_text
 
 
@@ -13,9 +14,28 @@ def _clock(seconds: float) -> str:
 
 
 def _loads(plan) -> str:
+    if plan.settings.get("find_capacity"):
+        return (f"the highest rate meeting {plan.settings['slo']}, searched from "
+                f"{plan.settings['start_rate']:g}/s")
     if plan.mode == "rate":
         return ", ".join(f"{r:g}/s" for r in plan.loads)
     return ", ".join(f"concurrency {c}" for c in plan.loads)
+
+
+def _attacks(plan) -> str:
+    """'6 attacks', 'up to 16 attacks', '4 attacks (and 2 background attacks beside them)'."""
+    up_to = "up to " if plan.settings.get("find_capacity") else ""
+    beside = (f" (and {plural(plan.background_attacks, 'background attack')} beside them)"
+              if plan.background_attacks else "")
+    return f"{up_to}{plural(plan.attacks, 'attack')}{beside}"
+
+
+def _background(load: dict) -> str:
+    """'the attacked operation itself, its example body grown to 25MB, at 1/s'."""
+    where = load["endpoint"] or "the attacked operation itself"
+    body = (f", its example body grown to {size_text(load['size_bytes'])}"
+            if load["size_bytes"] is not None else "")
+    return f"{where}{body}, at {load['rate']:g}/s"
 
 
 def render_plan(plan, fmt: str) -> str:
@@ -29,8 +49,11 @@ def render_plan(plan, fmt: str) -> str:
     workers = ", ".join("?" if w is None else str(w) for w in plan.workers)
     repeat = f", {plan.repeat} repeats each" if plan.repeat > 1 else ""
     lines.append(f"  loads: {_loads(plan)}; workers: {workers}; {plan.duration_s:g}s attacks"
-                 f"{repeat}: {plan.attacks} attacks, ~{_clock(plan.to_json()['planned_load_s'])} "
-                 f"of load")
+                 f"{repeat}: {_attacks(plan)}, ~{_clock(plan.planned_load_s)} of load")
+    if plan.background:
+        lines.append("  background: each attack runs again beside "
+                     + ("this load:" if len(plan.background) == 1 else "these loads, all at once:"))
+        lines += [f"    {_background(load)}" for load in plan.background]
     if plan.setup:
         lines.append(f"  setup first: {', '.join(plan.setup)}")
     lines.append("")

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -246,6 +247,17 @@ class Server:
             processes.stop_group(self.proc)
             self.proc = None
 
+    def exit_code(self) -> int | None:
+        """The exit code of a server perf started, once it has exited (negative: the signal
+        that ended it); None while it runs, and always for one perf did not start (--url)."""
+        return self.proc.poll() if self.proc is not None else None
+
+    def exit_note(self, code: int, when: str) -> str:
+        """'uvicorn (1 worker) exited with code -9 (SIGKILL) during the last attack: <the
+        cause its log gives> (log: <path>)'."""
+        return _exited(f"{self.kind} ({_plural(self.workers, 'worker')})", code, when,
+                       self.log_tail(), self.log_path)
+
     def log_tail(self) -> str:
         if not self.log_path or not self.log_path.exists():
             return ""
@@ -270,6 +282,8 @@ class Server:
         within max_wait_s. The first CPU window is the one open_cpu_window opened, if any."""
         deadline = time.monotonic() + max_wait_s
         while True:
+            if self.exit_code() is not None:
+                return False  # it will never be idle: the caller says why (exit_note)
             window, self.cpu_window = self.cpu_window, None
             if window is None and self.pid:
                 window = CpuWindow(self.pid)
@@ -380,11 +394,22 @@ def start_server(kind: str, app: str | AppSpec, workers: int, log_dir: Path,
         if "address already in use" in tail.lower() and attempt < 4:
             continue
         if code is not None:
-            raise PerfError(f"{what} exited with code {code} before it was ready: "
-                            f"{_cause(tail)} (log: {log_path})")
+            raise PerfError(_exited(what, code, "before it was ready", tail, log_path))
         raise PerfError(f"{what} not ready after {ready_timeout_s:g}s: last probe: "
                         f"{answer.detail}{_log_hint(tail)} (log: {log_path})")
     raise PerfError("could not find a free port on 127.0.0.1")
+
+
+def _exited(what: str, code: int, when: str, tail: str, log_path: Path | None) -> str:
+    """A server that exited, as one line: its exit code (and the signal, when one ended it),
+    when, and the cause its log gives."""
+    killed = ""
+    if code < 0:
+        try:
+            killed = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    return f"{what} exited with code {code}{killed} {when}: {_cause(tail)} (log: {log_path})"
 
 
 def _log_hint(tail: str) -> str:

@@ -19,7 +19,9 @@ impossible: inside that transaction each kind first looks for itself (a run by r
 attack by run, endpoint, repeat and start time, a check by run and time, a capacity search by
 run, cell, SLO and attacks; a finish is an UPDATE that can be repeated), so an entry whose
 COMMIT succeeded but whose deletion did not (perf killed in between) is skipped the next time.
-Entries whose results are unreadable move to `rejected/`.
+Entries that can never be stored (unreadable, or values the store refuses) move to
+`rejected/`; a run row that cannot be stored takes every entry of its run with it, and so does
+an entry whose run is not in the store: no attack is ever stored without its run.
 
 Ids the store hands out are not known while an entry waits, so entries refer to earlier ones by
 what identifies them: an attack to the check of its server start (check.json: its time) and a
@@ -45,11 +47,12 @@ import duckdb
 from collector.capacity import Capacity, Step, insert_capacity
 from collector.ingest import BadResults, store_attack
 from collector.records import AttackRecord
-from collector.runs import finish_run, reconcile_dead_runs, store_run_row
+from collector.runs import RUN_COLUMNS, finish_run, reconcile_dead_runs, store_run_row
 from collector.sampler import Sample
 from collector.selfcheck import KeepAliveCheck, insert_check
 from perf.errors import file_error, make_folder
-from perf.store import spool_path, store_failure, store_session, transaction, writer_lock
+from perf.store import (duckdb_cause, spool_path, store_failure, store_session, transaction,
+                        writer_lock)
 
 KINDS = ("run", "attack", "check", "capacity", "finish")
 _TMP = ".tmp-"
@@ -189,6 +192,9 @@ def _load(entry: Entry) -> dict | tuple:
     """What an entry holds, read back from its JSON."""
     if entry.kind == "run":
         row = _read(entry, "run.json")
+        missing = [column for column in RUN_COLUMNS if column not in row]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
         return {**row, "started_at": _when(row["started_at"])}
     if entry.kind == "attack":
         foreground = (_record(_read(entry, "foreground.json"))
@@ -218,9 +224,22 @@ def _record(fields: dict) -> AttackRecord:
     return AttackRecord(**fields)
 
 
+# DuckDB's errors about a row's values (not about the store or its disk): an entry that
+# raises one is refused however often it is tried.
+_BAD_VALUES = (duckdb.ConversionException, duckdb.ConstraintException,
+               duckdb.InvalidInputException, duckdb.OutOfRangeException,
+               duckdb.TypeMismatchException, duckdb.InvalidTypeException)
+
+
+class _NoRun(BadResults):
+    """An entry whose run is not in the store (its run row was refused, or is gone)."""
+
+
 def store_entry(con: duckdb.DuckDBPyConnection, entry: Entry) -> int | None:
     """Store one entry in its own transaction, then delete it; an attack's new attack_id.
-    BadResults when it cannot be stored as it is (it moves to rejected/, never retried)."""
+    BadResults when it cannot be stored as it is (it moves to rejected/, never retried). A run
+    row that cannot be stored takes every entry of its run to rejected/ with it: an attack is
+    never stored without its run."""
     try:
         content = _load(entry)
     except (OSError, ValueError, KeyError, TypeError) as exc:  # not whole: not written by this perf
@@ -229,9 +248,10 @@ def store_entry(con: duckdb.DuckDBPyConnection, entry: Entry) -> int | None:
     try:
         with transaction(con):
             if entry.kind == "run":
-                if not con.execute("SELECT 1 FROM runs WHERE run_id = ?",
-                                   [content["run_id"]]).fetchone():
+                if not _run_stored(con, content["run_id"]):
                     store_run_row(con, content)
+            elif not _run_stored(con, entry.run_id):
+                raise _NoRun(f"its run {entry.run_id} is not in the store")
             elif entry.kind == "attack":
                 attack, samples, foreground, checked_at, written = content
                 if foreground is not None:
@@ -250,9 +270,15 @@ def store_entry(con: duckdb.DuckDBPyConnection, entry: Entry) -> int | None:
             else:
                 finish_run(con, entry.run_id, *content)
     except BadResults as exc:
-        raise _rejected(entry, str(exc)) from None
+        raise _rejected(entry, str(exc), whole_run=isinstance(exc, _NoRun)) from None
+    except _BAD_VALUES as exc:
+        raise _rejected(entry, duckdb_cause(exc)) from None
     shutil.rmtree(entry.path, ignore_errors=True)
     return attack_id
+
+
+def _run_stored(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    return con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone() is not None
 
 
 def _attack_id(con: duckdb.DuckDBPyConnection, attack: AttackRecord) -> int | None:
@@ -291,8 +317,11 @@ def _store_capacity(con: duckdb.DuckDBPyConnection, run_id: str, row: dict) -> N
                              steps, row["ending"], row["note"]))
 
 
-def _rejected(entry: Entry, reason: str) -> BadResults:
-    """Move an entry that can never be stored aside (with why); the error that says so."""
+def _rejected(entry: Entry, reason: str, whole_run: bool = False) -> BadResults:
+    """Move an entry that can never be stored aside (with why); the error that says so. A
+    run row goes with every entry of its run (`whole_run` too), to rejected/<run_id>/."""
+    if entry.kind == "run" or whole_run:
+        return _rejected_run(entry, reason)
     target = entry.path.parent.parent / REJECTED / f"{entry.run_id}-{entry.path.name}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -302,6 +331,27 @@ def _rejected(entry: Entry, reason: str) -> BadResults:
         pass  # stays where it is; the next writer says so again
     return BadResults(f"spooled {entry.kind} {entry.name} cannot be stored ({reason}); "
                       f"moved to {target}")
+
+
+def _rejected_run(entry: Entry, reason: str) -> BadResults:
+    """Every entry of the run moved to rejected/<run_id>/ (reason.txt says which entry and
+    why): its attacks are kept, and never stored without the run they belong to."""
+    root = entry.path.parent.parent
+    target = root / REJECTED / entry.run_id
+    entries = [e for e in pending(root) if e.run_id == entry.run_id]
+    moved = []
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with open(target / "reason.txt", "a") as fh:
+            fh.write(f"{entry.path.name}: {reason}\n")
+        for e in entries:
+            os.rename(e.path, target / e.path.name)
+            moved.append(e)
+    except OSError:
+        pass  # what is left stays where it is; the next writer says so again
+    _rmdir(entry.path.parent)
+    return BadResults(f"spooled {entry.kind} {entry.name} cannot be stored ({reason}); "
+                      f"{_contents([e.kind for e in moved]) or 'nothing'} moved to {target}")
 
 
 def tidy(root: Path, keep: str | None = None) -> None:
@@ -324,21 +374,29 @@ def _rmdir(path: Path) -> None:
         pass  # not empty (or gone): kept
 
 
+def count_attacks(entries: list[Entry]) -> int:
+    """How many of `entries` are attacks (a run's row, checks, capacity results and its final
+    status are spooled too, and are not attacks)."""
+    return sum(entry.kind == "attack" for entry in entries)
+
+
 def describe(entries: list[Entry]) -> str:
     """'run 41ac60e1d2f3: its run row, 2 attacks, its final status' (runs joined by '; ')."""
     by_run: dict[str, list[str]] = {}
     for e in entries:
         by_run.setdefault(e.run_id, []).append(e.kind)
-    parts = []
-    for run_id, kinds in by_run.items():
-        attacks, checks, searches = (kinds.count(k) for k in ("attack", "check", "capacity"))
-        what = ["its run row"] if "run" in kinds else []
-        what += [f"{attacks} attack{'s' if attacks != 1 else ''}"] if attacks else []
-        what += [f"{checks} server check{'s' if checks != 1 else ''}"] if checks else []
-        what += [f"{searches} capacity result{'s' if searches != 1 else ''}"] if searches else []
-        what += ["its final status"] if "finish" in kinds else []
-        parts.append(f"run {run_id}: {', '.join(what)}")
-    return "; ".join(parts)
+    return "; ".join(f"run {run_id}: {_contents(kinds)}" for run_id, kinds in by_run.items())
+
+
+def _contents(kinds: list[str]) -> str:
+    """One run's entries by their kinds: 'its run row, 2 attacks, its final status'."""
+    attacks, checks, searches = (kinds.count(k) for k in ("attack", "check", "capacity"))
+    what = ["its run row"] if "run" in kinds else []
+    what += [f"{attacks} attack{'s' if attacks != 1 else ''}"] if attacks else []
+    what += [f"{checks} server check{'s' if checks != 1 else ''}"] if checks else []
+    what += [f"{searches} capacity result{'s' if searches != 1 else ''}"] if searches else []
+    what += ["its final status"] if "finish" in kinds else []
+    return ", ".join(what)
 
 
 def take_over(con: duckdb.DuckDBPyConnection, store: Path, keep: str | None = None) -> list[str]:
@@ -350,6 +408,8 @@ def take_over(con: duckdb.DuckDBPyConnection, store: Path, keep: str | None = No
     left = [e for e in pending(root) if e.run_id != keep]
     stored, rejected = [], []
     for entry in left:
+        if not entry.path.exists():
+            continue  # moved to rejected/ with the rest of its run
         try:
             store_one(con, store, entry)
             stored.append(entry)

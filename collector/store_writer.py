@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import psutil
 
 from collector.ingest import BadResults
 from collector.records import AttackRecord
@@ -55,7 +56,6 @@ class StoreWriter:
         self._told_busy = False
         self._late = 0  # attacks stored after waiting for a busy store, not yet told
         self._notes: list[str] = []  # the thread's lines for the main thread to show
-        self._told_fatal = False
         self._taken_over = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -147,8 +147,9 @@ class StoreWriter:
             if time.monotonic() - start >= limit:
                 break
             if self._busy and not told:
-                self.say(f"waiting up to {limit:g}s for the store (held by {self._busy.holder}) "
-                         f"to take what is spooled: {describe(left)}")
+                held = f" (held by {self.holder})" if self.holder else ""
+                self.say(f"waiting up to {limit:g}s for the store{held} to take what is "
+                         f"spooled: {describe(left)}")
                 told = True
             with self._cond:
                 self._cond.wait(0.2)
@@ -159,15 +160,23 @@ class StoreWriter:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._tell()
-        if self._fatal is not None and not self._told_fatal:
-            self.say(f"the store could not take the rest: {self._fatal}")
         tidy(self.root)
         return self._left()
 
     @property
+    def failure(self) -> BaseException | None:
+        """Why the store could not be written (a full disk, ...), which stopped the writer
+        thread: what it had not stored stays spooled. The caller says so (collector/sweep.py)."""
+        return self._fatal
+
+    @property
     def holder(self) -> str | None:
-        """Who held the store the last time it was busy."""
-        return self._busy.holder if self._busy else None
+        """Who holds the store, while it is busy: never a process that is gone (a reader that
+        left before a write failed for another reason is not the cause)."""
+        busy = self._busy
+        if busy is None or (busy.pid and not psutil.pid_exists(busy.pid)):
+            return None
+        return busy.holder
 
     def _left(self) -> list[Entry]:
         return [e for e in pending(self.root) if e.run_id == self.run_id]
@@ -204,7 +213,6 @@ class StoreWriter:
         with self._cond:
             failure = self._fatal or (self._failures.pop(0) if self._failures else None)
         if failure is not None:
-            self._told_fatal = failure is self._fatal
             raise failure
 
     def _tell(self) -> None:
@@ -263,6 +271,8 @@ class StoreWriter:
         for entry in self._left():
             if self._stop:
                 break
+            if not entry.path.exists():
+                continue  # moved to rejected/ with the rest of its run (spool.store_entry)
             try:
                 attack_id = store_one(con, self.store, entry)
                 summary = (attack_id, self.summarize(con, attack_id) if attack_id is not None
@@ -284,4 +294,7 @@ class StoreWriter:
         with self._cond:
             self._fatal = exc if isinstance(exc, PerfError) else store_failure(
                 self.store, "store the sweep's results", exc)
+            # The store was opened, or failed for another reason than a holder: an earlier
+            # holder (a reader long gone) is not what stopped it.
+            self._busy = None
             self._cond.notify_all()

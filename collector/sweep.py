@@ -20,24 +20,24 @@ from pathlib import Path
 from collector import processes, scratch, target as targeting
 from collector.attack import AttackResult, run_attack
 from collector.background import (Background, BackgroundAttack, background_name,
-                                  foreground_name, format_background, from_large_body, mix_label,
-                                  plan_mix)
+                                  check_body_room, foreground_name, format_background,
+                                  from_large_body, mix_label, plan_mix)
 from collector.capacity import Capacity, find_capacity, parse_slo
 from collector.discovery import Discovery, Endpoint
 from collector.failures import report_failures
 from collector.ingest import generator_verdict, results_metrics
-from collector.payload import grow_body, growable_field
+from collector.payload import growable_field, size_text, write_body
 from collector.plan import Settings
 from collector.records import AttackRecord
 from collector.runs import run_ids, run_row
 from collector.secrets import Masker
 from collector.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from collector.server import Server, http_call
-from collector.spool import describe
+from collector.spool import count_attacks, describe
 from collector.store_writer import StoreWriter
 from collector.vegeta import find_vegeta, vegeta_version
 from perf import interrupts
-from perf.errors import PerfError
+from perf.errors import PerfError, file_error
 from perf.stats import REDIRECT_SQL
 from perf.runref import check_label
 from perf.store import StoreBusy, open_store, resolve_store, writer_lock
@@ -51,12 +51,14 @@ class Interrupted(Exception):
 
     def __init__(self, run_id: str | None, attacks: int, status: str | None = "partial",
                  spooled: int = 0):
+        """`spooled`: how many of the `attacks` kept still wait in the spool."""
         if run_id is None:
             text = "interrupted before the run began; nothing was stored"
         else:
             marked = "marked partial" if status == "partial" else f"run {status}"
             still = f" ({spooled} still spooled)" if spooled else ""
-            text = f"interrupted: run {run_id} kept {attacks} finished attack(s){still}, {marked}"
+            text = (f"interrupted: run {run_id} kept {_plural(attacks, 'finished attack')}"
+                    f"{still}, {marked}")
         super().__init__(text)
         self.run_id, self.attacks = run_id, attacks
 
@@ -66,7 +68,7 @@ class Outcome:
     run_id: str
     attacks: int  # finished attacks kept (stored, or spooled)
     status: str
-    spooled: int = 0  # of them, still waiting in the spool for the store
+    spooled: int = 0  # of those attacks, how many still wait in the spool for the store
 
 
 def load_title(mode: str, load: float) -> str:
@@ -140,6 +142,7 @@ class _Sweep:
     repeat_index: int = 0
     server: Server | None = None
     large_bodies: dict[tuple, Path] = field(default_factory=dict)  # (endpoint, size) -> body file
+    bodies_built: int = 0  # names each body file (a file that went is never reused)
     check: KeepAliveCheck | None = None  # the self-check of the running server's start
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
@@ -182,14 +185,22 @@ class _Sweep:
             _run_setup(self.base, self.found.setup, self.progress)
 
     def ensure_idle(self) -> None:
-        """A server still busy with the last attack's backlog would skew the next one."""
+        """A server still busy with the last attack's backlog would skew the next one. One
+        that died (killed, or the app exited) is said so at once, with the cause its log
+        gives, rather than waited for as if it were busy."""
         wait = self.settings.idle_wait_s
-        if self.server.wait_idle(wait):
-            return
+        code, when = self.server.exit_code(), "during the last attack"
+        if code is None:
+            if self.server.wait_idle(wait):
+                return
+            code, when = self.server.exit_code(), "after the last attack"
         if self.server.kind == "external":
             self.progress.message(f"warning: {self.server.base_url} is not idle after {wait:g}s")
             return
-        self.progress.message(f"{self.server.kind} not idle after {wait:g}s: restarting it")
+        if code is not None:
+            self.progress.message(f"{self.server.exit_note(code, when)}; restarting it")
+        else:
+            self.progress.message(f"{self.server.kind} not idle after {wait:g}s: restarting it")
         self.server.stop()
         self.start_server(self.server.workers)
         self.run_setup()
@@ -216,6 +227,7 @@ class _Sweep:
         fg_name = foreground_name(endpoint, mix)
         label = mix_label(mix)
         targets = self._ready_targets(endpoint, load)
+        bodies = self._large_bodies(mix)
         beside = []
         for n, load_of in enumerate(mix):
             bg_targets = load_of.endpoint.write_targets(
@@ -223,7 +235,7 @@ class _Sweep:
                 count=self._count("rate", load_of.rate),
                 salt=f"{self.run_id}-{self.attacks_started}-background-{n}",
                 with_body=load_of.size is None)
-            body = self._large_body(load_of) if load_of.size is not None else None
+            body = bodies.get(n)
             beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
                 duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b,
@@ -327,14 +339,31 @@ class _Sweep:
             # The next idle check's CPU window runs while this attack is stored.
             self.server.open_cpu_window()
 
-    def _large_body(self, load: BackgroundAttack) -> Path:
-        """Grown once per endpoint, size and sweep (25 MB take about a second to build)."""
-        key = (load.endpoint.name, load.size)
-        if key not in self.large_bodies:
-            path = self.scratch / f"large-body-{len(self.large_bodies)}.json"
-            scratch.write_private(path, grow_body(load.endpoint.body_example, load.size))
-            self.large_bodies[key] = path
-        return self.large_bodies[key]
+    def _large_bodies(self, mix: list[BackgroundAttack]) -> dict[int, Path]:
+        """The body file of each sized load of the mix, by its index. Grown once per endpoint
+        and size while consecutive mixes need it (25 MB take about a second to build); the
+        files of an earlier mix go first, so the scratch folder holds one mix's bodies at
+        most, as check_body_room counted them."""
+        wanted = {(load.endpoint.name, load.size) for load in mix if load.size is not None}
+        for key in [key for key in self.large_bodies if key not in wanted]:
+            self.large_bodies.pop(key).unlink(missing_ok=True)
+        bodies = {}
+        for n, load in enumerate(mix):
+            if load.size is None:
+                continue
+            key = (load.endpoint.name, load.size)
+            if key not in self.large_bodies:
+                path = self.scratch / f"large-body-{self.bodies_built}.json"
+                self.bodies_built += 1
+                try:
+                    write_body(load.endpoint.body_example, load.size, path)
+                except OSError as exc:
+                    path.unlink(missing_ok=True)
+                    raise file_error(f"cannot write the {size_text(load.size)} body of "
+                                     f"{load.endpoint.name} in {self.scratch}", exc) from None
+                self.large_bodies[key] = path
+            bodies[n] = self.large_bodies[key]
+        return bodies
 
     def _attack_row(self, name: str, endpoint: Endpoint, workers: int | None, mode: str,
                     load: float, result: AttackResult) -> AttackRecord:
@@ -412,34 +441,24 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             scratch.remove_stale()  # those of perfs killed outright, which could not
             sweep = _Sweep(settings, target, store_path, vegeta_path, scratch.make("collect"),
                            store_path.parent / "logs", progress)
-        status, spooled = "complete", []
+        status, spooled, error = "complete", [], None
         try:
             interrupts.raise_pending()
+            # Before any server starts or run is written: a body this machine cannot hold
+            # fails here, not as a MemoryError mid-sweep.
+            check_body_room(background_loads(settings), sweep.scratch)
             sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
             sweep.start_server(worker_counts[0])
             sweep.found = found = targeting.operations(settings, target, sweep.server)
             endpoints = found.endpoints
-            if settings.large_body:
-                flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
-                if flat:
-                    raise PerfError(
-                        f"--large-body grows an endpoint's example body, which needs an object or "
-                        f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
-                        f"(pick endpoints with --filter, e.g. --filter /api/payload)")
             loads_beside = background_loads(settings)
-            # Every mix resolved before the first attack: a bad --background fails now.
-            named = targeting.background_endpoints(
-                settings, target, sweep.server, [l.endpoint for l in loads_beside if l.endpoint])
-            known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
-            mixes = {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
+            mixes = _resolve_mixes(settings, target, sweep.server, endpoints)
             _announce(found, progress)
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             sweep.keep_check()
-            per_cell = settings.max_attacks if settings.find_capacity else (
-                len(settings.loads) * (2 if loads_beside else 1))
-            total = len(worker_counts) * len(endpoints) * settings.repeat * per_cell
-            progress.start(total, total * (settings.duration_s + settings.warmup_s))
+            total, _, planned_s = planned_attacks(settings, len(endpoints), len(worker_counts))
+            progress.start(total, planned_s)
             progress.message(f"run {sweep.run_id}: {_plan_words(settings, endpoints, worker_counts)}"
                              f" -> {store_path}")
             for n, workers in enumerate(worker_counts):
@@ -465,17 +484,53 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             status = "partial"
             with interrupts.held():  # from here on a signal never cuts the cleanup short
                 _mark_stopped(sweep, status)
-        except BaseException:
+        except BaseException as exc:
+            error = exc
             with interrupts.held():
                 _mark_stopped(sweep, "partial" if sweep.stored else "failed")
             raise
         finally:
             with interrupts.held():
-                spooled = _clean_up(sweep)
+                spooled = _clean_up(sweep, error)
             interrupts.restore(previous_handlers)
+            _raise_store_failure(sweep, spooled, error)
     if interrupts.received() is not None:  # also when it came during the cleanup
-        raise Interrupted(sweep.run_id, sweep.stored, status, len(spooled))
-    return Outcome(sweep.run_id, sweep.stored, status, len(spooled))
+        raise Interrupted(sweep.run_id, sweep.stored, status, count_attacks(spooled))
+    return Outcome(sweep.run_id, sweep.stored, status, count_attacks(spooled))
+
+
+def _resolve_mixes(settings: Settings, target: targeting.Target, server: Server,
+                   endpoints: list[Endpoint]) -> dict[str, list[BackgroundAttack]]:
+    """Every foreground endpoint's background mix, resolved before the first attack (and by
+    --dry-run): a bad --background or --large-body fails now."""
+    if settings.large_body:
+        flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
+        if flat:
+            raise PerfError(
+                f"--large-body grows an endpoint's example body, which needs an object or "
+                f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
+                f"(pick endpoints with --filter, e.g. --filter /api/payload)")
+    loads_beside = background_loads(settings)
+    named = targeting.background_endpoints(
+        settings, target, server, [l.endpoint for l in loads_beside if l.endpoint])
+    known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
+    return {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
+
+
+def planned_attacks(settings: Settings, endpoints: int, worker_counts: int
+                    ) -> tuple[int, int, float]:
+    """What a sweep will run: (its attacks, as the progress counts them; the background
+    attacks that run beside them; its seconds of load). Every cell runs alone (after its
+    warm-up), then, with a background mix, again inside it (no warm-up), which stores one
+    background attack per load of the mix beside it. A capacity search counts its most."""
+    cells = endpoints * worker_counts * settings.repeat
+    alone_s = settings.duration_s + settings.warmup_s
+    if settings.find_capacity:
+        return cells * settings.max_attacks, 0, cells * settings.max_attacks * alone_s
+    alone = cells * len(settings.loads)
+    mix = background_loads(settings)
+    mixed = alone if mix else 0
+    return alone + mixed, mixed * len(mix), alone * alone_s + mixed * settings.duration_s
 
 
 def _check_label(label: str | None, store: Path) -> None:
@@ -533,6 +588,8 @@ def _report_failures(sweep: _Sweep) -> None:
     """Operations that failed every request, read back from the store once all is stored.
     Advice, not data: while attacks still wait in the spool (a reader holds the store) it is
     left out rather than waited for."""
+    if sweep.writer.failure is not None:
+        return  # the store cannot be written: the sweep ends saying so (_raise_store_failure)
     if sweep.writer.waiting():
         sweep.progress.message("operations that failed every request are not listed: the store "
                                "is busy (see `perf report` once it is stored)")
@@ -554,9 +611,11 @@ def _mark_stopped(sweep: _Sweep, status: str) -> None:
         pass
 
 
-def _clean_up(sweep: _Sweep) -> list:
+def _clean_up(sweep: _Sweep, error: BaseException | None = None) -> list:
     """Stop every child process, remove the scratch folder, give a busy store its last chance;
-    returns what is still spooled, after saying so in one line."""
+    returns what is still spooled, after saying so in one line (unless the store could not be
+    written: then the sweep's error says it, _raise_store_failure). `error`: what the sweep
+    is ending with, if anything."""
     sweep.progress.close()
     if sweep.server is not None:
         sweep.server.stop()
@@ -565,12 +624,42 @@ def _clean_up(sweep: _Sweep) -> list:
     if sweep.writer is None:
         return []
     left = sweep.writer.close()
+    failure = sweep.writer.failure
+    if _ends_with_store_failure(sweep, error):
+        return left
     if left:
-        held = f" (the store is held by {sweep.writer.holder})" if sweep.writer.holder else ""
+        if failure is not None:
+            why = f" (the store could not be written: {failure})"
+        else:
+            why = f" (the store is held by {sweep.writer.holder})" if sweep.writer.holder else ""
         sweep.progress.message(
-            f"still spooled in {sweep.writer.root}{held}: {describe(left)}; the next perf collect "
+            f"still spooled in {sweep.writer.root}{why}: {describe(left)}; the next perf collect "
             f"or perf ingest on this store stores it, or run `perf ingest --spooled`")
     return left
+
+
+def _ends_with_store_failure(sweep: _Sweep, error: BaseException | None) -> bool:
+    """Does the sweep end with its store's failure (_raise_store_failure)? Not after a signal
+    (perf says it was interrupted), nor on an error that is perf's own bug (its traceback)."""
+    return (sweep.writer is not None and sweep.writer.failure is not None
+            and interrupts.received() is None
+            and (error is None or isinstance(error, PerfError)))
+
+
+def _raise_store_failure(sweep: _Sweep, left: list, error: BaseException | None) -> None:
+    """A store that could not be written (a full disk) ends the sweep with exit 1 and one
+    line: why, what is still spooled (nothing is lost), and how to store it later. It takes
+    the place of the error the sweep was ending with, which it names too unless that error
+    is the failure itself."""
+    if not _ends_with_store_failure(sweep, error):
+        return
+    failure = sweep.writer.failure
+    text = str(failure) if error is None or error is failure else f"{error}; and {failure}"
+    if left:
+        text += (f"; nothing is lost: still spooled in {sweep.writer.root}: {describe(left)}; "
+                 f"once the store can be written again, run `perf ingest --spooled --store "
+                 f"{sweep.store}`")
+    raise PerfError(text) from None
 
 
 @dataclass
@@ -591,14 +680,13 @@ class Plan:
     duration_s: float
     warmup_s: float
     settings: dict
-
-    @property
-    def attacks(self) -> int:
-        return len(self.operations) * len(self.loads) * len(self.workers) * self.repeat
+    background: list[dict]  # each load beside every attack (see _plan_background)
+    attacks: int  # as the sweep's progress counts them (planned_attacks)
+    background_attacks: int  # stored beside them, one per background load
+    planned_load_s: float
 
     def to_json(self) -> dict:
-        return {**{k: v for k, v in self.__dict__.items()}, "attacks": self.attacks,
-                "planned_load_s": self.attacks * (self.duration_s + self.warmup_s)}
+        return dict(self.__dict__)
 
 
 def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress) -> Plan:
@@ -611,7 +699,10 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
     try:
         server = targeting.start(settings, target, workers[0], resolve_store(store).parent / "logs")
         found = targeting.operations(settings, target, server)
+        mixes = _resolve_mixes(settings, target, server, found.endpoints)
         base = targeting.base_url(server, found)
+        attacks, background, planned_s = planned_attacks(settings, len(found.endpoints),
+                                                         len(workers))
         return Plan(
             target=settings.url or settings.app, openapi_path=target.openapi_path,
             ready_path=target.ready_path,
@@ -621,9 +712,26 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             loads=list(settings.loads), mode=settings.mode, workers=workers,
             repeat=settings.repeat, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
             settings=settings.to_config(),
+            background=_plan_background(background_loads(settings), mixes),
+            attacks=attacks, background_attacks=background, planned_load_s=planned_s,
         )
     finally:
         progress.close()
         if server is not None:
             server.stop()
         processes.stop_all()
+
+
+def _plan_background(loads: list[Background], mixes: dict[str, list[BackgroundAttack]]
+                     ) -> list[dict]:
+    """Each background load as the plan shows it: as written, and the endpoint it goes to
+    (None: each attacked operation itself), its rate and body size."""
+    planned = []
+    for n, load in enumerate(loads):
+        resolved = {mix[n].endpoint.name for mix in mixes.values()}
+        planned.append({
+            "load": format_background(load),
+            "endpoint": resolved.pop() if load.endpoint and len(resolved) == 1 else None,
+            "rate": load.rate, "size_bytes": load.size,
+        })
+    return planned

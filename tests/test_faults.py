@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 
 from collector.attack import rate_flag
 from collector.plan import parse_duration, parse_numbers
+from collector.runs import store_run_row
 from collector.server import start_server
 from collector.spool import pending, store_entry, write_entry, attack_files
 from perf.errors import PerfError
@@ -292,6 +293,7 @@ def test_a_spooled_attack_is_never_stored_twice(tmp_path, results_json, vegeta):
     root = spool_path(store)
     con = open_store(store)
     try:
+        store_run_row(con, row)  # an attack is stored only with its run (spool.store_entry)
         for _ in range(2):
             copy = tmp_path / "copy.csv"
             copy.write_bytes(csv_path.read_bytes())
@@ -310,6 +312,7 @@ def test_a_spooled_mix_links_its_background_to_its_foreground(tmp_path, results_
     foreground_id is found when it is stored, from the foreground's record."""
     from collector.ingest import to_csv
     from collector.records import AttackRecord
+    from collector.runs import run_row
     from datetime import datetime, timedelta, timezone
 
     store = tmp_path / "s.duckdb"
@@ -328,6 +331,8 @@ def test_a_spooled_mix_links_its_background_to_its_foreground(tmp_path, results_
         write_entry(root, "r1", seq, "attack", attack_files(attack, csv_path, [], foreground))
     con = open_store(store)
     try:
+        store_run_row(con, {**run_row(status="running", label=None, target="t", config={},
+                                      vegeta_version="v"), "run_id": "r1"})
         for entry in pending(root):
             store_entry(con, entry)
         rows = con.execute("SELECT attack_id, role, foreground_id FROM attacks ORDER BY attack_id"

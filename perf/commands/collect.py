@@ -6,7 +6,7 @@ import click
 
 from collector.background import SCENARIOS
 from collector.plan import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
-from collector.progress import make_progress
+from collector.progress import make_progress, plural
 from collector.sweep import Interrupted, collect as run_collect, dry_run
 from perf import interrupts
 from perf.options import store_option, vegeta_option
@@ -151,8 +151,8 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
     except Interrupted as exc:
         click.echo(f"perf: {exc}", err=True)
         sys.exit(interrupts.exit_code())  # 130 for SIGINT, 143 for SIGTERM
-    kept = (f"{outcome.attacks} attacks kept, {outcome.spooled} of them still spooled"
-            if outcome.spooled else f"{outcome.attacks} attacks stored")
+    kept = (f"{plural(outcome.attacks, 'attack')} kept, {outcome.spooled} of them still spooled"
+            if outcome.spooled else f"{plural(outcome.attacks, 'attack')} stored")
     click.echo(f"run {outcome.run_id}: {kept} ({outcome.status}); "
                f"see `perf report --run {outcome.run_id}`", err=True)
 
