@@ -23,7 +23,7 @@ from tests.helpers import REPO, run_perf
 
 HOSTILE = "tests.apps.hostile:app"
 BIG, HUGE = 2_500_000, 25_000_000  # the app's defaults for /big and /huge
-X_TOKEN, BEARER = "SECRET-XTOKEN-777", "SECRET-BEARER-888"
+X_TOKEN, BEARER, API_KEY = "SECRET-XTOKEN-777", "SECRET-BEARER-888", "SECRET-APIKEY-999"
 
 
 def query(store: Path, sql: str, params=()) -> list[tuple]:
@@ -250,12 +250,18 @@ def test_the_error_sample_is_the_earliest_whatever_the_file_order(tmp_path):
 # ---- 3. secrets the app echoes never reach the store ------------------------------------
 
 def test_secrets_echoed_by_the_app_are_masked_everywhere(tmp_path):
-    store = tmp_path / "s.duckdb"
+    """Headers and a secret-looking --param, echoed by the app in its 422 and 401 bodies (and
+    the param in every URL): nowhere in the store's bytes, any report, the server's log or
+    perf's scratch folders once the sweep is over."""
+    store = tmp_path / "store" / "s.duckdb"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     proc = run_perf(["collect", "--app", HOSTILE, "--endpoint", "GET /echo-422",
                      "--endpoint", "GET /echo-401", "--header", f"X-Token: {X_TOKEN}",
-                     "--header", f"Authorization: Bearer {BEARER}", "--rates", "5",
+                     "--header", f"Authorization: Bearer {BEARER}",
+                     "--param", f"api_key={API_KEY}", "--rates", "5",
                      "--duration", "1s", "--warmup", "0", "--workers", "1",
-                     "--store", str(store)], tmp_path)
+                     "--store", str(store)], tmp_path, TMPDIR=str(scratch))
     assert proc.returncode == 0, proc.stderr
     samples = dict(query(store, "SELECT code, body FROM error_samples"))
     assert set(samples) == {401, 422}
@@ -263,6 +269,7 @@ def test_secrets_echoed_by_the_app_are_masked_everywhere(tmp_path):
     assert b'"input":"***"' in samples[422] and b'"x-token"' in samples[422]
     assert b'"authorization":"Bearer ***"' in samples[401]
     assert b'"x-token":"***"' in samples[401]
+    assert b'"api_key":"***"' in samples[401]
     outputs = [proc.stdout, proc.stderr]
     for fmt in ("json", "text", "markdown", "csv"):
         report = run_perf(["report", "--format", fmt, "--store", str(store)], tmp_path)
@@ -273,11 +280,12 @@ def test_secrets_echoed_by_the_app_are_masked_everywhere(tmp_path):
     assert report.returncode == 0, report.stderr
     outputs.append(html.read_text())
     assert all("not authorised" in text for text in outputs[2:4])  # json, text show samples
-    stored = [store.read_bytes()]
-    wal = Path(str(store) + ".wal")
-    if wal.exists():
-        stored.append(wal.read_bytes())
-    for secret in (X_TOKEN, BEARER):
+    # Every file perf left: the store (and its WAL), the server logs beside it, and whatever
+    # remains of its scratch folders.
+    left = [p for folder in (store.parent, scratch) for p in folder.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".log" for p in left)  # the server's log is among them
+    stored = [p.read_bytes() for p in left]
+    for secret in (X_TOKEN, BEARER, API_KEY):
         assert not any(secret in text for text in outputs), secret
         assert not any(secret.encode() in data for data in stored), secret
         assert query(store, "SELECT count(*) FROM requests WHERE contains(url, ?) "

@@ -6,7 +6,8 @@
   an attack with bodies that large must be stored like any other.
 - GET /echo-422 wants an X-Token header no value can satisfy: FastAPI's standard 422 body
   echoes the value sent ("input": ...). GET /echo-401 refuses every request with a body that
-  echoes the Authorization and X-Token headers it got. perf must store neither value.
+  echoes the Authorization and X-Token headers and the api_key query parameter it got. perf
+  must store none of these values.
 - GET /esc... is a route whose path carries terminal escape sequences (a colour and a window
   title): perf must never print them raw.
 - HOSTILE_BLOCK_START=1 makes the lifespan block (a synchronous start-up that never ends):
@@ -67,11 +68,12 @@ def echo_422(x_token: Annotated[str, Header(pattern="^no value matches this$")])
 
 
 @app.get("/echo-401")
-def echo_401(request: Request):
+def echo_401(request: Request, api_key: str | None = None):
     return JSONResponse(
         {"detail": "not authorised",
          "authorization": request.headers.get("authorization"),
-         "x-token": request.headers.get("x-token")},
+         "x-token": request.headers.get("x-token"),
+         "api_key": api_key},
         status_code=401)
 
 
