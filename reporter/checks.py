@@ -4,7 +4,8 @@ perf collect probes every server start (collector/selfcheck.py) and stores the r
 `server_checks`; every attack carries the check_id of the start it ran on. A stall adds ~40 ms
 to every response after the first on a kept-alive connection, so every latency measured on that
 server carries it: every output says so in plain words, naming the cause the check stored
-("responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off (uvicorn --workers > 1)").
+("responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off (uvicorn 0.54.0 --workers > 1;
+fixed in 0.55.0)").
 
 Pure: plain rows (query.server_checks, query.SUMMARY_KEYS) in, words out.
 """
