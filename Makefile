@@ -51,6 +51,7 @@ install: $(STAMP) plotlyjs
 # the one that comes with the venv reads the lock as well, and stays the same on every run.
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip uninstall -q -y perf 2>/dev/null || true  # perf's distribution before it was fastapi-perf
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)

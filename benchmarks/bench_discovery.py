@@ -32,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from collector.discovery import HTTP_METHODS, Overrides, discover  # noqa: E402
-from collector.operation import OperationRequests  # noqa: E402
+from perf.collector.requests.discovery import HTTP_METHODS, Overrides, discover  # noqa: E402
+from perf.collector.requests.operation import OperationRequests  # noqa: E402
 
 EVERY_METHOD = Overrides(methods=tuple(m.upper() for m in HTTP_METHODS))
 

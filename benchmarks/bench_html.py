@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fake_sweep import ALL_ENDPOINTS, add_run  # noqa: E402
-from perf.store import open_store  # noqa: E402
-from reporter.plotly_bundle import current_bundle, packed_plotlyjs  # noqa: E402
-from reporter.render_html import render_html  # noqa: E402
-from reporter.report import build_report  # noqa: E402
-from reporter.selection import Selection  # noqa: E402
+from perf.store.database import open_store  # noqa: E402
+from perf.reporter.render.plotly_bundle import current_bundle, packed_plotlyjs  # noqa: E402
+from perf.reporter.render.dashboard import render_html  # noqa: E402
+from perf.reporter.report import build_report  # noqa: E402
+from perf.reporter.query.selection import Selection  # noqa: E402
 
 GOAL_BYTES = 1_000_000
 

@@ -2,7 +2,7 @@
 
 Generates a vegeta-encoded CSV of N results (default 2,000,000; every column vegeta writes,
 bodies and headers included, quoted as vegeta quotes them) and times
-collector.ingest.store_attack on it; then the results filter (collector/results_filter.py:
+perf.collector.storage.attacks.store_attack on it; then the results filter (collector/load/results_filter.py:
 what `perf ingest` of such a CSV, and every attack of `perf collect`, passes the results
 through before they are stored) and store_attack on the filtered file.
 
@@ -21,10 +21,10 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from collector.ingest import store_attack  # noqa: E402
-from collector.records import AttackRecord  # noqa: E402
-from collector.results_filter import filter_file  # noqa: E402
-from perf.store import open_store  # noqa: E402
+from perf.collector.storage.attacks import store_attack  # noqa: E402
+from perf.collector.storage.records import AttackRecord  # noqa: E402
+from perf.collector.load.results_filter import filter_file  # noqa: E402
+from perf.store.database import open_store  # noqa: E402
 
 HEADERS_B64 = "Q29udGVudC1MZW5ndGg6IDE1DQpDb250ZW50LVR5cGU6IGFwcGxpY2F0aW9uL2pzb24NCg0K"
 

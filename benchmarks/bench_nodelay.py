@@ -23,9 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from collector.selfcheck import check_keepalive  # noqa: E402
-from collector.server import start_server  # noqa: E402
-from collector.vegeta import find_vegeta  # noqa: E402
+from perf.collector.server.selfcheck import check_keepalive  # noqa: E402
+from perf.collector.server.server import start_server  # noqa: E402
+from perf.collector.load.vegeta import find_vegeta  # noqa: E402
 
 # (kind, workers, bound as uvicorn < 0.55 did)
 SERVERS = [("uvicorn", 1, False), ("uvicorn", 2, False), ("uvicorn", 2, True),

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perf.store import open_store  # noqa: E402
+from perf.store.database import open_store  # noqa: E402
 
 ENDPOINTS = ["async", "sync_threadpool", "async_blocking", "db_read"]
 RATES = [50, 100, 200, 400, 800]  # 4 endpoints x 5 rates = 20 attacks per run
@@ -113,7 +113,7 @@ def generate(path: Path, runs: int, attacks: int, requests: int) -> None:
 
 def set_cache(path: Path, filled: bool) -> None:
     """Empty attack_stats, or fill it for every attack with the collector's own SQL."""
-    from perf.stats import LIVE_STATS_SQL, STATS_VERSION
+    from perf.store.stats import LIVE_STATS_SQL, STATS_VERSION
 
     con = open_store(path)
     try:
@@ -153,8 +153,8 @@ def time_cli(path: Path, args: list[str], repeat: int, command: str = "report") 
 
 def time_history(path: Path, repeat: int) -> list[float]:
     """The dashboard's trend query: the latest run's cells in every run of the store."""
-    from reporter import query
-    from reporter.selection import Selection
+    from perf.reporter.query import attacks as query
+    from perf.reporter.query.selection import Selection
 
     times = []
     for _ in range(repeat):
@@ -171,7 +171,7 @@ def time_history(path: Path, repeat: int) -> list[float]:
 
 
 def time_in_process(path: Path, sel, repeat: int) -> list[float]:
-    from reporter.report import build_report, render
+    from perf.reporter.report import build_report, render
 
     times = []
     for _ in range(repeat):
@@ -199,7 +199,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
-    from reporter.selection import Selection
+    from perf.reporter.query.selection import Selection
 
     want = (args.runs, args.runs * args.attacks, args.runs * args.attacks * args.requests)
     args.store.parent.mkdir(parents=True, exist_ok=True)

@@ -1,452 +1,204 @@
-"""perf compare's judgement, as pure functions on plain data (kept apart from rendering, as
-pyperf keeps CompareResult apart from its tables): which cells of two runs match, how each key
-metric changed, what the repeats say about it, and the verdicts.
-
-The unit of replication is the attack: requests within one attack share the server's state
-and the machine's moment, so testing over raw requests would call run-to-run noise a
-regression. A cell's value in a run is the median over its repeated attacks (`perf collect
---repeat N`); the evidence is Welch's t-test over those per-attack values (on their logs, as
-latencies and rates are multiplicative), which unlike an exact rank test can reach a small
-p-value with three repeats a side (Mann-Whitney's two-sided exact p never goes below 0.1 at
-3 vs 3). With a single attack on either side there is no measure of noise: the verdict rests
-on the threshold alone, and says so.
-"""
+"""`perf compare` and `perf history` as one call each: query the store -> compute
+(perf.reporter.compute.verdicts, perf.reporter.compute.changepoints) -> render (perf.reporter.render.compare,
+perf.reporter.render.history)."""
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections import defaultdict
-from dataclasses import dataclass, field
+import duckdb
 
-from reporter import checks as server_checks, compute
-from reporter.metrics import METRICS, format_value
-from reporter.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshold
+from perf.base.errors import PerfError
+from perf.reporter.compute import tables as compute
+from perf.reporter.query import attacks as query
+from perf.reporter.compute.changepoints import History, cell_histories
+from perf.reporter.compute.verdicts import Comparison, compare_runs
+from perf.reporter.query.selection import Selection
+from perf.reporter.compute.thresholds import KEY_METRICS as KEY_METRICS_OF, CompareSettings
 
-VERDICTS = ("worse", "better", "same", "inconclusive")
-WELCH = "welch"  # Welch's t-test over the repeats
-PAIRED = "paired"  # alternated rounds (--pool): a paired t-test over each round's change
-THRESHOLD_ONLY = "threshold"  # one attack on a side: no evidence beyond the threshold
-
-
-@dataclass(frozen=True, order=True)
-class Cell:
-    """What must be equal for two attacks to be the same experiment."""
-
-    endpoint: str
-    method: str
-    mode: str
-    load: float | int | None  # target rate (mode rate) or concurrency
-    workers: int | None
-    server: str | None
-    role: str | None = None  # None alone; foreground / background: the two sides of a mix
-    background: str | None = None  # the background load of a mix
-
-    @classmethod
-    def of(cls, attack: dict) -> "Cell":
-        return cls(attack["endpoint"], attack["method"], attack["mode"], compute.load_of(attack),
-                   attack["workers"], attack["server"], attack.get("role"),
-                   attack.get("background"))
-
-    def sort_key(self) -> tuple:
-        return (self.mode != "rate", self.load if self.load is not None else -1,
-                self.workers if self.workers is not None else -1, self.server or "",
-                self.endpoint, self.role or "", self.background or "")
-
-    def title(self, with_server: bool = False) -> str:
-        """'GET /items @ 100/s, 2 workers' (+ the server, the mix, when they tell cells apart)."""
-        text = f"{self.endpoint} @ {compute.load_label(self.mode, self.load)}"
-        if self.workers is not None:
-            text += f", {self.workers} worker" + ("s" if self.workers != 1 else "")
-        if with_server and self.server:
-            text += f", {self.server}"
-        # perf collect names both sides of a mix ("POST /x (beside 25MB @ 1/s)"); a mix stored
-        # under a bare endpoint name gets it said here.
-        if self.background and "beside" not in self.endpoint:
-            text += f", beside {self.background}"
-            if self.role == "background":
-                text += " (background side)"
-        return text
-
-    def as_dict(self) -> dict:
-        return {"endpoint": self.endpoint, "method": self.method, "mode": self.mode,
-                "load": self.load, "workers": self.workers, "server": self.server,
-                "role": self.role, "background": self.background}
+COMPARE_FORMATS = ("text", "json", "markdown", "html")
+HISTORY_FORMATS = ("text", "json", "markdown")
 
 
-def cells_of(attacks: list[dict]) -> dict[Cell, list[dict]]:
-    """{cell: its attacks, in repeat order} for one run's attacks."""
-    out: dict[Cell, list[dict]] = defaultdict(list)
-    for attack in sorted(attacks, key=lambda a: (a.get("repeat_index") or 0, a["attack_id"])):
-        out[Cell.of(attack)].append(attack)
-    return dict(out)
+def pick_runs(runs: list[dict], base_ref: str | None, candidate_ref: str | None
+              ) -> tuple[dict, dict]:
+    """BASE and CANDIDATE from their references; by default the two newest runs with results
+    (with only BASE given, the candidate is the newest)."""
+    if not runs:
+        raise PerfError("the store has no runs yet; run `perf collect` first")
+    candidate = query.resolve_ref(candidate_ref or "latest", runs, "CANDIDATE")
+    base = query.resolve_ref(base_ref or "latest~1", runs, "BASE")
+    if base["run_id"] == candidate["run_id"]:
+        raise PerfError(f"BASE and CANDIDATE are the same run ({base['run_id']}); "
+                        "name two runs, e.g. `perf compare latest~1 latest`")
+    for role, run in (("BASE", base), ("CANDIDATE", candidate)):
+        if not run["attacks"]:
+            raise PerfError(f"{role} run {run['run_id']} has no stored attacks "
+                            f"(status {run['status']})")
+    return base, candidate
 
 
-def match_cells(base: list[dict], candidate: list[dict]
-                ) -> tuple[list[tuple[Cell, list[dict], list[dict]]], list[Cell], list[Cell]]:
-    """([(cell, base attacks, candidate attacks)], cells only in base, cells only in candidate)."""
-    b, c = cells_of(base), cells_of(candidate)
-    matched = [(cell, b[cell], c[cell]) for cell in sorted(b.keys() & c.keys(), key=Cell.sort_key)]
-    only_base = sorted(b.keys() - c.keys(), key=Cell.sort_key)
-    only_candidate = sorted(c.keys() - b.keys(), key=Cell.sort_key)
-    return matched, only_base, only_candidate
+def named_runs(runs: list[dict]) -> dict[str, str]:
+    """{run_id: name}: a run's label when no other of these runs carries it, else its short id
+    (compute.run_names)."""
+    short = compute.run_names(runs)
+    labels = [r.get("label") for r in runs]
+    return {r["run_id"]: r["label"] if r.get("label") and labels.count(r["label"]) == 1
+            else short[r["run_id"]] for r in runs}
 
 
-@dataclass
-class MetricChange:
-    name: str  # short name (thresholds.KEY_METRICS), or "capacity"
-    metric: str  # the registry name (or "capacity")
-    base_values: list[float]  # one per attack (repeat), None dropped
-    candidate_values: list[float]
-    base: float | None  # median of base_values
-    candidate: float | None
-    change: float | None  # a fraction (relative) or percentage points (ratios)
-    change_unit: str  # "%" | "pp"
-    beyond_threshold: bool
-    p_value: float | None  # Welch's t-test; None when the verdict rests on the threshold alone
-    verdict: str  # worse | better | same | inconclusive
-    threshold: Threshold
-    gate: bool  # this metric fails the gate when worse
-    note: str = ""  # what the change or verdict rests on beyond the cell's basis (no value, ...)
-
-    @property
-    def regression(self) -> bool:
-        return self.gate and self.verdict == "worse"
-
-    def change_text(self) -> str:
-        if self.change is None:
-            return "-"
-        if self.change_unit == "pp":
-            return f"{self.change:+.2f} pp"
-        percent = self.change * 100
-        return f"{percent:+.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
-
-    def value_text(self, value: float | None, unit: bool = False) -> str:
-        """The value as the registry formats it; `unit` appends ms, MB or req/s."""
-        if self.metric == CAPACITY:
-            return "-" if value is None else f"{value:g}/s"
-        text = format_value(self.metric, value)
-        shown = METRICS[self.metric].unit
-        return f"{text} {shown}" if unit and value is not None and shown in ("ms", "MB", "req/s") else text
-
-    def as_dict(self) -> dict:
-        return {
-            "metric": self.metric, "base": self.base, "candidate": self.candidate,
-            "base_values": self.base_values, "candidate_values": self.candidate_values,
-            "change": self.change, "change_unit": self.change_unit,
-            "beyond_threshold": self.beyond_threshold, "p_value": self.p_value,
-            "verdict": self.verdict, "gate": self.gate, "regression": self.regression,
-            "threshold": self.threshold.text(), "note": self.note,
-        }
+def pooled_runs(runs: list[dict], ref: str | None, role: str) -> list[dict]:
+    """--pool: every run with results that carries the label `ref`, oldest first. Runs of the
+    two sides collected in alternation (base, head, base, head, ...) are pooled, so a drift of
+    the machine between runs counts as noise that both sides share, not as a change."""
+    if not ref:
+        raise PerfError(f"--pool compares labels: name {role}, e.g. `perf compare base head --pool`")
+    pool = [r for r in runs if r.get("label") == ref and r["attacks"]]
+    if not pool:
+        labels = sorted({r["label"] for r in runs if r.get("label") and r["attacks"]})
+        raise PerfError(f"--pool: no run with results carries the label {ref!r} ({role}); labels "
+                        f"in the store: {', '.join(labels) or 'none'}")
+    return pool
 
 
-# Repeats whose spread is below this fraction of their size are one value up to float rounding:
-# far below any real difference between attacks, far above the rounding at which scipy's
-# variance loses every digit (it warns of "catastrophic cancellation" below ~1e-15).
-NOISELESS = 1e-12
-NO_NOISE = "every repeat gave the same value: no noise to test, the threshold decides"
-NO_NOISE_ROUNDS = "every round changed by the same amount: no noise to test, the threshold decides"
-
-
-def noiseless(values: list[float]) -> bool:
-    """The values are one value (up to float rounding): the repeats show no measurable noise."""
-    return max(values) - min(values) <= NOISELESS * max(abs(v) for v in values)
-
-
-def _on_scale(values: list[float], log: bool) -> list[float]:
-    return [math.log(v) for v in values] if log else list(values)
-
-
-def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
-    """Two-sided p-value of Welch's t-test; on logs when `log` (every value > 0).
-
-    Repeats without noise (noiseless) leave the variance undefined. Both sides without it:
-    identical values are no evidence of change, different ones conclusive (the threshold then
-    decides). One side without it: Welch's t with that variance zero is the one-sample t-test
-    of the other side against its value (df = n - 1), computed so.
-    """
-    from scipy import stats
-
-    xs, ys = _on_scale(base, log), _on_scale(candidate, log)
-    flat_x, flat_y = noiseless(xs), noiseless(ys)
-    if flat_x and flat_y:
-        x, y = statistics.median(xs), statistics.median(ys)
-        return 1.0 if abs(x - y) <= NOISELESS * max(abs(x), abs(y)) else 0.0
-    if flat_x or flat_y:
-        noisy, flat = (ys, xs) if flat_x else (xs, ys)
-        return float(stats.ttest_1samp(noisy, statistics.median(flat)).pvalue)
-    return float(stats.ttest_ind(xs, ys, equal_var=False).pvalue)
-
-
-def paired_p(rounds: list[tuple[list[float], list[float]]], log: bool) -> float:
-    """Two-sided p-value of a t-test that the change within each round (base run, candidate
-    run, collected one after the other) is zero: a drift of the machine from round to round
-    moves both sides of a round alike and cancels out, as it cannot in a test over the pool.
-    Every round changing by the same amount (noiseless) is conclusive, unless that is none."""
-    from scipy import stats
-
-    diffs = _round_changes(rounds, log)
-    if noiseless(diffs):
-        return 0.0 if any(diffs) else 1.0
-    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
-
-
-def _round_changes(rounds: list[tuple[list[float], list[float]]], log: bool) -> list[float]:
-    diffs = []
-    for xs, ys in rounds:
-        x, y = statistics.median(xs), statistics.median(ys)
-        diffs.append(math.log(y) - math.log(x) if log else y - x)
-    return diffs
-
-
-def judge(name: str, metric: str, base_values: list, candidate_values: list,
-          threshold: Threshold, gate: bool, alpha: float, ratio: bool = False,
-          rounds: list[tuple[list, list]] | None = None) -> MetricChange:
-    """One metric of one cell: the change, its evidence, the verdict. `rounds`: the same
-    values as (base, candidate) pairs of alternated runs, the evidence when given."""
-    xs = [float(v) for v in base_values if v is not None and math.isfinite(v)]
-    ys = [float(v) for v in candidate_values if v is not None and math.isfinite(v)]
-    unit = "pp" if ratio else "%"
-    if not xs or not ys:
-        side = "base" if not xs else "candidate"
-        return MetricChange(name, metric, xs, ys, statistics.median(xs) if xs else None,
-                            statistics.median(ys) if ys else None, None, unit, False, None,
-                            "inconclusive", threshold, gate, note=f"no value in the {side}")
-    base, candidate = statistics.median(xs), statistics.median(ys)
-    note = ""
-    if ratio:
-        change = (candidate - base) * 100
-    elif base:
-        change = (candidate - base) / base
-    elif candidate:
-        change, note = None, "the base is 0: no relative change"
+def build_comparison(con: duckdb.DuckDBPyConnection, base_ref: str | None,
+                     candidate_ref: str | None, sel: Selection,
+                     settings: CompareSettings, pool: bool = False) -> Comparison:
+    runs = query.all_runs(con)
+    if pool:
+        base_pool = pooled_runs(runs, base_ref, "BASE")
+        candidate_pool = pooled_runs(runs, candidate_ref, "CANDIDATE")
+        if base_ref == candidate_ref:
+            raise PerfError(f"BASE and CANDIDATE are the same label ({base_ref})")
+        base, candidate = base_pool[-1], candidate_pool[-1]
     else:
-        change = 0.0
-    beyond = threshold.exceeded(base, candidate)
-    worse = (candidate < base) if threshold.higher_is_better else (candidate > base)
-    p_value = None
-    log = not ratio and min(xs + ys) > 0
-    paired = [(_finite(b), _finite(c)) for b, c in rounds or []]
-    paired = [(b, c) for b, c in paired if b and c]
-    if len(paired) >= 2:
-        p_value = paired_p(paired, log)
-        significant = p_value < alpha
-        if noiseless(_round_changes(paired, log)):
-            note = _joined(note, NO_NOISE_ROUNDS)
-    elif len(xs) >= 2 and len(ys) >= 2:
-        p_value = welch_p(xs, ys, log=log)
-        significant = p_value < alpha
-        if noiseless(_on_scale(xs, log)) and noiseless(_on_scale(ys, log)):
-            note = _joined(note, NO_NOISE)
-    else:
-        significant = True  # threshold only: said in the cell's basis
-    if not beyond:
-        verdict = "same"
-    elif not significant:
-        verdict = "inconclusive"
-    else:
-        verdict = "worse" if worse else "better"
-    return MetricChange(name, metric, xs, ys, base, candidate, change, unit, beyond, p_value,
-                        verdict, threshold, gate, note)
+        base, candidate = pick_runs(runs, base_ref, candidate_ref)
+        base_pool, candidate_pool = [base], [candidate]
+    query.add_request_counts(con, base_pool + candidate_pool)
+    sides = {"base": [r["run_id"] for r in base_pool],
+             "candidate": [r["run_id"] for r in candidate_pool]}
+    attacks = query.attack_summaries(con, sides["base"] + sides["candidate"], sel)
+    of = {side: [a for a in attacks if a["run_id"] in ids] for side, ids in sides.items()}
+    capacity = query.capacity_rows(con, sides["base"] + sides["candidate"])
+    names = named_runs([base, candidate])
+    if pool:  # a pool is named by its label
+        names = {base["run_id"]: base_ref, candidate["run_id"]: candidate_ref}
+    result = compare_runs(
+        base, candidate, of["base"], of["candidate"], settings, names,
+        [r for r in capacity if r["run_id"] in sides["base"]],
+        [r for r in capacity if r["run_id"] in sides["candidate"]],
+        query.server_checks(con, sides["base"] + sides["candidate"]))
+    result.base_pool, result.candidate_pool = base_pool, candidate_pool
+    if not result.cells and not result.capacity:
+        raise PerfError(
+            f"no cell of run {names[base['run_id']]} matches one of run "
+            f"{names[candidate['run_id']]} (same endpoint, rate or concurrency, workers, "
+            f"server, background): base has {_some(result.only_base)}; candidate has "
+            f"{_some(result.only_candidate)}")
+    return result
 
 
-def _joined(*notes: str) -> str:
-    return "; ".join(n for n in notes if n)
+def _some(cells, limit: int = 3) -> str:
+    shown = [c.title() for c in cells[:limit]]
+    more = f" and {len(cells) - limit} more" if len(cells) > limit else ""
+    return (", ".join(shown) + more) or "nothing selected"
 
 
-def _finite(values: list) -> list[float]:
-    return [float(v) for v in values if v is not None and math.isfinite(v)]
+def build_history(con: duckdb.DuckDBPyConnection, sel: Selection, last: int | None,
+                  metrics: list[str], settings: CompareSettings) -> History:
+    runs = [r for r in query.all_runs(con) if r["attacks"]]
+    if not runs:
+        raise PerfError("the store has no run with results yet; run `perf collect` first")
+    if last is not None:
+        if last < 1:
+            raise PerfError("--last must be at least 1")
+        runs = runs[-last:]
+    attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
+    names = named_runs(runs)
+    return History(runs, names, metrics, settings,
+                   cell_histories(attacks, runs, names, metrics, settings))
 
 
-def rounds_of(base: list[dict], candidate: list[dict]) -> list[tuple[list[dict], list[dict]]]:
-    """Alternated runs as rounds: the i-th base run (by start) with the i-th candidate run;
-    [] unless both sides span the same number (>= 2) of runs."""
-    def by_run(attacks: list[dict]) -> list[list[dict]]:
-        runs: dict[str, list[dict]] = {}
-        for a in sorted(attacks, key=lambda a: (a.get("started_at") or 0, a["attack_id"])):
-            runs.setdefault(a["run_id"], []).append(a)
-        return list(runs.values())
+def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: Selection,
+                      settings: CompareSettings):
+    """perf compare --format html: the dashboard of both runs, the base drawn under the
+    candidate, the verdict table at the top, change points on the history charts."""
+    from dataclasses import replace
 
-    b, c = by_run(base), by_run(candidate)
-    return list(zip(b, c)) if len(b) == len(c) >= 2 else []
+    from perf.reporter.report import build_report
 
-
-def basis(n_base: int, n_candidate: int, runs_base: int = 1,
-          runs_candidate: int = 1) -> tuple[str, str]:
-    """(method, the words every output shows for what a cell's verdicts rest on)."""
-    if n_base >= 2 and n_candidate >= 2:
-        words = (f"{n_base} repeats each" if n_base == n_candidate
-                 else f"{n_base} vs {n_candidate} repeats")
-        if runs_base == runs_candidate > 1:
-            return PAIRED, f"{runs_base} alternated rounds, {words}"
-        if runs_base > 1 or runs_candidate > 1:
-            words += f" over {runs_base} vs {runs_candidate} runs"
-        return WELCH, words
-    if n_base == n_candidate == 1:
-        return THRESHOLD_ONLY, "1 attack each: threshold only"
-    return THRESHOLD_ONLY, f"{n_base} vs {n_candidate} attacks: threshold only"
+    # The dashboard draws one run a side: the newest of each pool.
+    runs = [result.base["run_id"], result.candidate["run_id"]]
+    both = replace(sel, runs=runs, last=None, label=None, baseline=runs[0])
+    report = build_report(con, both, with_history=True, with_series=True)
+    add_verdicts(report, result)
+    add_change_points(report, settings)
+    return report
 
 
-@dataclass
-class CellComparison:
-    cell: Cell
-    base_attacks: list[int]
-    candidate_attacks: list[int]
-    method: str  # WELCH | PAIRED | THRESHOLD_ONLY
-    basis: str
-    metrics: list[MetricChange]
-    untrusted: bool  # an attack of the cell failed the generator check
-    # The self-check stalls of the server starts the cell's attacks ran on, one per side and
-    # warning: {"side": "base", "note": "responses on kept-alive connections stall ~42 ms: ..."}.
-    stalls: list[dict] = field(default_factory=list)
+def add_verdicts(report, result: Comparison) -> None:
+    from perf.reporter.render.compare import headline, verdict_rows
 
-    @property
-    def changed(self) -> list[MetricChange]:
-        return [m for m in self.metrics if m.verdict != "same"]
-
-    def as_dict(self, with_server: bool = False) -> dict:
-        return {
-            "cell": self.cell.as_dict(), "title": self.cell.title(with_server),
-            "base_attacks": self.base_attacks, "candidate_attacks": self.candidate_attacks,
-            "method": self.method, "basis": self.basis, "untrusted": self.untrusted,
-            "server_stalls": self.stalls,
-            "metrics": {m.name: m.as_dict() for m in self.metrics},
-        }
+    report.verdicts = verdict_rows(result)
+    report.verdict_headline = (f"{result.names[result.base['run_id']]} → "
+                               f"{result.names[result.candidate['run_id']]}: {headline(result)}")
 
 
-def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
-                 settings: CompareSettings, stalled: dict[int, dict] | None = None) -> CellComparison:
-    method, words = basis(len(base), len(candidate), len({a["run_id"] for a in base}),
-                          len({a["run_id"] for a in candidate}))
-    rounds = rounds_of(base, candidate) if method == PAIRED else []
-    metrics = []
-    for name, metric in KEY_METRICS.items():
-        metrics.append(judge(
-            name, metric, [a.get(metric) for a in base], [a.get(metric) for a in candidate],
-            settings.thresholds[name], name in settings.gate, settings.alpha,
-            ratio=METRICS[metric].unit == "ratio",
-            rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds]))
-    return CellComparison(
-        cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
-        metrics, any(compute.untrusted(a) for a in base + candidate),
-        cell_stalls(base, candidate, stalled or {}))
+def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareSettings) -> None:
+    """perf report --baseline RUN, as a dashboard: the baseline against the newest other run."""
+    if report.baseline is None or len(report.runs) < 2:
+        return
+    base, candidate = report.runs[0], report.runs[-1]
+    of = {r["run_id"]: [a for a in report.attacks if a["run_id"] == r["run_id"]]
+          for r in (base, candidate)}
+    capacity = query.capacity_rows(con, [base["run_id"], candidate["run_id"]])
+    result = compare_runs(
+        base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings,
+        named_runs([base, candidate]),
+        [r for r in capacity if r["run_id"] == base["run_id"]],
+        [r for r in capacity if r["run_id"] == candidate["run_id"]], report.checks)
+    if result.cells or result.capacity:
+        add_verdicts(report, result)
 
 
-def cell_stalls(base: list[dict], candidate: list[dict], stalled: dict[int, dict]) -> list[dict]:
-    """Which side of a cell ran on a server whose self-check found kept-alive responses
-    stalled (reporter.checks.stalled), and its warning: its latencies carry the stall, so a change
-    between the sides may be the server's socket options, not the code."""
-    out = []
-    for side, attacks in (("base", base), ("candidate", candidate)):
-        notes = dict.fromkeys(stalled[a["check_id"]]["note"] for a in attacks
-                              if a.get("check_id") in stalled)
-        out += [{"side": side, "note": note} for note in notes]
-    return out
+def add_change_points(report, settings: CompareSettings) -> None:
+    """Mark on the dashboard's history charts the runs after which a metric shifted (the
+    change points perf history finds), keyed as the charts look them up."""
+    from perf.reporter.render.figures import HISTORY_METRICS
+    from perf.reporter.compute.thresholds import ALIASES
+
+    if not report.history:
+        return
+    ids = list(dict.fromkeys(row["run_id"] for row in sorted(
+        report.history, key=lambda r: (r["started_at"], r["run_id"]))))
+    runs = [{"run_id": i, "label": None, "git_commit": None, "started_at": None} for i in ids]
+    names = {i: i for i in ids}
+    shorts = [ALIASES[m] for m in HISTORY_METRICS if m in ALIASES]
+    for h in cell_histories(report.history, runs, names, shorts, settings):
+        anchor = {"endpoint": h.cell.endpoint, "server": h.cell.server,
+                  "workers": h.cell.workers, "mode": h.cell.mode,
+                  "target_rate": h.cell.load if h.cell.mode == "rate" else None,
+                  "concurrency": h.cell.load if h.cell.mode != "rate" else None}
+        for short, points in h.change_points.items():
+            if points:
+                key = compute.history_series_key(anchor, KEY_METRICS_OF[short])
+                report.change_points[key] = [cp.index for cp in points]
 
 
-@dataclass
-class CapacityChange:
-    """One capacity search of the same cell and SLO in both runs."""
+def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
+    from perf.reporter.render import compare as render_compare
 
-    endpoint: str
-    server: str | None
-    workers: int | None
-    slo: str
-    change: MetricChange
-
-    def title(self) -> str:
-        workers = "" if self.workers is None else (
-            f", {self.workers} worker" + ("s" if self.workers != 1 else ""))
-        return f"{self.endpoint}{workers}, SLO {self.slo}"
-
-    def as_dict(self) -> dict:
-        return {"endpoint": self.endpoint, "server": self.server, "workers": self.workers,
-                "slo": self.slo, "title": self.title(), **self.change.as_dict()}
+    return _rendered(render_compare, result, fmt, COMPARE_FORMATS, ascii, width)
 
 
-def compare_capacity(base: list[dict], candidate: list[dict],
-                     settings: CompareSettings) -> list[CapacityChange]:
-    """Capacity rows (endpoint, server, workers, slo, rate) found in both runs. A search is
-    one number per run, so its verdict rests on the threshold (by default: any drop)."""
-    def key(row: dict) -> tuple:
-        return (row["endpoint"], row["server"], row["workers"], row["slo"])
+def render_history(result: History, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
+    from perf.reporter.render import history as render_history
 
-    b = {key(r): r for r in base}
-    out = []
-    for row in sorted(candidate, key=lambda r: tuple(str(x) for x in key(r))):
-        old = b.get(key(row))
-        if old is None:
-            continue
-        threshold = settings.thresholds[CAPACITY]
-        # No rate = not even the lowest rate tried met the SLO: below anything found.
-        before, after = old["rate"] or 0.0, row["rate"] or 0.0
-        change = judge(CAPACITY, CAPACITY, [before], [after], threshold,
-                       CAPACITY in settings.gate, settings.alpha)
-        change.base, change.candidate = old["rate"], row["rate"]
-        out.append(CapacityChange(row["endpoint"], row["server"], row["workers"], row["slo"], change))
-    return out
+    return _rendered(render_history, result, fmt, HISTORY_FORMATS, ascii, width)
 
 
-@dataclass
-class Comparison:
-    base: dict  # the runs row
-    candidate: dict
-    names: dict[str, str]  # run_id -> name (label, else short id)
-    settings: CompareSettings
-    cells: list[CellComparison]
-    only_base: list[Cell]
-    only_candidate: list[Cell]
-    capacity: list[CapacityChange] = field(default_factory=list)
-    # --pool: every run of each side (alternated collects), oldest first; else [base], [candidate]
-    base_pool: list[dict] = field(default_factory=list)
-    candidate_pool: list[dict] = field(default_factory=list)
-
-    @property
-    def with_server(self) -> bool:
-        """Name the server in cell titles only when the cells differ by it."""
-        return len({c.cell.server for c in self.cells}
-                   | {c.server for c in self.only_base + self.only_candidate}) > 1
-
-    @property
-    def regressions(self) -> list[tuple[str, MetricChange, str]]:
-        """(where, the change, basis) of every gated metric judged worse."""
-        out = [(c.cell.title(self.with_server), m, c.basis)
-               for c in self.cells for m in c.metrics if m.regression]
-        out += [(cap.title(), cap.change, "capacity search: threshold only")
-                for cap in self.capacity if cap.change.regression]
-        return out
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.regressions else 0
-
-    @property
-    def bases(self) -> list[str]:
-        """Every distinct basis of the matched cells ('3 repeats each', ...)."""
-        return list(dict.fromkeys(c.basis for c in self.cells))
-
-    def counts(self) -> dict[str, int]:
-        out = {v: 0 for v in VERDICTS}
-        for c in self.cells:
-            for m in c.metrics:
-                out[m.verdict] += 1
-        return out
-
-
-def compare_runs(base_run: dict, candidate_run: dict, base_attacks: list[dict],
-                 candidate_attacks: list[dict], settings: CompareSettings,
-                 names: dict[str, str], base_capacity: list[dict] = (),
-                 candidate_capacity: list[dict] = (), checks: list[dict] = ()) -> Comparison:
-    """The whole comparison of two runs' attack summaries (query.SUMMARY_KEYS rows);
-    `checks`: the server self-checks of both runs (query.server_checks)."""
-    stalled = server_checks.stalled(list(checks))
-    matched, only_base, only_candidate = match_cells(base_attacks, candidate_attacks)
-    cells = [compare_cell(cell, b, c, settings, stalled) for cell, b, c in matched]
-    return Comparison(base_run, candidate_run, names, settings, cells, only_base, only_candidate,
-                      compare_capacity(list(base_capacity), list(candidate_capacity), settings))
-
-
-def regression_line(where: str, change: MetricChange, basis_words: str) -> str:
-    """'GET /items @ 100/s, 2 workers: p99 12.1 → 15.9 ms (+31%, 3 repeats each)'."""
-    return (f"{where}: {change.name} {change.value_text(change.base)} → "
-            f"{change.value_text(change.candidate, unit=True)} ({change.change_text()}, {basis_words})")
+def _rendered(module, result, fmt: str, formats: tuple[str, ...], ascii: bool, width: int) -> str:
+    """The module's render_text / render_json / render_markdown of the result."""
+    if fmt == "text":
+        return module.render_text(result, ascii=ascii, width=width)
+    if fmt in ("json", "markdown") and fmt in formats:
+        return getattr(module, f"render_{fmt}")(result)
+    raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import duckdb
 
-from perf.errors import PerfError
-from reporter import query, series
-from reporter.selection import Selection
-from reporter.series import OverTime, Spectrum
+from perf.base.errors import PerfError
+from perf.reporter.query import attacks as query, series
+from perf.reporter.query.selection import Selection
+from perf.reporter.query.series import OverTime, Spectrum
 
 EXTENSIONS = {".txt": "text", ".json": "json", ".csv": "csv", ".md": "markdown",
               ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -107,27 +107,27 @@ class RenderOptions:
 
 
 def _text(report: Report, o: RenderOptions) -> str:
-    from reporter.render_text import render_text
+    from perf.reporter.render.text import render_text
     return render_text(report, ascii=o.ascii, width=o.width, charts=o.charts)
 
 
 def _json(report: Report, o: RenderOptions) -> str:
-    from reporter.render_json import render_json
+    from perf.reporter.render.json_doc import render_json
     return render_json(report)
 
 
 def _csv(report: Report, o: RenderOptions) -> str:
-    from reporter.render_csv import render_csv
+    from perf.reporter.render.csv_rows import render_csv
     return render_csv(report)
 
 
 def _markdown(report: Report, o: RenderOptions) -> str:
-    from reporter.render_markdown import render_markdown
+    from perf.reporter.render.markdown import render_markdown
     return render_markdown(report, charts=o.charts)
 
 
 def _html(report: Report, o: RenderOptions) -> str:
-    from reporter.render_html import render_html
+    from perf.reporter.render.dashboard import render_html
     return render_html(report, plotlyjs=o.plotlyjs)
 
 

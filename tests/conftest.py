@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from collector.vegeta import find_vegeta
+from perf.collector.load.vegeta import find_vegeta
 
 # What perf or rich read from the environment to choose widths, colours and settings. Tests
 # that need one set it themselves (a pty test sets COLUMNS and TERM for its own process).

@@ -3,7 +3,7 @@
 Each attack becomes a vegeta CSV (the same columns `vegeta encode --to csv` writes) drawn from a
 small queueing model: below an endpoint's capacity latency is its service time plus jitter; above
 it a queue builds up over the attack, and requests that wait past the client timeout fail. Then
-`collector.ingest.store_attack` stores it exactly as `perf collect` would.
+`perf.collector.storage.attacks.store_attack` stores it exactly as `perf collect` would.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from collector.ingest import store_attack
-from collector.records import AttackRecord
-from collector.sampler import Sample
+from perf.collector.storage.attacks import store_attack
+from perf.collector.storage.records import AttackRecord
+from perf.collector.load.sampler import Sample
 
 TIMEOUT_S = 5.0
 BASE_URL = "http://127.0.0.1:8000"

@@ -3,7 +3,7 @@
 Two runs of the same sweep (3 endpoints x rates 20, 40/s x 1, 2 workers); the second run's
 sync endpoint is slower, async_blocking at 40/s with 1 worker falls behind with timeouts, and
 one attack sends too slowly (the generator check flags it). Results are written in vegeta's
-CSV encoding and stored with collector.ingest.store_attack, exactly as `perf collect` does.
+CSV encoding and stored with perf.collector.storage.attacks.store_attack, exactly as `perf collect` does.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from collector.ingest import store_attack
-from collector.records import AttackRecord
-from collector.sampler import Sample
-from perf.store import open_store
+from perf.collector.storage.attacks import store_attack
+from perf.collector.storage.records import AttackRecord
+from perf.collector.load.sampler import Sample
+from perf.store.database import open_store
 
 T0 = 1_714_557_600_000_000_000  # 2024-05-01 10:00:00 UTC, in ns
 RUNS = [

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from collector.background import (SCENARIOS, Background, format_background, from_large_body,
+from perf.collector.load.background import (SCENARIOS, Background, format_background, from_large_body,
                                   mix_label, parse_background, plan_mix, resolve,
                                   scenario_settings)
-from collector.discovery import Overrides, discover
-from collector.payload import grow_body
-from collector.plan import build_settings
-from perf.errors import PerfError
+from perf.collector.requests.discovery import Overrides, discover
+from perf.collector.requests.payload import grow_body
+from perf.collector.settings.settings import build_settings
+from perf.base.errors import PerfError
 
 
 @pytest.fixture(scope="module")

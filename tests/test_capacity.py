@@ -8,12 +8,12 @@ from itertools import count
 
 import pytest
 
-from collector.capacity import (ABOVE, BELOW, BRACKETED, BUDGET, GENERATOR, METRIC_NAMES, Clause,
+from perf.collector.load.capacity import (ABOVE, BELOW, BRACKETED, BUDGET, GENERATOR, METRIC_NAMES, Clause,
                                 find_capacity, insert_capacity, nice_rate, parse_slo)
-from perf.errors import PerfError
-from perf.stats import keeping_up_rps
-from perf.store import store_session
-from reporter.metrics import METRICS
+from perf.base.errors import PerfError
+from perf.store.stats import keeping_up_rps
+from perf.store.database import store_session
+from perf.store.metrics import METRICS
 
 # --- parsing -------------------------------------------------------------------------------
 

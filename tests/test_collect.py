@@ -100,7 +100,7 @@ def test_runs_store_setup_and_discovery_records_environment(tmp_path):
 
 
 def test_attach_to_running_server_and_sample_the_given_pid(tmp_path):
-    from collector.server import start_server
+    from perf.collector.server.server import start_server
     from tests.helpers import REPO
 
     srv = start_server("uvicorn", "target_app.main:app", 2, tmp_path / "logs",

@@ -10,9 +10,9 @@ import textwrap
 import duckdb
 import pytest
 
-from collector import server as server_mod
-from collector.server import free_port, start_server
-from perf.store import open_store, writer_lock
+from perf.collector.server import server as server_mod
+from perf.collector.server.server import free_port, start_server
+from perf.store.database import open_store, writer_lock
 from tests.helpers import REPO, run_perf
 
 

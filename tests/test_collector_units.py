@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from collector.attack import attack_args, rate_flag
-from collector.ingest import generator_verdict
-from collector.plan import parse_duration, parse_numbers
-from collector.sampler import TreeSampler
-from perf.errors import PerfError
+from perf.collector.load.attack import attack_args, rate_flag
+from perf.collector.storage.attacks import generator_verdict
+from perf.collector.settings.settings import parse_duration, parse_numbers
+from perf.collector.load.sampler import TreeSampler
+from perf.base.errors import PerfError
 
 def test_duration_and_number_parsing():
     assert parse_duration("10s") == 10 and parse_duration("500ms") == 0.5
@@ -77,7 +77,7 @@ def _filtered(rows, masker=None):
     import csv
     import io
 
-    from collector.results_filter import ResultsFilter
+    from perf.collector.load.results_filter import ResultsFilter
 
     source = io.StringIO(newline="")
     for row in rows:  # as vegeta writes it: "\n" ends a record, a field with "\r" is quoted
@@ -97,8 +97,8 @@ def test_results_filter_keeps_one_masked_sample_per_failing_code_and_counts():
     each failing code, masked then cut to BODY_SAMPLE_BYTES; every other field is copied."""
     import base64
 
-    from collector.secrets import Masker
-    from perf.failures import BODY_SAMPLE_BYTES
+    from perf.collector.settings.secrets import Masker
+    from perf.store.failures import BODY_SAMPLE_BYTES
 
     secret = "SECRET-777"
     big = b"x" * (BODY_SAMPLE_BYTES - 5) + secret.encode() + b"y" * 5000
@@ -132,7 +132,7 @@ def test_results_filter_keeps_one_masked_sample_per_failing_code_and_counts():
     (["1795305502670528600", "OK"] + [""] * 10, "r.csv: result 2: status code 'OK' is not a number"),
 ])
 def test_results_filter_refuses_what_is_not_a_result(row, message):
-    from collector.results_filter import BadResults
+    from perf.collector.load.results_filter import BadResults
 
     with pytest.raises(BadResults) as refused:
         _filtered([_vegeta_record(0, 200), row])
@@ -142,7 +142,7 @@ def test_results_filter_refuses_what_is_not_a_result(row, message):
 def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
     import os
 
-    from collector.server import prune_logs
+    from perf.collector.server.server import prune_logs
 
     for i in range(6):
         log = tmp_path / f"uvicorn-w1-{9000 + i}.log"
@@ -155,8 +155,8 @@ def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
 
 
 def test_large_bodies_grow_the_example_to_the_size():
-    from collector.payload import grow_body, size_text
-    from collector.plan import parse_size
+    from perf.collector.requests.payload import grow_body, size_text
+    from perf.collector.settings.settings import parse_size
 
     example = {"name": "small", "data": {"a": 1, "b": 2}}
     for size in (1_000, 250_000, 1_000_003):
@@ -181,7 +181,7 @@ def test_large_bodies_grow_the_example_to_the_size():
 def test_a_child_starts_even_when_the_reaper_died_unnoticed(monkeypatch):
     """The child lists its group with the reaper before exec, where SIGPIPE kills: a write to
     a reaper that died (and perf has not yet seen die) must not kill the child instead."""
-    from collector import processes
+    from perf.collector.server import processes
 
     processes._reaper_fd()
     reaper = processes._reaper

@@ -19,11 +19,11 @@ from markdown_it import MarkdownIt
 from scipy import stats
 
 from fake_sweep import ALL_ENDPOINTS, add_run
-from perf.cli import cli
-from perf.errors import PerfError
-from perf.store import open_store
-from reporter.compare import Cell, basis, judge, match_cells
-from reporter.thresholds import (DEFAULT_THRESHOLDS, Threshold, compare_settings, metric_name,
+from perf.cli.root import cli
+from perf.base.errors import PerfError
+from perf.store.database import open_store
+from perf.reporter.compute.verdicts import Cell, basis, judge, match_cells
+from perf.reporter.compute.thresholds import (DEFAULT_THRESHOLDS, Threshold, compare_settings, metric_name,
                                  parse_fail_on)
 
 SLOW = "GET /api/simple/async/{item_id}"
@@ -359,7 +359,7 @@ def test_pyproject_settings_and_their_errors(store, tmp_path):
 
 
 def test_perf_collect_leaves_tool_perf_compare_to_compare():
-    from collector.plan import config_values
+    from perf.collector.settings.settings import config_values
 
     assert config_values({"rates": [50], "compare": {"fail_on": "p99:+10%"}}) == {"rates": [50]}
     with pytest.raises(PerfError, match="unknown keys: comparison"):

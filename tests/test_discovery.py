@@ -11,10 +11,10 @@ import urllib.parse
 
 import pytest
 
-from collector.discovery import METHODS_DEFAULT, Overrides, discover
-from collector.overrides import parse_header, parse_methods, parse_param
-from collector.secrets import mask
-from perf.errors import PerfError
+from perf.collector.requests.discovery import METHODS_DEFAULT, Overrides, discover
+from perf.collector.requests.overrides import parse_header, parse_methods, parse_param
+from perf.collector.settings.secrets import mask
+from perf.base.errors import PerfError
 from tests.schema_check import assert_valid
 
 SPEC = {

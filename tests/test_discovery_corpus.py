@@ -20,8 +20,8 @@ import urllib.request
 import pytest
 from fastapi.testclient import TestClient
 
-from collector.discovery import Overrides, discover
-from collector.operation import Body
+from perf.collector.requests.discovery import Overrides, discover
+from perf.collector.requests.operation import Body
 from tests.apps.corpus import BY_NAME, CORPUS, CorpusApp
 from tests.helpers import REPO
 from tests.schema_check import assert_valid

@@ -6,7 +6,7 @@ import csv
 import subprocess
 from pathlib import Path
 
-from collector.server import start_server
+from perf.collector.server.server import start_server
 from tests.helpers import REPO, run_perf
 
 

@@ -21,13 +21,13 @@ import psutil
 import pytest
 from markdown_it import MarkdownIt
 
-from collector.attack import rate_flag
-from collector.plan import parse_duration, parse_numbers
-from collector.runs import store_run_row
-from collector.server import start_server
-from collector.spool import pending, store_entry, write_entry, attack_files
-from perf.errors import PerfError
-from perf.store import MIGRATIONS, SCHEMA_VERSION, inspect_store, open_store, spool_path
+from perf.collector.load.attack import rate_flag
+from perf.collector.settings.settings import parse_duration, parse_numbers
+from perf.collector.storage.run_rows import store_run_row
+from perf.collector.server.server import start_server
+from perf.collector.storage.spool import pending, store_entry, write_entry, attack_files
+from perf.base.errors import PerfError
+from perf.store.database import MIGRATIONS, SCHEMA_VERSION, inspect_store, open_store, spool_path
 from tests.helpers import PERF, REPO, perf_env, run_perf
 
 TABLES = ("runs", "attacks", "requests", "samples")
@@ -279,9 +279,9 @@ def test_sigkill_mid_sweep_then_the_next_collect_keeps_everything_and_marks_it_p
 def test_a_spooled_attack_is_never_stored_twice(tmp_path, results_json, vegeta):
     """perf killed between an entry's COMMIT and its deletion: the next writer finds the same
     entry again, and must not store it a second time."""
-    from collector.ingest import to_csv
-    from collector.records import AttackRecord
-    from collector.runs import run_row
+    from perf.collector.storage.attacks import to_csv
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.run_rows import run_row
     from datetime import datetime, timezone
 
     store = tmp_path / "s.duckdb"
@@ -310,9 +310,9 @@ def test_a_spooled_attack_is_never_stored_twice(tmp_path, results_json, vegeta):
 def test_a_spooled_mix_links_its_background_to_its_foreground(tmp_path, results_json, vegeta):
     """Both sides of a --large-body mix waited in the spool: the background attack's
     foreground_id is found when it is stored, from the foreground's record."""
-    from collector.ingest import to_csv
-    from collector.records import AttackRecord
-    from collector.runs import run_row
+    from perf.collector.storage.attacks import to_csv
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.run_rows import run_row
     from datetime import datetime, timedelta, timezone
 
     store = tmp_path / "s.duckdb"
@@ -343,10 +343,10 @@ def test_a_spooled_mix_links_its_background_to_its_foreground(tmp_path, results_
 
 
 def test_ingest_spooled_stores_what_a_collect_left(tmp_path, results_json, vegeta):
-    from collector.ingest import to_csv
-    from collector.records import AttackRecord
-    from collector.runs import run_row
-    from collector.spool import finish_files, run_files
+    from perf.collector.storage.attacks import to_csv
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.run_rows import run_row
+    from perf.collector.storage.spool import finish_files, run_files
     from datetime import datetime, timezone
 
     store = tmp_path / "s.duckdb"

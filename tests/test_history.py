@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from fake_sweep import ALL_ENDPOINTS, add_run
-from perf.cli import cli
-from perf.store import open_store
-from reporter.changepoints import change_points
-from reporter.thresholds import DEFAULT_THRESHOLDS, Threshold
+from perf.cli.root import cli
+from perf.store.database import open_store
+from perf.reporter.compute.changepoints import change_points
+from perf.reporter.compute.thresholds import DEFAULT_THRESHOLDS, Threshold
 
 ASYNC = "GET /api/simple/async/{item_id}"
 ENDPOINTS = [e for e in ALL_ENDPOINTS if e.endpoint in (ASYNC, "GET /api/db/async/read/{item_id}")]

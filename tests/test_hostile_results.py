@@ -18,7 +18,7 @@ import duckdb
 import psutil
 import pytest
 
-from collector.server import start_server
+from perf.collector.server.server import start_server
 from tests.helpers import REPO, run_perf
 
 HOSTILE = "tests.apps.hostile:app"
@@ -120,8 +120,8 @@ def test_perfs_own_requests_answer_a_redirect_with_its_status(listener):
     """Setup operations, readiness probes and the OpenAPI document: a 3xx is the answer."""
     import http.server
 
-    from collector.server import Server, fetch_openapi, http_call, probe
-    from perf.errors import PerfError
+    from perf.collector.server.server import Server, fetch_openapi, http_call, probe
+    from perf.base.errors import PerfError
 
     class Redirect(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -218,10 +218,10 @@ def test_the_error_sample_is_the_earliest_whatever_the_file_order(tmp_path):
     answered first (by ts), not whichever a parallel scan of the files met first."""
     import io
 
-    from collector.ingest import store_attack
-    from collector.records import AttackRecord
-    from collector.results_filter import ResultsFilter, open_output
-    from perf.store import open_store
+    from perf.collector.storage.attacks import store_attack
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.load.results_filter import ResultsFilter, open_output
+    from perf.store.database import open_store
 
     def machine(name: str, start_ts: int, said: bytes) -> Path:
         lines = "".join(
@@ -303,11 +303,11 @@ def results_json(tmp_path_factory, vegeta, hostile_server):
 
 def test_a_spooled_results_file_cut_at_a_record_boundary_is_refused(tmp_path, vegeta,
                                                                     results_json):
-    from collector.ingest import to_csv
-    from collector.records import AttackRecord
-    from collector.runs import run_row
-    from collector.spool import attack_files, run_files, write_entry
-    from perf.store import spool_path
+    from perf.collector.storage.attacks import to_csv
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.run_rows import run_row
+    from perf.collector.storage.spool import attack_files, run_files, write_entry
+    from perf.store.database import spool_path
 
     store = tmp_path / "s.duckdb"
     csv_path = tmp_path / "r.csv"

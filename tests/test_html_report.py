@@ -21,16 +21,16 @@ from click.testing import CliRunner
 
 from browser import TrapProxy, chromium, find_chromium, open_report
 from fake_sweep import ALL_ENDPOINTS, DEFAULT_ENDPOINTS, add_run
-from perf.cli import cli
-from perf.errors import PerfError
-from perf.store import open_store
-from reporter import plotly_bundle
-from reporter.compute import history_series_key, load_of
-from reporter.plotly_bundle import ALPHABET, Packed, pack, packed_plotlyjs, unpack
-from reporter.render_html import render_html
-from reporter.report import build_report
-from reporter.selection import Selection
-from reporter.series import MAX_POINTS, per_series_points
+from perf.cli.root import cli
+from perf.base.errors import PerfError
+from perf.store.database import open_store
+from perf.reporter.render import plotly_bundle
+from perf.reporter.compute.tables import history_series_key, load_of
+from perf.reporter.render.plotly_bundle import ALPHABET, Packed, pack, packed_plotlyjs, unpack
+from perf.reporter.render.dashboard import render_html
+from perf.reporter.report import build_report
+from perf.reporter.query.selection import Selection
+from perf.reporter.query.series import MAX_POINTS, per_series_points
 
 EVIL_LABEL = "<script>alert(1)</script>"
 CHROMIUM = find_chromium()

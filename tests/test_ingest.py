@@ -8,7 +8,7 @@ import subprocess
 import duckdb
 import pytest
 
-from collector.server import start_server
+from perf.collector.server.server import start_server
 from tests.helpers import REPO, run_perf
 
 

@@ -11,7 +11,7 @@ import textwrap
 import duckdb
 import pytest
 
-from collector.server import AppSpec, start_server
+from perf.collector.server.server import AppSpec, start_server
 from tests.helpers import run_perf
 
 pytestmark = pytest.mark.slow

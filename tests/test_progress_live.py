@@ -17,7 +17,8 @@ import time
 import duckdb
 import pytest
 
-from collector.progress import PlainProgress, live_text, plural, times_text
+from perf.base.text import plural
+from perf.collector.sweep.progress import PlainProgress, live_text, times_text
 from tests.helpers import PERF, REPO, perf_env
 
 STYLE = re.compile(r"\x1b\[[0-9;]*m")  # colours: part of a line

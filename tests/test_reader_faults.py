@@ -21,13 +21,13 @@ import numpy as np
 import psutil
 import pytest
 
-from collector.records import AttackRecord
-from collector.runs import run_row
-from collector.spool import attack_files, finish_files, run_files, write_entry
-from perf import interrupts
-from perf.output import json_document
-from perf.store import expected_schema, open_store, schema_damage, spool_path
-from reporter.compare import NO_NOISE
+from perf.collector.storage.records import AttackRecord
+from perf.collector.storage.run_rows import run_row
+from perf.collector.storage.spool import attack_files, finish_files, run_files, write_entry
+from perf.base import interrupts
+from perf.base.jsontext import json_document
+from perf.store.database import expected_schema, open_store, schema_damage, spool_path
+from perf.reporter.compute.verdicts import NO_NOISE
 from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
 from tests.helpers import PERF, REPO, perf_env, run_perf
 

@@ -12,10 +12,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from perf.cli import cli
-from perf.store import open_store
+from perf.cli.root import cli
+from perf.store.database import open_store
 from report_fixtures import build_store
-from reporter.metrics import METRICS
+from perf.store.metrics import METRICS
 
 
 @pytest.fixture(scope="module")

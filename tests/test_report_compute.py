@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from reporter import compute, layout
-from reporter.report import Report
-from reporter.render_text import render_text
+from perf.reporter.compute import tables as compute
+from perf.reporter.render import layout
+from perf.reporter.report import Report
+from perf.reporter.render.text import render_text
 
 
 def attack(attack_id, endpoint="GET /a", rate=100.0, ok=1.0, achieved=None, run="r1", workers=1,

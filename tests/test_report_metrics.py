@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from perf.cli import cli
-from perf.store import open_store
+from perf.cli.root import cli
+from perf.store.database import open_store
 from report_fixtures import build_store
-from reporter import query
-from reporter.metrics import METRICS, format_value
-from reporter.report import build_report
-from reporter.selection import Selection
+from perf.reporter.query import attacks as query
+from perf.store.metrics import METRICS, format_value
+from perf.reporter.report import build_report
+from perf.reporter.query.selection import Selection
 
 
 @pytest.fixture(scope="module")

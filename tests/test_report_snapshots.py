@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
 from fake_sweep import ALL_ENDPOINTS, add_run
-from perf.cli import cli
-from perf.store import open_store
+from perf.cli.root import cli
+from perf.store.database import open_store
 from report_fixtures import build_store
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -147,10 +147,10 @@ def test_markdown_side_by_side_runs(store):
 def test_terminal_form_uses_rich_bars_and_warning_marks(store):
     import re
 
-    from perf.store import open_store
-    from reporter.render_text import render_text
-    from reporter.report import build_report
-    from reporter.selection import Selection
+    from perf.store.database import open_store
+    from perf.reporter.render.text import render_text
+    from perf.reporter.report import build_report
+    from perf.reporter.query.selection import Selection
 
     con = open_store(store, read_only=True)
     try:
@@ -200,9 +200,9 @@ def test_default_sweep_keeps_every_number_whole_and_every_endpoint_distinct(swee
     written {})."""
     import json
 
-    from reporter.compute import TABLE_METRICS
-    from reporter.layout import column_header
-    from reporter.metrics import format_value
+    from perf.reporter.compute.tables import TABLE_METRICS
+    from perf.reporter.render.layout import column_header
+    from perf.store.metrics import format_value
 
     text = perf_report(sweep, "--width", str(width))
     doc = json.loads(perf_report(sweep, "--format", "json"))

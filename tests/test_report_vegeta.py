@@ -16,10 +16,10 @@ import time
 import numpy as np
 import pytest
 
-from collector.ingest import store_attack, to_csv
-from collector.records import AttackRecord
-from perf.store import open_store
-from reporter import query
+from perf.collector.storage.attacks import store_attack, to_csv
+from perf.collector.storage.records import AttackRecord
+from perf.store.database import open_store
+from perf.reporter.query import attacks as query
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from perf.cli import cli
-from perf.store import open_store
+from perf.cli.root import cli
+from perf.store.database import open_store
 from report_fixtures import build_store
 
 
@@ -72,9 +72,9 @@ def test_attacks_waiting_in_the_spool_are_named_with_the_command_that_stores_the
     import shutil
     from datetime import datetime, timezone
 
-    from collector.records import AttackRecord
-    from collector.spool import attack_files, write_entry
-    from perf.store import spool_path
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.spool import attack_files, write_entry
+    from perf.store.database import spool_path
 
     copy = tmp_path / "perf.duckdb"
     shutil.copy(store, copy)

@@ -6,7 +6,7 @@ from itertools import count
 
 import pytest
 
-from reporter.scaling import from_capacity, from_sustained, scaling, throughput
+from perf.reporter.compute.scaling import from_capacity, from_sustained, scaling, throughput
 
 _ids = count(1)
 

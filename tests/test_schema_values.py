@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from collector.schema_values import Schemas, Unbuildable, holder_examples, looks_unique, token
+from perf.collector.requests.schema_values import Schemas, Unbuildable, holder_examples, looks_unique, token
 from tests.schema_check import assert_valid, errors
 
 COMPONENTS = {"schemas": {

@@ -15,10 +15,10 @@ import urllib.request
 import psutil
 import pytest
 
-from collector.selfcheck import (GENERIC_CAUSE, STALL_MS, KeepAliveCheck, check_keepalive,
+from perf.collector.server.selfcheck import (GENERIC_CAUSE, STALL_MS, KeepAliveCheck, check_keepalive,
                                  insert_check, stall_cause, uvicorn_stalls)
-from collector.server import AppSpec, free_port, start_server
-from perf.store import store_session
+from perf.collector.server.server import AppSpec, free_port, start_server
+from perf.store.database import store_session
 from tests.helpers import NODELAY_OFF, REPO
 
 APP = "target_app.main:app"
@@ -114,12 +114,12 @@ def test_uvicorn_nodelay_on_a_taken_port_says_so_like_uvicorn(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, str(REPO / "collector" / "uvicorn_nodelay.py"), APP, "--port",
+            [sys.executable, str(REPO / "collector" / "server" / "uvicorn_nodelay.py"), APP, "--port",
              str(port), "--workers", "2", "--log-level", "warning", "--app-dir", str(REPO)],
             cwd=tmp_path, capture_output=True, text=True, timeout=60,
             env={**os.environ, "TARGET_APP_DB": str(tmp_path / "app.sqlite3")})
     assert proc.returncode == 3  # uvicorn's STARTUP_FAILURE
-    # collector.server retries another port when the log says this.
+    # perf.collector.server.server retries another port when the log says this.
     assert "address already in use" in proc.stderr.lower()
 
 
@@ -128,7 +128,7 @@ import importlib.util
 
 from fastapi import FastAPI
 
-import server  # the app's own module, not perf's collector/server.py
+import server  # the app's own module, not perf's collector/server/server.py
 
 
 def create():
@@ -136,7 +136,7 @@ def create():
 
     @app.get("/who")
     def who():
-        # perf's own modules (collector/sampler.py) are not on the app's path
+        # perf's own modules (collector/load/sampler.py) are not on the app's path
         return {"module": server.NAME, "sampler": importlib.util.find_spec("sampler") is not None}
 
     return app
@@ -282,7 +282,7 @@ def test_a_server_without_keep_alive_is_said_so():
 
 
 def test_the_cause_names_uvicorn_only_for_its_versions_with_the_bug_and_workers():
-    from collector.selfcheck import stall_warning
+    from perf.collector.server.selfcheck import stall_warning
 
     assert stall_warning(43.4, 1.0, "uvicorn", 2, "0.54.0") == (
         "responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off "

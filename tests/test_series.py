@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from perf.store import open_store
-from reporter.series import SPECTRUM_P, lttb, over_time, spectra, spectrum_points
+from perf.store.database import open_store
+from perf.reporter.query.series import SPECTRUM_P, lttb, over_time, spectra, spectrum_points
 from fake_sweep import DEFAULT_ENDPOINTS, add_run
 
 

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from collector.secrets import mask
-from collector.plan import build_settings, pyproject_settings
-from perf.commands.collect import collect
-from perf.errors import PerfError
+from perf.collector.settings.secrets import mask
+from perf.collector.settings.settings import build_settings, pyproject_settings
+from perf.cli.commands.collect import collect
+from perf.base.errors import PerfError
 
 
 def _cli(args: list[str], tmp_path, monkeypatch, pyproject: str | None = None):
@@ -152,8 +152,8 @@ def test_durations_are_finite_and_rates_exact(tmp_path, monkeypatch):
 
 
 def test_the_secrets_of_the_settings_are_one_set():
-    from collector.plan import Settings
-    from collector.secrets import Masker, looks_secret, secret_values
+    from perf.collector.settings.settings import Settings
+    from perf.collector.settings.secrets import Masker, looks_secret, secret_values
 
     settings = Settings(headers=[("Authorization", "Bearer tok-123"), ("X-Env", "staging")],
                         params=[("password", "hunter22"), ("api_key", "k-456"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from perf.errors import PerfError
-from perf.store import SCHEMA_VERSION, open_store
-from reporter import query
+from perf.base.errors import PerfError
+from perf.store.database import SCHEMA_VERSION, open_store
+from perf.reporter.query import attacks as query
 from tests.report_fixtures import build_store
 
 

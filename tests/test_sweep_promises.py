@@ -21,13 +21,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from collector.background import BackgroundAttack, body_room_problem
-from collector.discovery import discover
-from collector.payload import grow_body
-from collector.plan import Settings
-from collector.spool import REJECTED, attack_files, finish_files, pending, run_files, write_entry
-from collector.sweep import _Sweep
-from perf.store import open_store, spool_path
+from perf.collector.load.background import BackgroundAttack, body_room_problem
+from perf.collector.requests.discovery import discover
+from perf.collector.requests.payload import grow_body
+from perf.collector.settings.settings import Settings
+from perf.collector.storage.spool import REJECTED, attack_files, finish_files, pending, run_files, write_entry
+from perf.collector.sweep.sweep import _Sweep
+from perf.store.database import open_store, spool_path
 from tests.helpers import run_perf
 from tests.test_faults import (Perf, counts, one_error_line, query, reader,  # noqa: F401
                                results_json)
@@ -197,8 +197,8 @@ def test_a_sweep_left_spooled_counts_only_attacks(tmp_path):
 
 def _spool_a_run(store: Path, csv_path: Path) -> str:
     """A run as a collect the store never took leaves it: its row, an attack, its finish."""
-    from collector.records import AttackRecord
-    from collector.runs import run_row
+    from perf.collector.storage.records import AttackRecord
+    from perf.collector.storage.run_rows import run_row
 
     row = run_row(status="running", label="left", target="t", config={}, vegeta_version="v")
     attack = AttackRecord(run_id=row["run_id"], endpoint="GET /health", method="GET",
@@ -220,7 +220,7 @@ def _spool_a_run(store: Path, csv_path: Path) -> str:
 ], ids=["corrupt-json", "a-value-duckdb-refuses", "no-start-time"])
 def test_a_bad_spooled_run_row_takes_its_attacks_to_rejected_with_it(
         tmp_path, results_json, vegeta, damage, reason):  # noqa: F811
-    from collector.ingest import to_csv
+    from perf.collector.storage.attacks import to_csv
 
     store = tmp_path / "s.duckdb"
     csv_path = tmp_path / "r.csv"
@@ -250,7 +250,7 @@ def test_spooled_attacks_whose_run_is_not_in_the_store_are_never_stored(
     """The run row gone from the spool (and never stored): its attacks go to rejected/ too."""
     import shutil
 
-    from collector.ingest import to_csv
+    from perf.collector.storage.attacks import to_csv
 
     store = tmp_path / "s.duckdb"
     csv_path = tmp_path / "r.csv"

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from collector.discovery import Overrides
-from collector.targets_file import load_targets
-from perf.errors import PerfError
+from perf.collector.requests.discovery import Overrides
+from perf.collector.requests.targets_file import load_targets
+from perf.base.errors import PerfError
 
 
 def written(endpoint, tmp_path, base="http://127.0.0.1:9999/"):

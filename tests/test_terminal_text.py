@@ -65,7 +65,7 @@ def test_an_import_error_is_one_clean_line(tmp_path):
 def test_the_live_display_shows_names_without_their_escapes():
     from rich.console import Console
 
-    from collector.progress import RichProgress
+    from perf.collector.sweep.progress import RichProgress
 
     out = io.StringIO()
     progress = RichProgress(Console(file=out, force_terminal=True, width=200))

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from fake_sweep import Endpoint, add_run
-from perf.cli import cli
-from perf.errors import PerfError
-from perf.store import open_store
-from reporter import layout
-from reporter.render_text import text_width
+from perf.cli.root import cli
+from perf.base.errors import PerfError
+from perf.store.database import open_store
+from perf.reporter.render import layout
+from perf.reporter.render.text import text_width
 from report_fixtures import build_store
 
 

@@ -11,9 +11,9 @@ import duckdb
 import pytest
 from markdown_it import MarkdownIt
 
-from collector.capacity import Capacity, Step, insert_capacity
-from collector.selfcheck import KeepAliveCheck, insert_check, stall_cause
-from perf.store import store_session
+from perf.collector.load.capacity import Capacity, Step, insert_capacity
+from perf.collector.server.selfcheck import KeepAliveCheck, insert_check, stall_cause
+from perf.store.database import store_session
 from tests.fake_sweep import ALL_ENDPOINTS, add_run
 from tests.helpers import NODELAY_OFF, run_perf
 

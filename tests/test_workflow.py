@@ -17,7 +17,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from perf.store import open_store
+from perf.store.database import open_store
 from tests.helpers import REPO
 
 WORKFLOW = REPO / "docs" / "workflows" / "perf.yml"

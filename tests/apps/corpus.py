@@ -1,7 +1,7 @@
 """The corpus manifest: for each app, how perf runs it and what perf should make of it.
 
 `options()` are the `perf collect` options the app needs; `overrides()` are the same for
-`collector.discovery.discover`. `attacked` are the operations attacked with those options
+`perf.collector.requests.discovery.discover`. `attacked` are the operations attacked with those options
 (each must succeed on >= 99% of requests); `skipped` maps each operation the selection leaves
 out to a piece of its reason; `failing` maps operations that fail on purpose to their status
 (left out of `attacked` by the options; attack them with `--endpoint` to see the failure).
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collector.discovery import Overrides
+from perf.collector.requests.discovery import Overrides
 from tests.apps.oauth_login import issue_token
 from tests.apps.token_header import TOKEN
 

@@ -1,0 +1,62 @@
+"""What perf hands its user: output files, written one way by every command (JSON text itself:
+perf/base/jsontext.py).
+
+An output file is replaced whole or not at all: the text goes to a temporary file beside it,
+which is renamed over it only once written, so a full disk or an interrupt leaves the old
+file as it was and no half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from perf.base.errors import file_error, make_folder
+
+
+def write_output(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to --output `path` atomically (see above) and return the path written;
+    a one-line PerfError on failure.
+
+    A path that is not a regular file (/dev/stdout, a named pipe) is written as it is: it
+    cannot be replaced, and holds no old content to keep.
+    """
+    path = Path(path)
+    make_folder(path.parent, "--output")
+    target = Path(os.path.realpath(path))  # a symlink's file is replaced, not the link
+    try:
+        if target.exists() and not target.is_file():
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            _replace(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise file_error(f"cannot write --output {path}", exc) from None
+    return path
+
+
+def _replace(target: Path, data: bytes) -> None:
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # 0o666 less the umask, as a plain open() would create it; an existing file keeps its mode.
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            if target.exists():
+                os.fchmod(fd, mode)  # the umask must not narrow a file the user already has
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            temp.unlink()
+        except OSError:
+            pass
+        raise
+

@@ -1,0 +1,92 @@
+"""Why requests failed, in words a user can act on: a failing status code, the body the app
+sent with it, and the option that most likely fixes it. Shared by the end of `perf collect`
+and by every report, so both say the same thing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from perf.base.terminal import terminal_text
+
+BODY_SAMPLE_BYTES = 2048  # what the store keeps of one failing response per status code
+_PARAM = re.compile(r"{[^}]+}")
+
+
+def body_text(body: bytes | None, limit: int = 300) -> str:
+    """A response body as one printable line (a JSON body compacted), cut at `limit`."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        text = " ".join(text.split())
+    text = terminal_text(text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _detail(body: bytes | None) -> str | None:
+    """FastAPI's error shape: {"detail": "..."} or {"detail": [{"loc": [...], "msg": ...}]}."""
+    try:
+        detail = json.loads(body or b"").get("detail")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        where = ".".join(str(part) for part in first.get("loc", []))
+        more = f" (and {len(detail) - 1} more)" if len(detail) > 1 else ""
+        return f"{where}: {first.get('msg', 'invalid')}{more}" if where else str(first.get("msg"))
+    return None
+
+
+def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
+               every: bool = True) -> str:
+    """One line: what the failing answers were, and what to do about them. `every`: every
+    request of the endpoint got this answer (a request the app refuses), rather than some
+    (load, or some of the generated values)."""
+    detail = _detail(body) or body_text(body, 120)
+    said = f" ({detail})" if detail else ""
+    if code == 0:
+        return _no_response(error or "")
+    if code in (401, 403):
+        return (f"HTTP {code}{said}: the app wants credentials; send them with "
+                f"--header 'Authorization: Bearer TOKEN' (or the header it checks)")
+    if code == 404:
+        if _PARAM.search(path):
+            return (f"HTTP 404{said}: no such item; name one that exists with "
+                    f"--param {_PARAM.search(path).group(0)[1:-1]}=VALUE")
+        return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
+    if code == 405:
+        return f"HTTP 405{said}: the method is not allowed here"
+    if code == 422:
+        return (f"HTTP 422: the app rejected the request: {detail or 'no detail'}; set the "
+                f"value with --param NAME=VALUE, or give the requests with --targets FILE")
+    if code == 429:
+        return f"HTTP 429{said}: the app rate-limits; lower --rates or lift its limit for the test"
+    if code in (502, 503, 504):
+        return (f"HTTP {code}{said}: unavailable or timed out behind a gateway: the app (or a "
+                f"proxy in front of it) is overloaded or not ready")
+    if code >= 500:
+        hint = ""
+        if every and _PARAM.search(path):  # apps often crash on an id they do not have
+            hint = (f"; if it fails on a missing item, name one that exists with "
+                    f"--param {_PARAM.search(path).group(0)[1:-1]}=VALUE")
+        return f"HTTP {code}{said}: the app failed; its traceback is in the server log{hint}"
+    return f"HTTP {code}{said}"
+
+
+def _no_response(error: str) -> str:
+    """vegeta's error for a request that got no HTTP answer, said in its consequences."""
+    text = error.lower()
+    if "deadline exceeded" in text or "timeout" in text:
+        return ("no response within --timeout: the server fell behind (requests queued) or the "
+                "route is that slow; lower --rates or raise --timeout")
+    if "connection refused" in text:
+        return "connection refused: the server was not listening (did it crash? see its log)"
+    if "reset" in text or "eof" in text or "broken pipe" in text:
+        return ("the server closed the connection without answering (a worker crashed or "
+                "restarted? see its log)")
+    return f"no response: {error or 'unknown error'}"

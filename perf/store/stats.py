@@ -1,0 +1,122 @@
+"""Per-attack aggregates of the raw rows, defined once for collector and reporter.
+
+The collector caches them in `attack_stats` when it stores an attack (same transaction, so
+they describe exactly the stored rows); the reporter reads the cache and recomputes, from the
+raw rows, any attack without a current row (stores migrated from v1, an older STATS_VERSION).
+The raw rows stay the source of truth: a cached row is the same SQL run once instead of per
+report.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Bump when an aggregate below changes: cached rows of another version are then ignored.
+STATS_VERSION = 1
+# Latency quantiles of one quantile_cont call (linear interpolation = numpy's default).
+QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
+
+# A success is a status code 200-399 (vegeta's rule): written here once, read by the SQL
+# below, the collector's live counter and the reporter's charts.
+SUCCESS_CODES = (200, 399)
+SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND {SUCCESS_CODES[1]}"
+
+
+def is_success(code):
+    """True for a successful status code; works element-wise on a numpy array of codes."""
+    return (code >= SUCCESS_CODES[0]) & (code <= SUCCESS_CODES[1])
+
+
+# A redirect: perf never follows one (vegeta -redirects=-1), so a 3xx is the app's answer,
+# a success by the rule above, and counted apart so that outputs can say so.
+REDIRECT_CODES = (300, 399)
+REDIRECT_SQL = f"code BETWEEN {REDIRECT_CODES[0]} AND {REDIRECT_CODES[1]}"
+
+_IDS = "(SELECT unnest($ids::BIGINT[]))"
+
+# One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).
+REQUEST_AGGREGATES = f"""
+        count(*) AS requests,
+        count(*) FILTER (WHERE {SUCCESS_SQL}) AS successes,
+        min(ts) AS first_ts,
+        max(ts) AS last_ts,
+        max(ts + latency_ns) AS end_ts,
+        avg(latency_ns) AS mean_ns,
+        max(latency_ns) AS max_ns,
+        quantile_cont(latency_ns, {list(QUANTILES)!r}) AS q"""
+
+# The aggregates of the attacks in the list parameter $ids, from the raw rows.
+LIVE_STATS_SQL = f"""
+SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
+       r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
+FROM (
+    SELECT attack_id,{REQUEST_AGGREGATES}
+    FROM requests
+    WHERE attack_id IN {_IDS}
+    GROUP BY attack_id
+) r
+LEFT JOIN (
+    SELECT attack_id,
+        avg(cpu_percent) AS cpu_avg,
+        max(cpu_percent) AS cpu_max,
+        avg(rss_bytes) AS rss_avg,
+        max(rss_bytes) AS rss_max
+    FROM samples
+    WHERE process = 'server' AND attack_id IN {_IDS}
+    GROUP BY attack_id
+) s USING (attack_id)
+"""
+
+# Cached rows of the attacks in $cached, live aggregates of those in $live.
+STATS_SQL = f"""
+SELECT * EXCLUDE (version) FROM attack_stats
+WHERE attack_id IN (SELECT unnest($cached::BIGINT[])) AND version = {STATS_VERSION}
+UNION ALL BY NAME
+SELECT * FROM ({LIVE_STATS_SQL.replace("$ids", "$live")})
+"""
+
+
+def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int) -> None:
+    """Compute and store one attack's aggregates."""
+    con.execute(
+        f"INSERT OR REPLACE INTO attack_stats BY NAME "
+        f"SELECT {STATS_VERSION} AS version, * FROM ({LIVE_STATS_SQL})",
+        {"ids": [attack_id]},
+    )
+
+
+def stats_params(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict:
+    """The $cached / $live parameters of STATS_SQL: which attacks the cache can answer."""
+    ids = list(attack_ids)
+    cached = {
+        row[0]
+        for row in con.execute(
+            f"SELECT attack_id FROM attack_stats WHERE attack_id IN {_IDS} "
+            f"AND version = {STATS_VERSION}",
+            {"ids": ids},
+        ).fetchall()
+    }
+    return {"cached": sorted(cached), "live": [i for i in ids if i not in cached]}
+
+
+# A rate is sustained when nearly every request succeeded and the server kept up with the
+# offered load (both at least 99%; see keeping_up_rps for what "kept up" is measured against).
+# The report's maximum sustainable rate and the collector's capacity search both judge by it.
+SUSTAINED_SUCCESS = 0.99
+SUSTAINED_ACHIEVED = 0.99
+
+
+def keeping_up_rps(attack: dict) -> float:
+    """The achieved RPS of a server that keeps up with the target rate, answering at the
+    attack's median latency.
+
+    Achieved RPS divides by duration + wait (vegeta's throughput), and even a server that keeps
+    up makes the last answers wait about one latency: a 300 ms endpoint loses 3% of a 10 s
+    attack to it and would never count as sustained against the bare target. A server that
+    falls behind builds a queue, so its wait grows far past its median and it still fails.
+    """
+    target = attack["target_rate"]
+    duration, p50_ms = attack.get("duration_s"), attack.get("latency_p50_ms")
+    if not duration or p50_ms is None:
+        return target
+    return target * duration / (duration + p50_ms / 1000)

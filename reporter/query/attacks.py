@@ -1,0 +1,401 @@
+"""The reporter's SQL: which runs and attacks a selection means, and their exact metrics.
+
+Every aggregate over requests and samples runs inside DuckDB; Python only receives one row
+per run or per attack. Metric definitions are those of perf/store/metrics.py (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import duckdb
+
+from perf.base.errors import PerfError
+from perf.store.runref import LATEST, reads_as_id
+from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
+from perf.reporter.compute.tables import run_names
+from perf.store.metrics import METRICS, metric_columns
+from perf.reporter.query.selection import Selection
+
+# Summary keys besides the METRICS names. The attacks columns `duration_s` (the planned
+# length) and `started_at`/`finished_at` are renamed, because `duration_s` is also the
+# measured metric and `started_at` is the run's start (what history is ordered by).
+ATTACK_KEYS = [
+    "attack_id", "run_id", "endpoint", "method", "path", "server", "workers", "mode",
+    "target_rate", "concurrency", "planned_duration_s", "attack_started_at",
+    "attack_finished_at", "loadgen_cpu_max", "generator_ok", "generator_note",
+    "started_at", "label", "git_commit", "repeat_index", "role", "background", "check_id",
+]
+
+# One row per attack whose attack_id is in $cached + $live (perf.store.stats.stats_params): the
+# per-attack aggregates come from the attack_stats cache or, for attacks it lacks, straight
+# from the raw rows; every metric by its formula in the registry (perf.store.metrics).
+SUMMARY_SQL = f"""
+WITH a AS (
+    SELECT * FROM attacks
+    WHERE attack_id IN (SELECT unnest(list_concat($cached::BIGINT[], $live::BIGINT[])))
+),
+st AS (
+{STATS_SQL}
+)
+SELECT
+    a.attack_id, a.run_id, a.endpoint, a.method, a.path, a.server, a.workers, a.mode,
+    a.target_rate, a.concurrency, a.duration_s AS planned_duration_s,
+    timezone('UTC', a.started_at) AS attack_started_at,
+    timezone('UTC', a.finished_at) AS attack_finished_at,
+    a.loadgen_cpu_max, a.generator_ok, a.generator_note,
+    timezone('UTC', runs.started_at) AS started_at, runs.label, runs.git_commit,
+    coalesce(a.repeat_index, 0) AS repeat_index, a.role, a.background, a.check_id,
+{metric_columns('st')}
+FROM a
+JOIN runs USING (run_id)
+LEFT JOIN st USING (attack_id)
+ORDER BY runs.started_at, a.run_id, a.attack_id
+"""
+
+SUMMARY_KEYS = ATTACK_KEYS + list(METRICS)
+
+
+def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    # Timestamps leave SQL as naive UTC (reading TIMESTAMPTZ would need pytz); mark them UTC.
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, datetime) and value.tzinfo is None:
+                row[key] = value.replace(tzinfo=timezone.utc)
+    return rows
+
+
+
+
+def all_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every run, oldest first, with its number of stored attacks (cheap: no request scan)."""
+    runs = _dicts(con.execute(
+        """
+        SELECT runs.* REPLACE (
+                timezone('UTC', started_at) AS started_at,
+                timezone('UTC', finished_at) AS finished_at),
+            coalesce(n.attacks, 0) AS attacks
+        FROM runs
+        LEFT JOIN (SELECT run_id, count(*) AS attacks FROM attacks GROUP BY run_id) n
+            USING (run_id)
+        ORDER BY started_at, run_id
+        """
+    ))
+    for run in runs:
+        if isinstance(run.get("config"), str):
+            run["config"] = json.loads(run["config"])
+    return runs
+
+
+def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list[dict]:
+    """Set each run's `requests` (stored request rows), read from the attack_stats cache;
+    only attacks the cache lacks (old stores, another STATS_VERSION) are counted row by row."""
+    counts: dict[str, int] = {}
+    uncached: list[int] = []
+    if runs:
+        for run_id, cached, missing in con.execute(
+            f"""
+            SELECT a.run_id, coalesce(sum(st.requests), 0)::BIGINT,
+                list(a.attack_id) FILTER (WHERE st.attack_id IS NULL)
+            FROM attacks a
+            LEFT JOIN attack_stats st ON st.attack_id = a.attack_id AND st.version = {STATS_VERSION}
+            WHERE list_contains($runs, a.run_id)
+            GROUP BY a.run_id
+            """,
+            {"runs": [r["run_id"] for r in runs]},
+        ).fetchall():
+            counts[run_id] = cached
+            uncached += missing or []
+    if uncached:
+        for run_id, n in con.execute(
+            """
+            SELECT a.run_id, count(*) FROM requests r JOIN attacks a USING (attack_id)
+            WHERE r.attack_id IN (SELECT unnest($ids::BIGINT[]))
+            GROUP BY a.run_id
+            """,
+            {"ids": uncached},
+        ).fetchall():
+            counts[run_id] += n
+    for run in runs:
+        run["requests"] = counts.get(run["run_id"], 0)
+    return runs
+
+
+def _run_names(runs: list[dict], limit: int = 5) -> str:
+    shown = [r["run_id"] + (f" ({r['label']})" if r.get("label") else "") for r in runs[-limit:]]
+    more = f" and {len(runs) - limit} older" if len(runs) > limit else ""
+    return ", ".join(reversed(shown)) + more
+
+
+def _resolve(ref: str, runs: list[dict], option: str = "--run") -> dict:
+    """A run by exact id, unique id prefix, or label (the latest run carrying it)."""
+    for run in runs:
+        if run["run_id"] == ref:
+            return run
+    prefixed = [r for r in runs if reads_as_id(ref, r["run_id"])]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if len(prefixed) > 1:
+        ids = ", ".join(r["run_id"] for r in prefixed[:5])
+        raise PerfError(f"{option} {ref} is ambiguous: it starts {len(prefixed)} run ids ({ids})")
+    labelled = [r for r in runs if r.get("label") == ref]
+    if labelled:
+        return labelled[-1]
+    raise PerfError(f"no run with id, id prefix or label {ref!r}; runs in the store: {_run_names(runs)}")
+
+
+def resolve_ref(ref: str, runs: list[dict], option: str = "--run") -> dict:
+    """`latest`, `latest~N` (the Nth run before the latest, counting only runs that stored
+    attacks), or a run id, unique id prefix or label."""
+    match = LATEST.match(ref.strip())
+    if not match:
+        return _resolve(ref.strip(), runs, option)
+    back = int(match.group(1) or 0)
+    stored = [r for r in runs if r["attacks"]]
+    if back >= len(stored):
+        have = f"only {len(stored)} run(s) with results" if stored else "no run with results"
+        raise PerfError(f"{option} {ref}: the store has {have}")
+    return stored[-1 - back]
+
+
+def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+    """Capacity-search results of these runs (table `capacity`), oldest capacity_id first."""
+    return _dicts(con.execute(
+        "SELECT * FROM capacity WHERE list_contains($runs, run_id) ORDER BY capacity_id",
+        {"runs": list(run_ids)},
+    ))
+
+
+def server_checks(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+    """The server self-checks of these runs (table `server_checks`), one per server start, in
+    the order they ran."""
+    return _dicts(con.execute(
+        """SELECT * REPLACE (timezone('UTC', checked_at) AS checked_at) FROM server_checks
+           WHERE list_contains($runs, run_id) ORDER BY check_id""",
+        {"runs": list(run_ids)},
+    ))
+
+
+def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
+    """The runs a selection names, oldest first (each row: runs columns + attacks, requests);
+    a --baseline run comes first, whatever its age.
+
+    Without --run, only runs that stored at least one attack count as candidates: the
+    default is the latest of them, --last N the N latest, --label all runs with that label.
+    """
+    runs = all_runs(con)
+    names = run_names(runs)
+    for run in runs:
+        run["name"] = names[run["run_id"]]
+    picked = _pick_runs(runs, sel)
+    if sel.baseline is not None:
+        base = _resolve(sel.baseline, runs)
+        if not base["attacks"]:
+            raise PerfError(f"--baseline {sel.baseline}: run {base['run_id']} has no stored attacks")
+        picked = [r for r in picked if r["run_id"] != base["run_id"]]
+        if not picked:
+            raise PerfError(f"--baseline {sel.baseline} is the run being reported; "
+                            "pick the candidate with --run, --last or --label")
+        picked = [base] + picked  # first: every side-by-side column and change is against it
+    return add_request_counts(con, picked)
+
+
+def _pick_runs(runs: list[dict], sel: Selection) -> list[dict]:
+    """Selection rules on the list of runs (see select_runs)."""
+    if not runs:
+        raise PerfError("the store has no runs yet; run `perf collect` first")
+    if sel.runs:
+        if sel.last is not None or sel.label is not None:
+            raise PerfError("--run cannot be combined with --last or --label")
+        chosen: dict[str, dict] = {}
+        for ref in sel.runs:
+            run = resolve_ref(ref, runs)
+            chosen[run["run_id"]] = run
+        picked = [r for r in runs if r["run_id"] in chosen]
+        empty = [r for r in picked if not r["attacks"]]
+        if empty and len(empty) == len(picked):
+            run = empty[0]
+            raise PerfError(
+                f"run {run['run_id']} has no stored attacks (status {run['status']}); "
+                f"runs with results: {_run_names([r for r in runs if r['attacks']])}"
+            )
+        return picked
+    candidates = [r for r in runs if r["attacks"]]
+    if sel.label is not None:
+        candidates = [r for r in candidates if r.get("label") == sel.label]
+        if not candidates:
+            labels = sorted({r["label"] for r in runs if r.get("label")})
+            raise PerfError(
+                f"no run with results is labelled {sel.label!r}; labels in the store: "
+                + (", ".join(labels) if labels else "none")
+            )
+    if not candidates:
+        raise PerfError(
+            f"no run in the store has stored attacks yet; runs: {_run_names(runs)}"
+        )
+    if sel.last is not None:
+        if sel.last < 1:
+            raise PerfError("--last must be at least 1")
+        return candidates[-sel.last:]
+    if sel.label is not None:
+        return candidates
+    return candidates[-1:]
+
+
+def _attack_filter(sel: Selection) -> tuple[str, dict]:
+    clauses, params = [], {}
+    if sel.endpoints:
+        clauses.append("(list_contains($endpoints, endpoint) OR list_contains($endpoints, path))")
+        params["endpoints"] = list(sel.endpoints)
+    if sel.prefixes:
+        # Whole path segments, as in `perf collect --filter`: /api/simple/async does not
+        # match /api/simple/async_blocking.
+        clauses.append(
+            "EXISTS (SELECT 1 FROM unnest($prefixes::VARCHAR[]) AS p(prefix), "
+            "LATERAL (SELECT rtrim(p.prefix, '/') AS stem) "
+            "WHERE stem = '' OR path = stem OR starts_with(path, stem || '/') "
+            "OR endpoint = stem OR starts_with(endpoint, stem || '/'))"
+        )
+        params["prefixes"] = list(sel.prefixes)
+    if sel.workers:
+        clauses.append("list_contains($workers, workers)")
+        params["workers"] = [int(w) for w in sel.workers]
+    return " AND ".join(clauses) or "true", params
+
+
+def selected_attack_ids(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[int]:
+    where, params = _attack_filter(sel)
+    rows = con.execute(
+        f"""
+        SELECT attack_id FROM attacks
+        WHERE list_contains($runs, run_id) AND {where}
+        ORDER BY attack_id
+        """,
+        {"runs": list(run_ids), **params},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def summaries(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[dict]:
+    """Exact metrics of the given attacks, computed from their raw rows."""
+    if not attack_ids:
+        return []
+    return _dicts(con.execute(SUMMARY_SQL, stats_params(con, attack_ids)))
+
+
+def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[dict]:
+    """One dict per selected attack of these runs (keys: SUMMARY_KEYS), runs oldest first.
+
+    Raises PerfError naming what the runs hold when the filters leave nothing.
+    """
+    ids = selected_attack_ids(con, run_ids, sel)
+    if not ids:
+        endpoints = [r[0] for r in con.execute(
+            "SELECT DISTINCT endpoint FROM attacks WHERE list_contains($runs, run_id) ORDER BY 1",
+            {"runs": list(run_ids)},
+        ).fetchall()]
+        workers = [r[0] for r in con.execute(
+            "SELECT DISTINCT workers FROM attacks WHERE list_contains($runs, run_id) "
+            "AND workers IS NOT NULL ORDER BY 1",
+            {"runs": list(run_ids)},
+        ).fetchall()]
+        raise PerfError(
+            f"no attack matches {sel.describe()} in run(s) {', '.join(run_ids)}; "
+            f"endpoints there: {', '.join(endpoints) or 'none'}; "
+            f"workers: {', '.join(map(str, workers)) or 'none'}"
+        )
+    return summaries(con, ids)
+
+
+def status_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, int]]:
+    """{attack_id: {status code: requests}}; code 0 means no response (timeout, refused)."""
+    out: dict[int, dict[int, int]] = {int(a): {} for a in attack_ids}
+    if not attack_ids:
+        return out
+    for attack_id, code, n in con.execute(
+        """
+        SELECT attack_id, code, count(*) FROM requests
+        WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
+        GROUP BY ALL ORDER BY attack_id, code
+        """,
+        {"ids": list(attack_ids)},
+    ).fetchall():
+        out[attack_id][int(code)] = n
+    return out
+
+
+# vegeta's error strings start with the request (`Get "http://host/path/17": `) and may carry
+# an ephemeral local port; both vary per request, so they are removed to count error kinds.
+ERROR_KIND_SQL = r"""
+regexp_replace(
+    regexp_replace(error, '^[A-Za-z]+ "[^"]*": ', ''),
+    '[0-9]+(\.[0-9]+){3}:[0-9]+->', '', 'g')
+"""
+
+
+def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{attack_id: {error kind: requests}}, most frequent first; empty when no errors."""
+    out: dict[int, dict[str, int]] = {int(a): {} for a in attack_ids}
+    if not attack_ids:
+        return out
+    for attack_id, kind, n in con.execute(
+        f"""
+        SELECT attack_id, {ERROR_KIND_SQL} AS kind, count(*) AS n FROM requests
+        WHERE attack_id IN (SELECT unnest($ids::BIGINT[])) AND error <> ''
+        GROUP BY ALL ORDER BY attack_id, n DESC, kind
+        """,
+        {"ids": list(attack_ids)},
+    ).fetchall():
+        out[attack_id][kind] = n
+    return out
+
+
+def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, bytes]]:
+    """{attack_id: {failing status code: the first 2 KB of one response with it}}."""
+    out: dict[int, dict[int, bytes]] = {}
+    if not attack_ids:
+        return out
+    for attack_id, code, body in con.execute(
+        "SELECT attack_id, code, body FROM error_samples "
+        "WHERE attack_id IN (SELECT unnest($ids::BIGINT[])) ORDER BY attack_id, code",
+        {"ids": list(attack_ids)},
+    ).fetchall():
+        out.setdefault(attack_id, {})[int(code)] = bytes(body)
+    return out
+
+
+CELL_KEYS = ("endpoint", "server", "workers", "mode", "target_rate", "concurrency")
+
+
+def history(con: duckdb.DuckDBPyConnection, attacks: list[dict]) -> list[dict]:
+    """Summaries of every attack in the store on the same cells as `attacks`
+    (same endpoint, server, workers, mode, target_rate/concurrency), ordered by run start;
+    each row also carries its run's `run_name` (compute.run_names over the whole store)."""
+    cells = {tuple(a[k] for k in CELL_KEYS) for a in attacks}
+    if not cells:
+        return []
+    rows = con.execute(
+        """
+        SELECT a.attack_id
+        FROM attacks a
+        JOIN (SELECT unnest($cells::STRUCT(
+                endpoint VARCHAR, server VARCHAR, workers INTEGER, mode VARCHAR,
+                target_rate DOUBLE, concurrency INTEGER)[], recursive := true)) c
+          ON a.endpoint = c.endpoint
+         AND a.mode = c.mode
+         AND a.server IS NOT DISTINCT FROM c.server
+         AND a.workers IS NOT DISTINCT FROM c.workers
+         AND a.target_rate IS NOT DISTINCT FROM c.target_rate
+         AND a.concurrency IS NOT DISTINCT FROM c.concurrency
+        ORDER BY a.attack_id
+        """,
+        {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)]},
+    ).fetchall()
+    found = summaries(con, [r[0] for r in rows])
+    names = run_names(all_runs(con))
+    for row in found:
+        row["run_name"] = names[row["run_id"]]
+    return found

@@ -1,0 +1,511 @@
+"""`perf report --output report.html`: the interactive dashboard, one self-contained file.
+
+A pure function of the Report (its series and spectra were fetched by the query step,
+perf.reporter.report.build_report(..., with_series=True)): build every figure as a Plotly dict
+(perf.reporter.render.figures), pack them with plotly.js (perf.reporter.render.plotly_bundle) and fill the Jinja
+template (templates/dashboard.html.j2, autoescaped). Selectors in the page switch between
+figures that are all pre-built here, so nothing is computed or fetched when the page is opened.
+
+With a --baseline run (Report.baseline, the first run), the by-load charts and the latency
+spectra of each selected run draw the baseline's lines dashed beneath their own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import orjson
+import plotly.io
+
+from perf import __version__
+from perf.base.errors import PerfError
+from perf.reporter.compute import checks as server_checks, tables as compute, scaling
+from perf.reporter.render import figures as hf
+from perf.store.metrics import METRICS, format_value
+from perf.reporter.render.plotly_bundle import cdn_url, current_bundle, pack, packed_plotlyjs, plotlyjs_version
+from perf.reporter.render.templating import environment
+from perf.reporter.compute.why_failed import failure_rows
+
+KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
+
+# The settings shown in the header's one-line sweep summary (all of them are one click away).
+SWEEP_KEYS = ("server", "workers", "rates", "concurrency", "duration_s", "timeout_s", "warmup_s",
+              "filters", "endpoints", "url", "timeout", "duration")
+
+# The all-attacks table shows these metrics; the others appear with "every metric" (the
+# table then fits 1400 px without scrolling sideways).
+TABLE_METRICS = ["requests", "success_ratio", "achieved_rps", "latency_p50_ms", "latency_p90_ms",
+                 "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "cpu_avg", "rss_max_mb",
+                 "cpu_s_per_1k"]
+
+
+@dataclass
+class Select:
+    dim: str  # run | workers | endpoint | load
+    label: str
+    options: list[tuple[str, str]]  # (value, text)
+    selected: str = ""
+
+
+@dataclass
+class Slot:
+    id: str
+    dims: list[str]  # which of the section's selects form this slot's figure key
+    wide: bool = False
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    intro: str
+    selects: list[Select] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # plain lines under the charts
+
+
+def key(*parts) -> str:
+    return KEY_SEP.join(str(p) for p in parts)
+
+
+def _load_value(attack: dict) -> str:
+    load = compute.load_of(attack)
+    return "" if load is None else f"{load:g}"
+
+
+def _workers_text(workers) -> str:
+    return "-" if workers is None else f"{workers} worker" + ("" if workers == 1 else "s")
+
+
+class Builder:
+    """Collects figures by slot and key while the sections are laid out."""
+
+    def __init__(self, report):
+        self.report = report
+        self.figures: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.runs = report.runs
+        self.names = compute.run_names(report.runs)
+        self.base = report.baseline
+        self.base_name = self.names.get(self.base) if self.base else None
+        self.attacks = report.attacks
+        # The runs the selectors choose between: every run but the baseline, drawn under them.
+        self.candidates = [r["run_id"] for r in self.runs if r["run_id"] != self.base
+                           and any(a["run_id"] == r["run_id"] for a in self.attacks)]
+        shown = set(self.candidates)
+        self.shown = [a for a in self.attacks if a["run_id"] in shown]
+        self.endpoints = compute.endpoints_in_order(self.attacks)
+        self.workers = sorted({a["workers"] for a in self.attacks if a["workers"] is not None})
+        self.ep_colours = {ep: hf.colour(i) for i, ep in enumerate(self.endpoints)}
+        self.w_colours = {_workers_text(w): hf.colour(i) for i, w in enumerate(self.workers)}
+        self.run_mode = {r: next((a["mode"] for a in self.attacks if a["run_id"] == r), "rate")
+                         for r in self.candidates}
+
+    def base_attacks(self, **match) -> list[dict]:
+        if not self.base:
+            return []
+        return [a for a in self.attacks if a["run_id"] == self.base
+                and all(a[k] == v for k, v in match.items())]
+
+    # selects -----------------------------------------------------------------------------
+    def run_select(self) -> Select:
+        label = "Run" if not self.base else f"Run (against the baseline {self.base_name})"
+        return Select("run", label, [(r, self.names[r]) for r in self.candidates],
+                      self.candidates[-1] if self.candidates else "")
+
+    def workers_select(self) -> Select:
+        opts = [(str(w), str(w)) for w in self.workers] or [("None", "-")]
+        return Select("workers", "Workers", opts, opts[-1][0])
+
+    def endpoint_select(self) -> Select:
+        return Select("endpoint", "Endpoint", [(e, e) for e in self.endpoints],
+                      self.endpoints[0] if self.endpoints else "")
+
+    def load_select(self) -> Select:
+        loads = sorted({compute.load_of(a) for a in self.shown if compute.load_of(a) is not None})
+        opts = [(f"{v:g}", f"{v:g}") for v in loads]
+        return Select("load", "Load", opts, opts[-1][0] if opts else "")
+
+    def overlay_note(self) -> str:
+        if not self.base:
+            return ""
+        return (f" Dashed lines (and hatched bars): the baseline run {self.base_name}; solid: "
+                "the selected run.")
+
+    # sections ----------------------------------------------------------------------------
+    def sustainable(self) -> Section | None:
+        rows = compute.max_sustainable_rates(self.attacks, self.report.statuses)
+        if not rows:
+            return None
+        sec = Section("sustainable", "Maximum sustainable rate",
+                      "Per endpoint and worker count, the highest tested rate with success ≥ 99% "
+                      "and achieved ≥ 99% of what keeping up gives (one p50 of wait allowed). "
+                      "“≥” means every tested rate was sustained; “<” that none was; “no success” "
+                      "that every request was refused (see Errors); ⚠ that the "
+                      "load generator fell short at the deciding rate." + self.overlay_note(),
+                      [self.run_select()])
+        sec.slots = [Slot("sustainable", ["run"], wide=True)]
+        order = {e: i for i, e in enumerate(self.endpoints)}
+        base_rows = [r for r in rows if r["run_id"] == self.base] or None
+        for run in self.candidates:
+            mine = sorted((r for r in rows if r["run_id"] == run),
+                          key=lambda r: (order[r["endpoint"]], r["workers"] or 0))
+            if not mine:
+                continue
+            endpoints = [e for e in self.endpoints if any(r["endpoint"] == e for r in mine)]
+            self.figures["sustainable"][key(run)] = hf.sustainable_figure(
+                mine, endpoints, self.w_colours, f"Maximum sustainable rate · run {self.names[run]}",
+                [r for r in base_rows or [] if r["endpoint"] in endpoints] or None, self.base_name)
+        return sec
+
+    def capacity(self) -> Section | None:
+        rows = scaling.capacity_results(self.report.capacity, self.attacks)
+        if not rows:
+            return None
+        sec = Section("capacity", "Sustainable RPS by worker count (capacity search)",
+                      "Per endpoint and worker count, the highest constant rate meeting the SLO, "
+                      "found by an exponential probe then bisection, every attack stored. “≥”: "
+                      "the SLO was met at every rate tried (the capacity is higher); “<”: not even "
+                      "at the lowest.", [self.run_select()])
+        sec.slots = [Slot("capacity", ["run"], wide=True)]
+        order = {e: i for i, e in enumerate(self.endpoints)}
+        for run in self.candidates:
+            mine = sorted((r for r in rows if r["run_id"] == run),
+                          key=lambda r: (order.get(r["endpoint"], len(order)), r["workers"] or 0))
+            if not mine:
+                continue
+            endpoints = list(dict.fromkeys(r["endpoint"] for r in mine))
+            shaped = [{**r, "all_sustained": r["lower_bound"], "untrusted": False} for r in mine]
+            slos = ", ".join(dict.fromkeys(r["slo"] for r in mine))
+            self.figures["capacity"][key(run)] = hf.sustainable_figure(
+                shaped, endpoints, self.w_colours,
+                f"Sustainable RPS under {slos} · run {self.names[run]}",
+                what="capacity under the SLO")
+            sec.notes += [f"{r['endpoint']}, {_workers_text(r['workers'])}"
+                          + (f" (run {self.names[run]})" if len(self.candidates) > 1 else "")
+                          + f": {r['note']}" for r in mine if r.get("note")]
+        return sec
+
+    def scaling(self) -> Section | None:
+        rows = scaling.report_scaling(self.report)
+        if not rows:
+            return None
+        sources = {r["source"] for r in rows}
+        basis = ("the capacity found under the SLO" if sources == {"capacity"} else
+                 "the highest rate sustained" if sources == {"sustained"} else
+                 "the capacity found under the SLO where searched, else the highest rate sustained")
+        sec = Section("scaling", "Worker scaling",
+                      f"Throughput by worker count ({basis}) and scaling efficiency RPS(n) / "
+                      "(n × RPS(1)): 100% is linear. Hollow markers: a lower bound (every rate "
+                      "tested was met).", [self.run_select()])
+        sec.slots = [Slot("scaling", ["run"], wide=True)]
+        for run in self.candidates:
+            mine = [r for r in rows if r["run_id"] == run]
+            if not mine:
+                continue
+            self.figures["scaling"][key(run)] = hf.scaling_figure(
+                mine, self.ep_colours, f"Worker scaling · run {self.names[run]}")
+            sec.notes += [f"{r['endpoint']}"
+                          + (f" (run {self.names[run]})" if len(self.candidates) > 1 else "")
+                          + f": {r['recommendation']}" for r in mine]
+        return sec
+
+    def by_endpoint(self) -> Section:
+        sec = Section("load-endpoints", "By offered load: endpoints compared",
+                      "One line per endpoint, for one worker count. Hollow markers: the load "
+                      "generator fell short (sent < 99% of the target, or vegeta was CPU-bound)."
+                      + self.overlay_note(),
+                      [self.run_select(), self.workers_select()])
+        for slot in hf.LOAD_CHARTS:
+            sec.slots.append(Slot(f"le-{slot}", ["run", "workers"], wide=slot == "latency"))
+        sec.slots.sort(key=lambda s: not s.wide)  # the wide latency panels first, then a grid
+        for run in self.candidates:
+            for w in self.workers or [None]:
+                cell = [a for a in self.shown if a["run_id"] == run and a["workers"] == w]
+                if not cell:
+                    continue
+                lines = [(ep, [a for a in cell if a["endpoint"] == ep]) for ep in self.endpoints]
+                lines = [(ep, pts) for ep, pts in lines if pts]
+                base = [(ep, self.base_attacks(endpoint=ep, workers=w)) for ep, _ in lines]
+                base = [(ep, pts) for ep, pts in base if pts]
+                suffix = f" · {_workers_text(w)} · run {self.names[run]}"
+                for slot in hf.LOAD_CHARTS:
+                    self.figures[f"le-{slot}"][key(run, w)] = hf.load_figure(
+                        slot, lines, self.run_mode[run], suffix, self.ep_colours, base,
+                        self.base_name)
+        return sec
+
+    def by_workers(self) -> Section:
+        sec = Section("load-workers", "By offered load: worker counts compared",
+                      "One line per worker count, for one endpoint." + self.overlay_note(),
+                      [self.run_select(), self.endpoint_select()])
+        for slot in hf.LOAD_CHARTS:
+            sec.slots.append(Slot(f"lw-{slot}", ["run", "endpoint"], wide=slot == "latency"))
+        sec.slots.sort(key=lambda s: not s.wide)
+        for run in self.candidates:
+            for ep in self.endpoints:
+                cell = [a for a in self.shown if a["run_id"] == run and a["endpoint"] == ep]
+                if not cell:
+                    continue
+                lines = [(_workers_text(w), [a for a in cell if a["workers"] == w]) for w in self.workers]
+                lines = [(name, pts) for name, pts in lines if pts]
+                base = [(_workers_text(w), self.base_attacks(endpoint=ep, workers=w))
+                        for w in self.workers]
+                base = [(name, pts) for name, pts in base if pts]
+                for slot in hf.LOAD_CHARTS:
+                    self.figures[f"lw-{slot}"][key(run, ep)] = hf.load_figure(
+                        slot, lines, self.run_mode[run], f" · {ep} · run {self.names[run]}",
+                        self.w_colours, base, self.base_name)
+        return sec
+
+    def within_attack(self) -> Section:
+        rep = self.report
+        if rep.over_time is None:
+            raise PerfError("internal: the dashboard needs build_report(..., with_series=True)")
+        sec = Section("attack", "Within an attack",
+                      "Latency of every request over the attack (downsampled with LTTB; errors "
+                      "in red), and the exact latency percentile spectrum of each load of the "
+                      "selected endpoint and worker count." + self.overlay_note(),
+                      [self.run_select(), self.endpoint_select(), self.workers_select(),
+                       self.load_select()])
+        sec.slots = [Slot("overtime", ["run", "endpoint", "workers", "load"], wide=True),
+                     Slot("spectrum", ["run", "endpoint", "workers"], wide=True)]
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for a in self.shown:
+            series = rep.over_time.get(a["attack_id"])
+            if series is not None:
+                self.figures["overtime"][key(a["run_id"], a["endpoint"], a["workers"],
+                                             _load_value(a))] = hf.over_time_figure(
+                    a, series, self.names[a["run_id"]])
+            groups[(a["run_id"], a["endpoint"], a["workers"])].append(a)
+
+        def by_load(attacks: list[dict]) -> list[tuple[str, object]]:
+            attacks = sorted((a for a in attacks if a["attack_id"] in rep.spectra),
+                             key=lambda a: (compute.load_of(a) is None, compute.load_of(a) or 0))
+            return [(compute.load_text(a), rep.spectra[a["attack_id"]]) for a in attacks]
+
+        for (run, ep, w), attacks in groups.items():
+            lines = by_load(attacks)
+            if not lines:
+                continue
+            self.figures["spectrum"][key(run, ep, w)] = hf.spectrum_figure(
+                f"Latency spectrum · {ep} · {_workers_text(w)} · run {self.names[run]}", lines,
+                [hf.colour(i) for i in range(len(lines))],
+                by_load(self.base_attacks(endpoint=ep, workers=w)), self.base_name)
+        return sec
+
+    def errors(self) -> Section:
+        sec = Section("errors", "Errors",
+                      "Share of failed requests (status outside 200-399, or no response) by "
+                      "endpoint and load, then every status code of one endpoint.",
+                      [self.run_select(), self.workers_select(), self.endpoint_select()])
+        sec.slots = [Slot("err-heat", ["run", "workers"], wide=True),
+                     Slot("err-codes", ["run", "endpoint", "workers"], wide=True)]
+        rep = self.report
+        for run in self.candidates:
+            for w in self.workers or [None]:
+                cell = [a for a in self.shown if a["run_id"] == run and a["workers"] == w]
+                if cell:
+                    self.figures["err-heat"][key(run, w)] = hf.error_heatmap(
+                        cell, rep.statuses, rep.errors,
+                        f"Failed requests · {_workers_text(w)} · run {self.names[run]}")
+                for ep in self.endpoints:
+                    one = [a for a in cell if a["endpoint"] == ep]
+                    if one:
+                        self.figures["err-codes"][key(run, ep, w)] = hf.status_bars(
+                            one, rep.statuses,
+                            f"Status codes · {ep} · {_workers_text(w)} · run {self.names[run]}")
+        return sec
+
+    def history(self) -> Section | None:
+        rows = self.report.history
+        runs_seen = {r["run_id"] for r in rows}
+        if len(runs_seen) < 2:
+            return None
+        sec = Section("history", "History",
+                      "The same cells (endpoint, server, workers, load) in every run of the "
+                      "store, oldest first, named by label (else short id); run id and commit "
+                      "are in the hover; a ring and a dotted line mark a detected change point.",
+                      [self.endpoint_select(), self.workers_select()])
+        sec.slots = [Slot(f"hist-{m}", ["endpoint", "workers"]) for m in hf.HISTORY_METRICS]
+        order = {}
+        for row in sorted(rows, key=lambda r: (r["started_at"], r["run_id"])):
+            order.setdefault(row["run_id"], {"run_id": row["run_id"], "label": row.get("label"),
+                                             "name": row.get("run_name")})
+        runs = list(order.values())
+        names = compute.run_names(runs)
+        cells: dict[tuple, list[dict]] = defaultdict(list)
+        for row in rows:
+            cells[(row["endpoint"], row["workers"])].append(row)
+        for (ep, w), cell in cells.items():
+            for metric in hf.HISTORY_METRICS:
+                self.figures[f"hist-{metric}"][key(ep, w)] = hf.history_figure(
+                    metric, cell, runs, names, f" · {ep} · {_workers_text(w)}",
+                    self.report.change_points)
+        return sec
+
+
+def _sort_value(value) -> str:
+    # Six significant digits sort exactly as well as seventeen and keep the table small.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    return format(value, ".6g") if isinstance(value, (int, float)) else str(value)
+
+
+def _table_header(name: str) -> dict:
+    m = METRICS[name]
+    unit = "" if m.unit in ("ratio", "requests", "%") or len(m.unit) > 12 else m.unit
+    return {"label": m.label, "unit": unit, "extra": name not in TABLE_METRICS,
+            "title": m.unit if len(m.unit) > 12 else ""}
+
+
+def attack_table(report) -> dict:
+    """Every attack with every metric: text for the cell, value for sorting (None: the text).
+    Columns outside TABLE_METRICS are marked `extra` (hidden until asked for)."""
+    names = compute.run_names(report.runs)
+    multi = len(report.runs) > 1
+    servers = len({a.get("server") for a in report.attacks}) > 1
+    head = ([{"label": "Run", "unit": "", "extra": False, "title": ""}] if multi else [])
+    head += [{"label": "Endpoint", "unit": "", "extra": False, "title": ""}]
+    head += [{"label": "Server", "unit": "", "extra": not servers, "title": ""}]
+    head += [{"label": "Workers", "unit": "", "extra": False, "title": ""},
+             {"label": "Load", "unit": "", "extra": False, "title": ""}]
+    head += [_table_header(name) for name in METRICS]
+    rows = []
+    for a in report.attacks:
+        flagged = compute.untrusted(a)
+        endpoint = a["endpoint"] + (" ⚠" if flagged else "")
+        cells = ([(names[a["run_id"]], None)] if multi else []) + [
+            (endpoint, None), (a.get("server") or "-", None),
+            (a["workers"] if a["workers"] is not None else "-", _sort_value(a["workers"])),
+            (compute.load_text(a), _sort_value(compute.load_of(a))),
+        ]
+        cells += [(format_value(name, a.get(name)), _sort_value(a.get(name))) for name in METRICS]
+        rows.append({"cells": [{"text": t, "v": v} for t, v in cells], "flagged": flagged,
+                     "note": ("generator check failed: " + (a.get("generator_note") or "no reason recorded"))
+                     if flagged else ""})
+    return {"head": head, "rows": rows}
+
+
+def error_table(report) -> list[dict]:
+    names = compute.run_names(report.runs)
+    by_id = {a["attack_id"]: a for a in report.attacks}
+    out = []
+    for attack_id, kinds in report.errors.items():
+        a = by_id.get(attack_id)
+        if a is None:
+            continue
+        for kind, n in kinds.items():
+            share = n / a["requests"] if a.get("requests") else None
+            out.append({"run": names[a["run_id"]], "endpoint": a["endpoint"], "workers": a["workers"],
+                        "load": compute.load_text(a), "load_v": _sort_value(compute.load_of(a)),
+                        "kind": kind, "n": n, "share": "" if share is None else share})
+    return out
+
+
+def why_table(report) -> list[dict]:
+    names = compute.run_names(report.runs)
+    return [{**row, "run": names[row["run_id"]]} for row in failure_rows(report)]
+
+
+def warnings(report) -> list[str]:
+    names = compute.run_names(report.runs)
+    out = []
+    for a in report.attacks:
+        if compute.untrusted(a):
+            out.append(f"{a['endpoint']} at {compute.load_text(a)}, {_workers_text(a['workers'])}, run "
+                       f"{names[a['run_id']]}: {a.get('generator_note') or 'not trustworthy'}")
+    return out
+
+
+def verdict_table(rows: list[dict], headline: str | None = None) -> dict | None:
+    """perf compare's verdict rows as a plain table: the columns of every row, in the order
+    they first appear; nested values written as JSON."""
+    if not rows:
+        return None
+    columns: dict[str, None] = {}
+    for row in rows:
+        for k in row:
+            columns.setdefault(str(k), None)
+
+    def cell(value) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, default=str)
+        return str(value)
+
+    head = list(columns)
+    return {"head": head, "rows": [[cell(row.get(c)) for c in columns] for row in rows],
+            "verdict_col": head.index("verdict") if "verdict" in head else None,
+            "headline": headline}
+
+
+def _config_items(config) -> list[tuple[str, str]]:
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError:
+            return [("config", config)]
+    if not isinstance(config, dict):
+        return []
+    return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in config.items()]
+
+
+def render_html(report, plotlyjs: str = "embed") -> str:
+    """The dashboard of one report as a complete HTML document."""
+    if plotlyjs not in ("embed", "cdn"):
+        raise PerfError(f"--plotlyjs must be embed or cdn, not {plotlyjs!r}")
+    if not report.attacks:
+        raise PerfError("nothing to draw: the selection holds no attacks")
+    b = Builder(report)
+    sections = [s for s in [b.sustainable(), b.capacity(), b.scaling(), b.by_endpoint(),
+                            b.by_workers(), b.within_attack(), b.errors()] if s is not None]
+    hist = b.history()
+    env = environment(html=True)
+    # The two big tables are rendered (autoescaped) like the rest of the page, then packed with
+    # the figures: as plain HTML they would weigh more than all the charts' data.
+    tables = {
+        "attacks": env.get_template("attacks_table.html.j2").render(table=attack_table(report)),
+        "errors": env.get_template("error_kinds.html.j2").render(
+            error_rows=error_table(report), why_rows=why_table(report)),
+    }
+    data = {
+        "template": {"layout": plotly.io.templates["plotly_white"].layout.to_plotly_json()},
+        "figures": b.figures,
+        "keySep": KEY_SEP,
+        "tables": tables,
+    }
+    packed = pack(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
+    slots = sum(len(s.slots) for s in sections + ([hist] if hist else []))
+    names = b.names
+    return env.get_template("dashboard.html.j2").render(
+        title="perf report · " + ", ".join(names[r["run_id"]] for r in report.runs[-3:]),
+        runs=[{**r, "name": names[r["run_id"]], "is_base": r["run_id"] == report.baseline,
+               "config_items": _config_items(r.get("config"))} for r in report.runs],
+        warnings=warnings(report),
+        server_warnings=server_checks.warnings(report.checks, names, len(report.runs) > 1,
+                                               report.attacks),
+        verdicts=verdict_table(report.verdicts, report.verdict_headline),
+        sections=sections,
+        history=hist,
+        history_runs=len({r["run_id"] for r in report.history}),
+        data=packed,
+        plotly=packed_plotlyjs() if plotlyjs == "embed" else None,
+        plotly_cdn=cdn_url() if plotlyjs == "cdn" else None,
+        plotly_integrity=current_bundle().integrity,
+        plotly_version=plotlyjs_version(),
+        plotly_bundle=current_bundle().describe() if plotlyjs == "embed" else
+        f"plotly.js {plotlyjs_version()} from its CDN",
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        perf_version=__version__,
+        n_slots=slots,
+        n_figures=sum(len(v) for v in b.figures.values()),
+        sweep_keys=SWEEP_KEYS,
+    )

@@ -1,0 +1,118 @@
+"""perf history's output: text and markdown (a table of runs per cell, change points marked
+and listed), json (every value and change point, for scripts and the dashboard's history
+charts). Plain functions of a perf.reporter.compute.changepoints.History."""
+
+from __future__ import annotations
+
+from perf.base.jsontext import json_document
+from perf.reporter.render import layout
+from perf.reporter.compute.changepoints import CellHistory, ChangePoint, History
+from perf.reporter.render.escape import markdown_text
+from perf.store.metrics import METRICS, format_value
+from perf.reporter.compute.thresholds import KEY_METRICS
+from perf.base.text import plural
+
+FORMAT_VERSION = 1
+METHOD = ("PELT (ruptures) on each metric's per-run medians, each change point kept only if "
+          "Welch's t-test between its neighbouring segments gives p < 0.01 and the shift "
+          "passes the metric's compare threshold")
+
+
+def shift_size(name: str, cp: ChangePoint, space: str = " ") -> str:
+    """'+12%', '-1.50 pp', or 'from 0' (a level of 0 has no relative change)."""
+    if METRICS[KEY_METRICS[name]].unit == "ratio":
+        return f"{cp.change:+.2f}{space}pp"
+    return "from 0" if cp.change is None else f"{cp.change * 100:+.0f}%"
+
+
+def shift_text(name: str, cp: ChangePoint) -> str:
+    metric = KEY_METRICS[name]
+    size = shift_size(name, cp)
+    unit = METRICS[metric].unit
+    unit = f" {unit}" if unit in ("ms", "MB", "req/s") else ""
+    return (f"{name} {size} ({format_value(metric, cp.before)} → "
+            f"{format_value(metric, cp.after)}{unit})")
+
+
+def change_lines(history: CellHistory) -> list[str]:
+    lines = []
+    for name, cps in history.change_points.items():
+        for cp in cps:
+            after, first = history.points[cp.index - 1], history.points[cp.index]
+            commit = f" [{first.git_commit[:7]}]" if first.git_commit else ""
+            lines.append(f"{shift_text(name, cp)} after run {after.name}, from run "
+                         f"{first.name}{commit} on (p={cp.p_value:.2g})")
+    for name, why in history.skipped.items():
+        lines.append(f"{name}: not analysed ({why})")
+    return lines
+
+
+def cell_table(history: CellHistory, metrics: list[str]) -> layout.Table:
+    marks: dict[int, list[str]] = {}
+    for name, cps in history.change_points.items():
+        for cp in cps:
+            marks.setdefault(cp.index, []).append(f"{name} {shift_size(name, cp, space='')}")
+    rows = []
+    for i, p in enumerate(history.points):
+        started = p.started_at.strftime("%Y-%m-%d %H:%M") if p.started_at else "-"
+        rows.append([p.name, started, (p.git_commit or "-")[:7], str(p.attacks)]
+                    + [format_value(KEY_METRICS[n], p.values[n]) for n in metrics]
+                    + [("<- " + ", ".join(marks[i])) if i in marks else ""])
+    header = (["Run", "Started (UTC)", "Commit", "N"] + [layout.column_header(KEY_METRICS[n]) for n in metrics]
+              + ["Shift"])
+    return layout.Table(history.cell.title(), header, rows,
+                        ["l", "l", "l", "r"] + ["r"] * len(metrics) + ["l"])
+
+
+def _summary(result: History) -> list[str]:
+    found = sum(len(cps) for h in result.cells for cps in h.change_points.values())
+    return [f"{plural(len(result.cells), 'cell')} over {plural(len(result.runs), 'run')}"
+            f"; {plural(found, 'change point')} found",
+            f"method: {METHOD}",
+            "a run's value is the median over its repeats of the cell (N)"]
+
+
+def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
+    from perf.reporter.render.compare import plain_blocks
+    from perf.reporter.render.text import render_blocks
+
+    blocks: list[layout.Block] = [layout.Lines("perf history", _summary(result))]
+    for history in result.cells:
+        blocks.append(cell_table(history, result.metrics))
+        lines = change_lines(history)
+        blocks.append(layout.Lines(None, lines or ["no change point"]))
+    return render_blocks(plain_blocks(blocks), ascii=ascii, width=width)
+
+
+def render_markdown(result: History) -> str:
+    from perf.reporter.render.markdown import _table
+
+    out = ["## perf history", ""] + [f"- {line}" for line in _summary(result)] + [""]
+    for history in result.cells:
+        part = _table(cell_table(history, result.metrics))
+        out += [f"### {part['title']}", "", "| " + " | ".join(part["header"]) + " |",
+                "|" + "|".join(part["align"]) + "|"]
+        out += ["| " + " | ".join(row) + " |" for row in part["rows"]]
+        out += [""] + [f"- {markdown_text(line, line_start=True)}"
+                       for line in change_lines(history) or ["no change point"]] + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def history_dict(result: History) -> dict:
+    return {
+        "format": "perf-history",
+        "version": FORMAT_VERSION,
+        "method": METHOD,
+        "metrics": {n: {"metric": KEY_METRICS[n], "label": METRICS[KEY_METRICS[n]].label,
+                        "unit": METRICS[KEY_METRICS[n]].unit,
+                        "threshold": result.settings.thresholds[n].text()}
+                    for n in result.metrics},
+        "runs": [{"run_id": r["run_id"], "name": result.names[r["run_id"]], "label": r.get("label"),
+                  "git_commit": r.get("git_commit")} for r in result.runs],
+        "cells": [h.as_dict() for h in result.cells],
+    }
+
+
+def render_json(result: History) -> str:
+    return json_document(history_dict(result))
+
