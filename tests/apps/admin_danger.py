@@ -16,21 +16,22 @@ tell which ran; the fetch route records the URL it was asked to fetch and never 
 
 from __future__ import annotations
 
-import threading
+import secrets
 
 from fastapi import FastAPI, HTTPException
 from pydantic import AnyHttpUrl, BaseModel, Field
 
+from tests.apps.shared_state import Table
+
 app = FastAPI(title="Inventory admin")
-_lock = threading.Lock()
-ITEMS: dict[int, dict] = {1: {"id": 1, "name": "spanner"}, 2: {"id": 2, "name": "hammer"}}
-CALLS: dict[str, int] = {}
-FETCH_URLS: list[str] = []
+ITEMS = Table("admin_danger", "items")
+CALLS = Table("admin_danger", "calls")  # one row per call: {"route", "url"}
+for _seed in ({"id": 1, "name": "spanner"}, {"id": 2, "name": "hammer"}):
+    ITEMS.insert(_seed["id"], _seed)
 
 
-def _called(name: str) -> None:
-    with _lock:
-        CALLS[name] = CALLS.get(name, 0) + 1
+def _called(route: str, url: str | None = None) -> None:
+    CALLS.insert(secrets.token_hex(8), {"route": route, "url": url})
 
 
 class ItemIn(BaseModel):
@@ -51,40 +52,36 @@ class Email(BaseModel):
 
 @app.get("/items")
 def list_items():
-    with _lock:
-        return list(ITEMS.values())
+    return ITEMS.rows()
 
 
 @app.post("/items", status_code=201)
 def create_item(item: ItemIn):
-    with _lock:
-        item_id = max(ITEMS, default=0) + 1
-        ITEMS[item_id] = {"id": item_id, "name": item.name}
-        return ITEMS[item_id]
+    row = {"id": secrets.randbelow(10**9) + 3, "name": item.name}
+    ITEMS.insert(row["id"], row)
+    return row
 
 
 @app.get("/items/{item_id}")
 def read_item(item_id: int):
-    with _lock:
-        if item_id not in ITEMS:
-            raise HTTPException(404, "No such item")
-        return ITEMS[item_id]
+    row = ITEMS.get(item_id)
+    if row is None:
+        raise HTTPException(404, "No such item")
+    return row
 
 
 @app.post("/items/bulk-delete")
 def bulk_delete(request: BulkDelete):
     _called("bulk-delete")
-    with _lock:
-        for item_id in request.ids:
-            ITEMS.pop(item_id, None)
+    for item_id in request.ids:
+        ITEMS.delete(item_id)
     return {"deleted": len(request.ids)}
 
 
 @app.post("/admin/maintenance/clean-up")
 def clean_up():
     _called("clean-up")
-    with _lock:
-        ITEMS.clear()
+    ITEMS.clear()
     return {"ok": True}
 
 
@@ -102,9 +99,7 @@ def restore():
 
 @app.post("/imports/from-url", status_code=202)
 def import_from_url(request: Import):
-    _called("from-url")
-    with _lock:
-        FETCH_URLS.append(str(request.url))
+    _called("from-url", str(request.url))
     return {"queued": str(request.url)}
 
 
@@ -116,5 +111,8 @@ def reset_password(request: Email):
 
 @app.get("/calls")
 def calls():
-    with _lock:
-        return {"calls": dict(CALLS), "fetch_urls": list(FETCH_URLS)}
+    rows = CALLS.rows()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["route"]] = counts.get(row["route"], 0) + 1
+    return {"calls": counts, "fetch_urls": [r["url"] for r in rows if r["url"]]}

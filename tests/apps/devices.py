@@ -17,16 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-import threading
 import uuid
 from typing import Annotated
 
 from fastapi import FastAPI, File, HTTPException, Query, UploadFile, status
 from pydantic import UUID1, UUID4, AnyHttpUrl, BaseModel, EmailStr, Field, IPvAnyAddress
 
+from tests.apps.shared_state import Table
+
 app = FastAPI(title="Devices")
-_lock = threading.Lock()
-DEVICES: dict[uuid.UUID, dict] = {}
+DEVICES = Table("devices", "devices")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,18}[0-9]$")
 
 
@@ -57,7 +57,7 @@ class Rename(BaseModel):
 
 
 def _device(device_id: uuid.UUID) -> dict:
-    device = DEVICES.get(device_id)
+    device = DEVICES.get(device_id)  # stored as JSON: read back through the models
     if device is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No such device")
     return device
@@ -71,40 +71,35 @@ def create_device(device: DeviceIn):
         raise HTTPException(422, "ip is not an IP address") from None
     if not _PHONE.match(device.phone):
         raise HTTPException(422, "phone is not a phone number")
-    with _lock:
-        if any(d["name"] == device.name for d in DEVICES.values()):
-            raise HTTPException(status.HTTP_409_CONFLICT, "A device with this name exists")
-        row = {**device.model_dump(), "device_id": uuid.uuid4(), "serial": uuid.uuid1()}
-        DEVICES[row["device_id"]] = row
-        return row
+    row = {**device.model_dump(mode="json"), "device_id": str(uuid.uuid4()),
+           "serial": str(uuid.uuid1())}
+    if not DEVICES.insert(row["device_id"], row, unique=("name",)):
+        raise HTTPException(status.HTTP_409_CONFLICT, "A device with this name exists")
+    return row
 
 
 @app.get("/devices", response_model=list[DeviceOut])
 def list_devices():
-    with _lock:
-        return list(DEVICES.values())
+    return DEVICES.rows()
 
 
 @app.get("/devices/{device_id}", response_model=Device)
 def read_device(device_id: UUID4):
-    with _lock:
-        return _device(device_id)
+    return _device(device_id)
 
 
 @app.patch("/devices/{device_id}", response_model=Device)
 def rename_device(device_id: UUID4, rename: Rename):
-    with _lock:
-        device = _device(device_id)
-        device["name"] = rename.name
-        return device
+    device = {**_device(device_id), "name": rename.name}
+    DEVICES.put(device_id, device)
+    return device
 
 
 @app.get("/devices/serial/{serial}", response_model=Device)
 def by_serial(serial: UUID1):
-    with _lock:
-        for device in DEVICES.values():
-            if device["serial"] == serial:
-                return device
+    for device in DEVICES.rows():
+        if device["serial"] == str(serial):
+            return device
     raise HTTPException(status.HTTP_404_NOT_FOUND, "No device with this serial")
 
 
@@ -113,8 +108,7 @@ async def upload_photo(device_id: UUID4, photo: Annotated[UploadFile, File()]):
     data = await photo.read()
     if not (data.startswith(b"\x89PNG\r\n\x1a\n") or data.startswith(b"\xff\xd8\xff")):
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "not a PNG or JPEG image")
-    with _lock:
-        _device(device_id)["photo_bytes"] = len(data)
+    DEVICES.put(device_id, {**_device(device_id), "photo_bytes": len(data)})
     return {"bytes": len(data)}
 
 

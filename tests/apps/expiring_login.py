@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import secrets
-import threading
 import time
 from typing import Annotated
 
@@ -25,13 +24,14 @@ from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
+from tests.apps.shared_state import Table
+
 TTL_S = float(os.environ.get("EXPIRING_LOGIN_TTL_S", "3"))
 USERS = {"alice": "wonderland", "bob": "builder"}
-_KEY = secrets.token_bytes(32)
+_KEY = b"corpus-expiring-login-key"  # every worker must accept every worker's tokens
 oauth2 = OAuth2PasswordBearer(tokenUrl="/auth/token")
 app = FastAPI(title="Projects")
-_lock = threading.Lock()
-PROJECTS: dict[int, dict] = {}
+PROJECTS = Table("expiring_login", "projects")
 
 
 def _sign(payload: bytes) -> str:
@@ -91,25 +91,21 @@ def me(user: Annotated[str, Depends(current_user)]):
 
 @app.get("/projects", response_model=list[Project])
 def list_projects(user: Annotated[str, Depends(current_user)]):
-    with _lock:
-        return [p for p in PROJECTS.values() if p["owner"] == user]
+    return [p for p in PROJECTS.rows() if p["owner"] == user]
 
 
 @app.post("/projects", response_model=Project, status_code=201)
 def create_project(project: ProjectIn, user: Annotated[str, Depends(current_user)]):
-    with _lock:
-        if any(p["owner"] == user and p["name"] == project.name for p in PROJECTS.values()):
-            raise HTTPException(status.HTTP_409_CONFLICT, "A project with this name exists")
-        project_id = secrets.randbelow(9_000_000) + 1_000_000
-        PROJECTS[project_id] = {**project.model_dump(), "id": project_id, "owner": user}
-        return PROJECTS[project_id]
+    row = {**project.model_dump(), "id": secrets.randbelow(9_000_000) + 1_000_000, "owner": user}
+    if not PROJECTS.insert(row["id"], row, unique=("owner", "name")):
+        raise HTTPException(status.HTTP_409_CONFLICT, "A project with this name exists")
+    return row
 
 
 @app.get("/projects/{project_id}", response_model=Project,
          responses={404: {"description": "No such project"}})
 def read_project(project_id: int, user: Annotated[str, Depends(current_user)]):
-    with _lock:
-        project = PROJECTS.get(project_id)
+    project = PROJECTS.get(project_id)
     if project is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Project not found")
     if project["owner"] != user:

@@ -16,16 +16,16 @@ notebook in its body. Titles are unique (a second create with the same title is 
 from __future__ import annotations
 
 import secrets
-import threading
 
 from fastapi import FastAPI, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
+from tests.apps.shared_state import Table
+
 app = FastAPI(title="Notebooks")
-_lock = threading.Lock()
-NOTEBOOKS: dict[int, dict] = {}
-NOTES: dict[int, dict] = {}
-TAGS: list[dict] = []
+NOTEBOOKS = Table("notebooks", "notebooks")
+NOTES = Table("notebooks", "notes")
+TAGS = Table("notebooks", "tags")
 
 
 class NotebookIn(BaseModel):
@@ -55,11 +55,8 @@ class TagIn(BaseModel):
     notebook_id: int
 
 
-def _new_id(table: dict) -> int:
-    while True:
-        candidate = secrets.randbelow(90_000_000) + 10_000_000
-        if candidate not in table:
-            return candidate
+def _new_id() -> int:
+    return secrets.randbelow(90_000_000) + 10_000_000
 
 
 def _notebook(notebook_id: int) -> dict:
@@ -76,56 +73,48 @@ def health():
 
 @app.get("/notebooks", response_model=NotebookPage)
 def list_notebooks(offset: int = Query(0, ge=0), limit: int = Query(20, ge=1, le=100)):
-    with _lock:
-        rows = list(NOTEBOOKS.values())
+    rows = NOTEBOOKS.rows()
     return {"items": rows[offset:offset + limit], "total": len(rows)}
 
 
 @app.post("/notebooks", response_model=Notebook, status_code=201)
 def create_notebook(notebook: NotebookIn):
-    with _lock:
-        if any(n["title"] == notebook.title for n in NOTEBOOKS.values()):
-            raise HTTPException(status.HTTP_409_CONFLICT, "A notebook with this title exists")
-        notebook_id = _new_id(NOTEBOOKS)
-        NOTEBOOKS[notebook_id] = {"id": notebook_id, "title": notebook.title}
-        return NOTEBOOKS[notebook_id]
+    row = {"id": _new_id(), "title": notebook.title}
+    if not NOTEBOOKS.insert(row["id"], row, unique=("title",)):
+        raise HTTPException(status.HTTP_409_CONFLICT, "A notebook with this title exists")
+    return row
 
 
 @app.get("/notebooks/{notebook_id}", response_model=Notebook)
 def read_notebook(notebook_id: int):
-    with _lock:
-        return _notebook(notebook_id)
+    return _notebook(notebook_id)
 
 
 @app.put("/notebooks/{notebook_id}", response_model=Notebook)
 def rename_notebook(notebook_id: int, notebook: NotebookIn):
-    with _lock:
-        row = _notebook(notebook_id)
-        row["title"] = notebook.title
-        return row
+    row = {**_notebook(notebook_id), "title": notebook.title}
+    NOTEBOOKS.put(notebook_id, row)
+    return row
 
 
 @app.get("/notebooks/{notebook_id}/notes", response_model=list[Note])
 def list_notes(notebook_id: int):
-    with _lock:
-        _notebook(notebook_id)
-        return [n for n in NOTES.values() if n["notebook_id"] == notebook_id]
+    _notebook(notebook_id)
+    return [n for n in NOTES.rows() if n["notebook_id"] == notebook_id]
 
 
 @app.post("/notebooks/{notebook_id}/notes", response_model=Note, status_code=201)
 def create_note(notebook_id: int, note: NoteIn):
-    with _lock:
-        _notebook(notebook_id)
-        note_id = _new_id(NOTES)
-        NOTES[note_id] = {"id": note_id, "notebook_id": notebook_id, "text": note.text}
-        return NOTES[note_id]
+    _notebook(notebook_id)
+    row = {"id": _new_id(), "notebook_id": notebook_id, "text": note.text}
+    NOTES.insert(row["id"], row)
+    return row
 
 
 @app.get("/notebooks/{notebook_id}/notes/{note_id}", response_model=Note)
 def read_note(notebook_id: int, note_id: int):
-    with _lock:
-        _notebook(notebook_id)
-        note = NOTES.get(note_id)
+    _notebook(notebook_id)
+    note = NOTES.get(note_id)
     if note is None or note["notebook_id"] != notebook_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Note not found")
     return note
@@ -133,7 +122,6 @@ def read_note(notebook_id: int, note_id: int):
 
 @app.post("/tags", status_code=201)
 def create_tag(tag: TagIn):
-    with _lock:
-        _notebook(tag.notebook_id)
-        TAGS.append(tag.model_dump())
+    _notebook(tag.notebook_id)
+    TAGS.insert(_new_id(), tag.model_dump())
     return tag
