@@ -44,6 +44,7 @@ def test_generator_verdict():
     assert not ok and "vegeta CPU-bound" in note
 
 
+@pytest.mark.serial  # a spinning child must get a core to itself
 def test_sampler_sees_cpu_of_children_in_the_tree():
     # A parent that sleeps and a child that spins: only a tree-wide sum sees the load.
     code = ("import subprocess, sys, time; "
