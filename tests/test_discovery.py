@@ -259,10 +259,11 @@ def test_multipart_bodies_carry_small_files_with_a_fixed_boundary(tmp_path):
         f"Content-Type: {content_type}\r\n\r\n".encode() + body)
     parts = [(p.get_param("name", header="content-disposition"), p.get_filename(),
               p.get_content_type(), p.get_payload(decode=True)) for p in message.iter_parts()]
-    assert [p[:3] for p in parts] == [("file", "perf-upload.txt", "image/png"),
+    # a file of the declared type: a real 1x1 PNG where the route takes image/png
+    assert [p[:3] for p in parts] == [("file", "perf-upload.png", "image/png"),
                                       ("more", "perf-upload.txt", "application/octet-stream"),
                                       ("note", None, "text/plain"), ("count", None, "text/plain")]
-    assert parts[3][3] == b"1" and parts[0][3]
+    assert parts[3][3] == b"1" and parts[0][3].startswith(b"\x89PNG\r\n\x1a\n")
     assert targets(upload, tmp_path, salt="other") == [line]  # nothing varies: one fixed body
 
 
@@ -331,8 +332,8 @@ def test_mask_and_the_option_parsers():
 def test_previews_are_one_line_excerpts_and_show_a_multipart_body_as_its_fields():
     upload = discover(FORMS).endpoints[1]
     preview = upload.preview("http://h")
-    assert preview["body"] == ("multipart: file=<perf-upload.txt, 12 bytes>, "
-                               "more=<perf-upload.txt, 4 bytes>, note=perf, count=1")
+    assert preview["body"] == ("multipart: file=<perf-upload.png, 69 bytes>, "
+                               "more=<perf-upload.txt, 12 bytes>, note=perf, count=1")
     assert preview["content_type"].startswith("multipart/form-data; boundary=")
     big = {"openapi": "3.1.0", "paths": {"/big": {"post": {"requestBody": {"content": {
         "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {

@@ -53,7 +53,7 @@ CASES = [
     ({"type": "string", "format": "date"}, lambda v: True),
     ({"type": "string", "format": "date-time"}, lambda v: True),
     ({"type": "string", "format": "time"}, lambda v: True),
-    ({"type": "string", "format": "uri"}, lambda v: v.startswith("https://")),
+    ({"type": "string", "format": "uri"}, lambda v: v.startswith("http://127.0.0.1:")),  # loopback
     ({"type": "string", "format": "ipv4"}, lambda v: True),
     ({"type": "string", "format": "ipv6"}, lambda v: ":" in v),
     ({"type": "string", "format": "binary"}, lambda v: isinstance(v, str)),

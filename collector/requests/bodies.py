@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+from perf.collector.requests.sample_files import sample_file
 from perf.collector.requests.schema_values import Schemas
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 BOUNDARY = "perf-boundary-5c1e7a93d4"  # fixed: the same body bytes on every run
-FILENAME = "perf-upload.txt"
 
 
 def media_kind(media_type: str) -> str | None:
@@ -66,18 +66,30 @@ def _multipart(fields: dict, schema: dict, schemas: Schemas, encoding: dict) -> 
     out = bytearray()
     for name, value in fields.items():
         is_file = is_binary(props.get(name), schemas)
-        part_type = (encoding.get(name) or {}).get("contentType", "application/octet-stream")
-        part_type = part_type.split(",")[0].strip()
+        declared = (encoding.get(name) or {}).get("contentType") or _media_of(props.get(name), schemas)
+        upload = sample_file(declared, name)
         for text in _texts(value):
             out += f"--{BOUNDARY}\r\n".encode()
             if is_file:
                 out += (f'Content-Disposition: form-data; name="{_quoted(name)}"; '
-                        f'filename="{FILENAME}"\r\nContent-Type: {part_type}\r\n\r\n').encode()
+                        f'filename="{upload.filename}"\r\n'
+                        f'Content-Type: {upload.content_type}\r\n\r\n').encode() + upload.data
             else:
                 out += f'Content-Disposition: form-data; name="{_quoted(name)}"\r\n\r\n'.encode()
-            out += text.encode() + b"\r\n"
+                out += text.encode()
+            out += b"\r\n"
     out += f"--{BOUNDARY}--\r\n".encode()
     return bytes(out)
+
+
+def _media_of(schema: dict | None, schemas: Schemas) -> str | None:
+    """A file field's contentMediaType (3.1), on the field or on its items."""
+    if not isinstance(schema, dict):
+        return None
+    resolved = schemas.deref(schema)[0]
+    if isinstance(resolved.get("items"), dict):
+        resolved = schemas.deref(resolved["items"])[0]
+    return resolved.get("contentMediaType")
 
 
 def is_binary(schema: dict | None, schemas: Schemas) -> bool:

@@ -48,20 +48,24 @@ _SCHEMA_ONE = ("items", "additionalProperties", "not", "contains", "propertyName
                "else", "unevaluatedProperties", "unevaluatedItems", "additionalItems")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 
+# Where a URL perf makes up points: loopback, port 9 (discard), where nothing listens, so an
+# app that fetches or calls back a URL it was given never sends anything off the machine.
+LOOPBACK_URL = "http://127.0.0.1:9/"
+
 _FORMATS = {
     "date": "2024-01-15",
     "date-time": "2024-01-15T12:00:00Z",
     "time": "12:00:00Z",
     "duration": "P1D",
-    "uri": "https://example.com/",
-    "url": "https://example.com/",
-    "iri": "https://example.com/",
-    "uri-reference": "https://example.com/",
-    "iri-reference": "https://example.com/",
-    "http-url": "https://example.com/",
-    "https-url": "https://example.com/",
-    "multi-host-uri": "https://example.com/",
-    "uri-template": "https://example.com/{id}",
+    "uri": LOOPBACK_URL,
+    "url": LOOPBACK_URL,
+    "iri": LOOPBACK_URL,
+    "uri-reference": LOOPBACK_URL,
+    "iri-reference": LOOPBACK_URL,
+    "http-url": LOOPBACK_URL,
+    "https-url": LOOPBACK_URL,
+    "multi-host-uri": LOOPBACK_URL,
+    "uri-template": LOOPBACK_URL + "{id}",
     "hostname": "example.com",
     "idn-hostname": "example.com",
     "ipv4": "192.0.2.1",
@@ -89,6 +93,23 @@ _FORMATS = {
     "uuid": "6a0f3f3e-4b0c-4d2a-9e57-2f6b5c1d8e90",
 }
 
+# The formats pydantic writes for its UUID types (UUID1, UUID3, UUID4, UUID5): each validates
+# the version digit, so the value must carry it.
+_UUID_VERSIONS = {"uuid": 4, "uuid1": 1, "uuid3": 3, "uuid4": 4, "uuid5": 5}
+
+# A plain string whose name says what it holds gets a value of that kind: the app may store it
+# and break on it later (a list route that validates stored rows as EmailStr fails with 500 on
+# one "email-x1y2"). Matched on the name's last word (owner_email, homepage_url, mobile_phone).
+_NAMED_FORMATS = {
+    "email": "email", "mail": "email",
+    "url": "uri", "uri": "uri", "link": "uri", "website": "uri", "homepage": "uri",
+    "webhook": "uri", "callback": "uri",
+    "ip": "ipv4", "ipv4": "ipv4", "ipv6": "ipv6",
+    "date": "date", "birthday": "date", "birthdate": "date", "dob": "date",
+    "datetime": "date-time", "timestamp": "date-time",
+}
+_PHONE_NAMES = {"phone", "mobile", "telephone", "tel", "cellphone"}
+
 
 class Unbuildable(Exception):
     """No valid value could be made; the message is the one-line reason."""
@@ -99,6 +120,17 @@ def token(salt: str, index: int) -> str:
     fields differ per request and per attack."""
     digest = hashlib.sha256(f"{salt}\x00{index}".encode()).digest()
     return base36(int.from_bytes(digest[:8], "big"))[:10]
+
+
+def _named_format(name: str) -> str | None:
+    """The format a plain string field's name implies ("phone" for phone numbers), or None."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_").split("_")
+    last = words[-1] if words else ""
+    if last in _PHONE_NAMES or name.lower().replace("_", "") in ("phonenumber", "mobilenumber"):
+        return "phone"
+    if last in ("address", "addr") and len(words) > 1 and words[-2] in ("ip", "email", "mail"):
+        last = "ip" if words[-2] == "ip" else "email"
+    return _NAMED_FORMATS.get(last)
 
 
 def base36(number: int) -> str:
@@ -348,7 +380,7 @@ def schema_examples(schema: dict, *, default: bool = False) -> list:
         out.append(schema["example"])
     if default and "default" in schema:
         out.append(schema["default"])
-    return out
+    return [on_loopback(value) for value in out]
 
 
 def holder_examples(holder: dict | None) -> list:
@@ -364,7 +396,30 @@ def holder_examples(holder: dict | None) -> list:
         out.extend(e["value"] for e in examples.values() if isinstance(e, dict) and "value" in e)
     elif isinstance(examples, list):
         out.extend(examples)
-    return out
+    return [on_loopback(value) for value in out]
+
+
+_URL = re.compile(r"(?i)^(https?|wss?|ftp)://([^/?#]*)(.*)$", re.S)
+_LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
+
+
+def on_loopback(value: object) -> object:
+    """`value` with every URL in it that leads off the machine moved to LOOPBACK_URL (its
+    path kept): a document's example "https://example.com/feed.xml" sent to a route that
+    fetches it would make the app send load to the internet."""
+    if isinstance(value, str):
+        match = _URL.match(value)
+        if not match:
+            return value
+        host = match.group(2).rsplit("@", 1)[-1].lower()
+        if host.startswith(_LOOPBACK_HOSTS):
+            return value
+        return LOOPBACK_URL + match.group(3).lstrip("/")
+    if isinstance(value, dict):
+        return {key: on_loopback(sub) for key, sub in value.items()}
+    if isinstance(value, list):
+        return [on_loopback(sub) for sub in value]
+    return value
 
 
 def _first_line(error: object) -> str:
@@ -667,8 +722,13 @@ class Generation:
             inner = schema.get("contentSchema")
             value = self.make(inner, name, 0, ()) if isinstance(inner, dict) else {}
             return _fit(json.dumps(value, separators=(",", ":")), low, high)
-        if fmt == "uuid":
-            return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+        if fmt is None and name:
+            fmt = _named_format(name)
+            if fmt == "phone":
+                digits = str(int(hashlib.sha256((self.unique or "").encode()).hexdigest(), 16))
+                return _fit("+1555" + digits[:7], low, high)
+        if fmt in _UUID_VERSIONS:
+            return str(uuid.UUID(int=self.random.getrandbits(128), version=_UUID_VERSIONS[fmt]))
         if fmt in ("email", "idn-email"):
             local = f"u{self.unique}" if self.unique is not None else "user"
             return _fit(local, low, high, "@example.com")

@@ -212,7 +212,7 @@ class _Sweep:
         s = self.settings
         targets = self._ready_targets(endpoint, load)
         title = self._title(endpoint.name, load, workers)
-        self._warm_up(targets, s.mode, load)
+        self._warm_up(endpoint, s.mode, load)
         self.index += 1
         self.progress.attack_started(self.index, title, s.duration_s)
         result = self._measure(targets, s.mode, load)
@@ -271,7 +271,7 @@ class _Sweep:
         def measure(rate: float) -> dict:
             targets = self._ready_targets(endpoint, rate, "rate")
             title = self._title(endpoint.name, rate, workers, "rate")
-            self._warm_up(targets, "rate", rate)
+            self._warm_up(endpoint, "rate", rate)
             self.index += 1
             self.progress.attack_started(self.index, title, s.duration_s)
             result = self._measure(targets, "rate", rate)
@@ -323,9 +323,14 @@ class _Sweep:
         return (f"{name} @ {load_title(mode or self.settings.mode, load)} "
                 f"[{self.server.kind} w{workers or '?'}]{repeat}")
 
-    def _warm_up(self, targets: Path, mode: str, load: float) -> None:
+    def _warm_up(self, endpoint: Endpoint, mode: str, load: float) -> None:
+        """Warm the route up with requests of its own: salted apart from the attack's, so no
+        create the attack sends repeats one the warm-up made (a unique field would collide)."""
         s = self.settings
         if s.warmup_s > 0:
+            targets = endpoint.write_targets(
+                self.base, self.scratch / "warmup-targets.jsonl",
+                count=self._count(mode, load), salt=f"{self.run_id}-{self.attacks_started}-warmup")
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None,
                        masker=self.masker)
