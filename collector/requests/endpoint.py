@@ -14,11 +14,14 @@ import email.policy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from perf.collector.requests.operation import Prepared
 from perf.collector.storage.scratch import private
 from perf.collector.settings.secrets import Masker, looks_secret, mask
+
+if TYPE_CHECKING:
+    from perf.collector.requests.login import LoginRoute
 
 EXCERPT = 200  # characters of body a plan shows
 
@@ -65,7 +68,7 @@ class Endpoint:
         return base_url.rstrip("/") + prepared.target, headers, prepared.body
 
     def write_targets(self, base_url: str, dest: Path, *, count: int, salt: str,
-                      with_body: bool = True) -> Path:
+                      with_body: bool = True, auth: dict[str, str] | None = None) -> Path:
         """vegeta JSON targets, one request a line: `count` of them when fields vary per
         request (unique fields change per line and per salt, so creates never collide across
         the attacks of a sweep), fewer when the endpoint has fewer distinct requests.
@@ -73,6 +76,8 @@ class Endpoint:
         with open(dest, "w", opener=private) as fh:  # its headers may be secrets
             for index in range(self.source.lines(count)):
                 url, headers, body = self.request(base_url, index, salt)
+                if auth:  # the logged-in user's token (--login), as it is now
+                    headers = {**headers, **auth}
                 target: dict = {"method": self.method, "url": url,
                                 "header": {k: [v] for k, v in headers.items()}}
                 if body is not None and with_body:
@@ -129,6 +134,8 @@ class Discovery:
     prefix: str = ""  # servers[0].url when it is a path ("/api/v1"): prepend to base URLs
     operations: list[str] = field(default_factory=list)  # every operation of the document
     unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing
+    login: "LoginRoute | None" = None  # where perf logs in (--login)
+    probe_path: str | None = None  # a protected GET: which scheme the token goes with
 
 
 def _multipart_summary(content_type: str, body: bytes) -> str:

@@ -62,12 +62,19 @@ def _open(request: urllib.request.Request | str, timeout: float):
 def http_call(method: str, url: str, headers: dict[str, str] | None = None,
               body: bytes | None = None, timeout: float = 60.0) -> int:
     """One request (a setup operation); its status code (a 3xx as it is: not followed)."""
+    return http_exchange(method, url, headers, body, timeout)[0]
+
+
+def http_exchange(method: str, url: str, headers: dict[str, str] | None = None,
+                  body: bytes | None = None, timeout: float = 60.0,
+                  limit: int = 1 << 20) -> tuple[int, dict[str, str], bytes]:
+    """One request (a login); its status, headers and the first `limit` bytes of its body."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with _open(request, timeout) as resp:
-            return resp.status
+            return resp.status, dict(resp.headers.items()), resp.read(limit)
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, dict(exc.headers.items()), exc.read(limit)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perf.collector.requests.discovery import Discovery, Endpoint, Overrides, Skipped, discover, load_targets
+from perf.collector.requests.login import find_login_route, login_params, protected_probe
 from perf.collector.requests.overrides import HTTP_METHODS
 from perf.collector.settings.settings import Settings
 from perf.collector.server.server import AppSpec, Server, attach, fetch_openapi, inspect_app, start_server
@@ -78,6 +79,8 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
                             "--targets FILE")
         spec = fetch_openapi(server, target.openapi_path)
         found = discover(spec, wanted)
+        if settings.login:
+            _plan_login(found, spec, wanted, settings)
         names = [f"{method.upper()} {path}" for path, item in spec.get("paths", {}).items()
                  if isinstance(item, dict) for method in item if method.upper() in HTTP_METHODS]
     if target.ready_needs_2xx:
@@ -85,6 +88,20 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
     if not found.endpoints:
         raise PerfError(_nothing_to_attack(settings, found, names))
     return found
+
+
+def _plan_login(found: Discovery, spec: dict, wanted: Overrides, settings: Settings) -> None:
+    """Where perf logs in; and the login route, when attacked, logs in as the user too (its
+    credentials for it alone: the same --param on every create would collide)."""
+    found.login = find_login_route(spec, settings.login_route)
+    found.probe_path = protected_probe(spec)
+    for n, endpoint in enumerate(found.endpoints):
+        if endpoint.method == found.login.method and endpoint.path == found.login.path:
+            creds = login_params(found.login, *settings.login)
+            again = discover(spec, replace(wanted, filters=(), endpoints=(endpoint.name,),
+                                           params=(*wanted.params, *creds)))
+            if again.endpoints:
+                found.endpoints[n] = again.endpoints[0]
 
 
 def background_endpoints(settings: Settings, target: Target, server: Server,

@@ -47,6 +47,8 @@ class Settings:
     methods: list[str] = field(default_factory=lambda: list(METHODS_DEFAULT))
     headers: list[tuple[str, str]] = field(default_factory=list)  # secrets: masked in to_config
     params: list[tuple[str, str]] = field(default_factory=list)
+    login: tuple[str, str] | None = None  # --login USER:PASSWORD (the password is a secret)
+    login_route: str | None = None  # "POST /path" where perf logs in [default: found in the document]
     targets: str | None = None  # a vegeta targets file instead of the OpenAPI document
     health_path: str | None = None  # readiness and idle checks [default: the OpenAPI document]
     openapi_url: str | None = None  # [default: the app's own openapi_url, else /openapi.json]
@@ -88,7 +90,8 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """The values perf sends that are secrets (perf.collector.settings.secrets.secret_values)."""
-        return secret_values(self.headers, self.params)
+        login = (("password", self.login[1]),) if self.login else ()
+        return secret_values(self.headers, (*self.params, *login))
 
     def to_config(self) -> dict:
         """Every setting, as stored with the run: secrets masked (every header value, and
@@ -97,6 +100,7 @@ class Settings:
         config["headers"] = [f"{name}: {mask(value)}" for name, value in self.headers]
         config["params"] = [f"{name}={mask(value) if looks_secret(name) else value}"
                             for name, value in self.params]
+        config["login"] = f"{self.login[0]}:{mask(self.login[1])}" if self.login else None
         from perf.collector.load.background import format_background
 
         config["background"] = [format_background(load) for load in self.background]
@@ -257,6 +261,23 @@ def _expand(value: str, where: str) -> str:
     return os.path.expandvars(value)
 
 
+def _login(raw, where: str) -> tuple[str, str]:
+    if not isinstance(raw, str):
+        raise PerfError(f"bad {where}: expected USER:PASSWORD")
+    # [tool.perf] is committed: the password there comes from the environment, "${PASSWORD}".
+    user, sep, password = _expand(raw, where).partition(":")
+    if not sep or not user or not password:
+        raise PerfError(f"bad {where}: expected USER:PASSWORD")
+    return user, password
+
+
+def _login_route(raw, where: str) -> str:
+    method, _, path = str(raw).strip().partition(" ")
+    if method.upper() not in ("POST", "PUT") or not path.strip().startswith("/"):
+        raise PerfError(f"bad {where} {raw!r}: expected 'POST /path'")
+    return f"{method.upper()} {path.strip()}"
+
+
 def _params(raw, where: str) -> list[tuple[str, str]]:
     values = [raw] if isinstance(raw, str) else raw
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
@@ -384,6 +405,8 @@ OPTIONS: list[Option] = [
     Option("methods", "methods", _methods),
     Option("header", "headers", _headers),
     Option("param", "params", _params),
+    Option("login", "login", _login),
+    Option("login_route", "login_route", _login_route),
     Option("targets", "targets", _file),
     Option("health_path", "health_path", _route),
     Option("openapi_url", "openapi_url", _route),

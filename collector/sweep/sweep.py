@@ -32,6 +32,7 @@ from perf.collector.settings.settings import Settings
 from perf.collector.storage.records import AttackRecord
 from perf.collector.storage.run_rows import run_ids, run_row
 from perf.collector.settings.secrets import Masker
+from perf.collector.sweep.login_session import LoginSession
 from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from perf.collector.server.server import Server, http_call
 from perf.collector.storage.spool import count_attacks, describe
@@ -149,6 +150,7 @@ class _Sweep:
     check: KeepAliveCheck | None = None  # the self-check of the running server's start
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
+    login: LoginSession | None = None  # --login: the user perf is logged in as
 
     def __post_init__(self) -> None:
         # Masks what perf sends as a secret in every results file (collector/load/results_filter.py).
@@ -186,6 +188,31 @@ class _Sweep:
     def run_setup(self) -> None:
         if self.settings.setup and self.found.setup:
             _run_setup(self.base, self.found.setup, self.progress)
+        if self.settings.login and self.found.login is not None:
+            first = self.login is None
+            if first:
+                self.login = LoginSession(self.found.login, *self.settings.login,
+                                          self.found.probe_path)
+            self.login.log_in(self.base)
+            # The token is a secret as soon as it exists: masked in every results file.
+            self.masker = Masker((*self.settings.secrets, *self.login.secrets))
+            if first:
+                self.progress.message(self.login.describe())
+                lifetime = self.login.lifetime_s()
+                if lifetime is not None and lifetime < self.settings.duration_s + self.settings.warmup_s:
+                    self.progress.message(
+                        f"warning: the login's token lives {lifetime:.0f}s, less than one attack "
+                        f"({self.settings.duration_s + self.settings.warmup_s:g}s with its warm-up): "
+                        f"perf logs in again before each attack, but requests sent after the token "
+                        f"expires fail; shorten --duration")
+
+    def auth(self, seconds_ahead: float) -> dict[str, str] | None:
+        """The logged-in user's headers for requests sent over the next `seconds_ahead`."""
+        if self.login is None:
+            return None
+        headers = self.login.headers(self.base, seconds_ahead)
+        self.masker = Masker((*self.settings.secrets, *self.login.secrets))
+        return headers
 
     def ensure_idle(self) -> None:
         """A server still busy with the last attack's backlog would skew the next one. One
@@ -237,7 +264,7 @@ class _Sweep:
                 self.base, self.scratch / f"background-{n}-targets.jsonl",
                 count=self._count("rate", load_of.rate),
                 salt=f"{self.run_id}-{self.attacks_started}-background-{n}",
-                with_body=load_of.size is None)
+                with_body=load_of.size is None, auth=self.auth(s.duration_s))
             body = bodies.get(n)
             beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
@@ -305,9 +332,11 @@ class _Sweep:
         unique (a new salt per attack, so creates never collide with an earlier attack's)."""
         self.ensure_idle()
         self.attacks_started += 1
+        s = self.settings
         return endpoint.write_targets(self.base, self.scratch / "targets.jsonl",
-                                      count=self._count(mode or self.settings.mode, load),
-                                      salt=f"{self.run_id}-{self.attacks_started}")
+                                      count=self._count(mode or s.mode, load),
+                                      salt=f"{self.run_id}-{self.attacks_started}",
+                                      auth=self.auth(s.warmup_s + s.duration_s))
 
     def _count(self, mode: str, load: float) -> int:
         """Distinct requests to write: enough for the whole attack, warm-up included, at an
@@ -330,7 +359,8 @@ class _Sweep:
         if s.warmup_s > 0:
             targets = endpoint.write_targets(
                 self.base, self.scratch / "warmup-targets.jsonl",
-                count=self._count(mode, load), salt=f"{self.run_id}-{self.attacks_started}-warmup")
+                count=self._count(mode, load), salt=f"{self.run_id}-{self.attacks_started}-warmup",
+                auth=self.auth(s.warmup_s))
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None,
                        masker=self.masker)
@@ -688,6 +718,7 @@ class Plan:
     attacks: int  # as the sweep's progress counts them (planned_attacks)
     background_attacks: int  # stored beside them, one per background load
     planned_load_s: float
+    login: str | None = None  # who perf logs in as, where, and how the token is sent
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -707,6 +738,11 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
         base = targeting.base_url(server, found)
         attacks, background, planned_s = planned_attacks(settings, len(found.endpoints),
                                                          len(workers))
+        login = None
+        if settings.login and found.login is not None:  # a refused login shows here, not mid-sweep
+            session = LoginSession(found.login, *settings.login, found.probe_path)
+            session.log_in(base)
+            login = session.describe()
         return Plan(
             target=settings.url or settings.app, openapi_path=target.openapi_path,
             ready_path=target.ready_path,
@@ -718,6 +754,7 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             settings=settings.to_config(),
             background=_plan_background(background_loads(settings), mixes),
             attacks=attacks, background_attacks=background, planned_load_s=planned_s,
+            login=login,
         )
     finally:
         progress.close()

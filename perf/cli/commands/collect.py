@@ -46,6 +46,12 @@ def _default(name: str) -> str:
 @click.option("--param", multiple=True, metavar="name=value",
               help="A value for every path, query, header or cookie parameter, or top-level body "
                    "field, of that name (repeatable).")
+@click.option("--login", metavar="USER:PASSWORD",
+              help="Log in as this user before the attacks (the document's OAuth2 password "
+                   "flow, else a login route perf finds) and send its token with every "
+                   "request; again when the token would expire. Masked everywhere.")
+@click.option("--login-route", metavar="'POST /path'",
+              help="Where to log in, when perf cannot find it in the document.")
 @click.option("--targets", metavar="FILE",
               help="Attack the requests of a vegeta targets file (JSON or http format) instead "
                    "of the OpenAPI document; grouped into endpoints by method and path.")
@@ -131,6 +137,7 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
     Examples:
       perf collect --quick
       perf collect --app myservice.main:app --dry-run
+      perf collect --app myservice.main:app --login "alice:$PASSWORD"
       perf collect --app myservice.main:create_app --factory --header "Authorization: Bearer $TOKEN"
       perf collect --filter /api/simple --rates 50,100 --duration 5s --workers 1,2
       perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
