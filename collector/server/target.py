@@ -79,6 +79,7 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
                             "--targets FILE")
         spec = fetch_openapi(server, target.openapi_path)
         found = discover(spec, wanted)
+        found.spec, found.wanted = spec, wanted
         if settings.login:
             _plan_login(found, spec, wanted, settings)
         names = [f"{method.upper()} {path}" for path, item in spec.get("paths", {}).items()

@@ -53,6 +53,8 @@ def render_plan(plan, fmt: str) -> str:
         lines.append(f"  setup first: {', '.join(plan.setup)}")
     if plan.login:
         lines.append(f"  login: {plan.login}")
+    for got in plan.values:
+        lines.append(f"  {got['param']} = {got['value']} (from {got['from']})")
     lines.append("")
     lines.append(f"attacked ({len(plan.operations)}):")
     for op in plan.operations:

@@ -32,6 +32,7 @@ from perf.collector.settings.settings import Settings
 from perf.collector.storage.records import AttackRecord
 from perf.collector.storage.run_rows import run_ids, run_row
 from perf.collector.settings.secrets import Masker
+from perf.collector.sweep.learn_ids import learn_ids
 from perf.collector.sweep.login_session import LoginSession
 from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from perf.collector.server.server import Server, http_call
@@ -186,6 +187,10 @@ class _Sweep:
         return targeting.base_url(self.server, self.found)
 
     def run_setup(self) -> None:
+        self._setup_and_login()
+        self.learn_ids()
+
+    def _setup_and_login(self) -> None:
         if self.settings.setup and self.found.setup:
             _run_setup(self.base, self.found.setup, self.progress)
         if self.settings.login and self.found.login is not None:
@@ -205,6 +210,19 @@ class _Sweep:
                         f"({self.settings.duration_s + self.settings.warmup_s:g}s with its warm-up): "
                         f"perf logs in again before each attack, but requests sent after the token "
                         f"expires fail; shorten --duration")
+
+    def learn_ids(self) -> None:
+        """Ids that exist, for the path parameters no --param names, at every server start
+        (a restarted app may hold other rows)."""
+        if self.found.spec is None:
+            return
+        keep = {f"{self.found.login.method} {self.found.login.path}"} if self.found.login else set()
+        learned = learn_ids(self.found, self.found.spec, self.found.wanted, self.base,
+                            self.auth(0), creates=True, keep=keep,
+                            salt=f"{self.run_id}-learn-{self.attacks_started}")
+        if learned:
+            self.progress.message("ids that exist: " + ", ".join(
+                f"{got.name}={got.value} (from {got.source})" for got in learned))
 
     def auth(self, seconds_ahead: float) -> dict[str, str] | None:
         """The logged-in user's headers for requests sent over the next `seconds_ahead`."""
@@ -719,6 +737,8 @@ class Plan:
     background_attacks: int  # stored beside them, one per background load
     planned_load_s: float
     login: str | None = None  # who perf logs in as, where, and how the token is sent
+    # ids that exist, learned from list routes (a sweep may also create one; see learn_ids)
+    values: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -743,6 +763,10 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             session = LoginSession(found.login, *settings.login, found.probe_path)
             session.log_in(base)
             login = session.describe()
+        auth = session.headers(base, 0) if login else None
+        keep = {f"{found.login.method} {found.login.path}"} if found.login else set()
+        learned = (learn_ids(found, found.spec, found.wanted, base, auth, creates=False,
+                             salt="dry-run", keep=keep) if found.spec is not None else [])
         return Plan(
             target=settings.url or settings.app, openapi_path=target.openapi_path,
             ready_path=target.ready_path,
@@ -755,6 +779,7 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             background=_plan_background(background_loads(settings), mixes),
             attacks=attacks, background_attacks=background, planned_load_s=planned_s,
             login=login,
+            values=[{"param": got.name, "value": got.value, "from": got.source} for got in learned],
         )
     finally:
         progress.close()

@@ -1,0 +1,103 @@
+"""Ids that exist: where a path parameter's value can be learned from the app itself, and how
+to read it from an answer. Pure: the sweep makes the calls (perf.collector.sweep.learn_ids).
+
+`/projects/{project_id}` takes an id the list route `GET /projects` shows (its first item's
+`project_id`, else its `id`), or, when the list is empty, the one a create `POST /projects`
+answers with. Nested paths resolve outer parameters first:
+`/notebooks/{notebook_id}/notes/{note_id}` lists `/notebooks`, then `/notebooks/7/notes`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+_PLACEHOLDER = re.compile(r"{([^}]+)}")
+# Where list routes put their items: a bare list, or under one of these keys.
+_LIST_KEYS = ("items", "data", "results", "records", "rows", "content", "list", "values",
+              "entries", "objects", "hits", "docs")
+
+
+@dataclass(frozen=True)
+class Learned:
+    name: str  # the path parameter ("project_id")
+    value: str
+    source: str  # "GET /projects", "POST /projects", "--param"
+
+
+def placeholders(path: str) -> list[str]:
+    return _PLACEHOLDER.findall(path)
+
+
+def collection_of(path: str, name: str) -> str | None:
+    """The path of the collection whose items `{name}` names: the path up to its segment
+    ("/notebooks/{notebook_id}/notes/{note_id}", "note_id" -> "/notebooks/{notebook_id}/notes");
+    None when the parameter is not a whole segment or is the first one."""
+    segments = path.split("/")
+    marker = "{" + name + "}"
+    if marker not in segments:
+        return None
+    prefix = "/".join(segments[: segments.index(marker)])
+    return prefix or None
+
+
+def fill(template: str, values: dict[str, str]) -> str | None:
+    """`template` with its placeholders filled, or None when one has no value."""
+    missing = [n for n in placeholders(template) if n not in values]
+    if missing:
+        return None
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
+
+
+def field_names(name: str) -> list[str]:
+    """The fields of an item that may hold the value of path parameter `name`, best first."""
+    names = [name]
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    if snake != name:
+        names.append(snake)
+    if snake.endswith("_id") or snake == "id" or name.endswith("Id"):
+        names += ["id", "uuid", "_id", "pk", "key"]
+    elif snake.endswith(("_slug", "_key", "_uuid", "_name", "_code")):
+        names.append(snake.rsplit("_", 1)[1])
+    return list(dict.fromkeys(names))
+
+
+def items_of(answer: object) -> list[dict]:
+    """The items of a list route's JSON answer: a list, or the first list under a usual key
+    (or the only list) of an object."""
+    if isinstance(answer, list):
+        return [item for item in answer if isinstance(item, dict)]
+    if isinstance(answer, dict):
+        for key in _LIST_KEYS:
+            if isinstance(answer.get(key), list):
+                return items_of(answer[key])
+        lists = [v for v in answer.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return items_of(lists[0])
+    return []
+
+
+def value_in(item: object, name: str) -> str | None:
+    """The value of parameter `name` in one item (a list entry, or a create's answer, which
+    may wrap it one level down: {"article": {"slug": ...}})."""
+    if not isinstance(item, dict):
+        return None
+    for field in field_names(name):
+        value = item.get(field)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value) != "":
+            return str(value)
+    for sub in item.values():
+        if isinstance(sub, dict):
+            for field in field_names(name):
+                value = sub.get(field)
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                    return str(value)
+    return None
+
+
+def parse(body: bytes) -> object:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return None
