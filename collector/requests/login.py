@@ -109,11 +109,6 @@ def login_request(route: LoginRoute, base_url: str, user: str,
     return route.method, base_url + route.path, {"Content-Type": route.kind}, body
 
 
-def login_params(route: LoginRoute, user: str, password: str) -> tuple[tuple[str, str], ...]:
-    """--param values that make the login route's own attack log in as the user."""
-    return ((route.user_field, user), (route.password_field, password))
-
-
 def read_token(status: int, headers: dict[str, str], body: bytes, route: LoginRoute,
                now: float | None = None) -> Token:
     """The token in the login route's answer; a one-line PerfError when refused or absent."""

@@ -11,7 +11,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perf.collector.requests.discovery import Discovery, Endpoint, Overrides, Skipped, discover, load_targets
-from perf.collector.requests.login import find_login_route, login_params, protected_probe
+from perf.collector.requests.login import find_login_route, login_request, protected_probe
+from perf.collector.requests.operation import Prepared
+from perf.collector.requests.targets_file import FileRequests
+from perf.collector.settings.secrets import secret_values
 from perf.collector.requests.overrides import HTTP_METHODS
 from perf.collector.settings.settings import Settings
 from perf.collector.server.server import AppSpec, Server, attach, fetch_openapi, inspect_app, start_server
@@ -98,11 +101,13 @@ def _plan_login(found: Discovery, spec: dict, wanted: Overrides, settings: Setti
     found.probe_path = protected_probe(spec)
     for n, endpoint in enumerate(found.endpoints):
         if endpoint.method == found.login.method and endpoint.path == found.login.path:
-            creds = login_params(found.login, *settings.login)
-            again = discover(spec, replace(wanted, filters=(), endpoints=(endpoint.name,),
-                                           params=(*wanted.params, *creds)))
-            if again.endpoints:
-                found.endpoints[n] = again.endpoints[0]
+            # The very request perf logs in with (a form, or JSON nested as the app wants it).
+            method, url, headers, body = login_request(found.login, "", *settings.login)
+            source = FileRequests()
+            source.requests.append(Prepared(url, headers, body, headers["Content-Type"]))
+            found.endpoints[n] = Endpoint(
+                method, endpoint.path, source, headers=wanted.headers,
+                secrets=secret_values(wanted.headers, (("password", settings.login[1]),)))
 
 
 def background_endpoints(settings: Settings, target: Target, server: Server,
