@@ -9,6 +9,7 @@ a value no schema accepts) is skipped with a one-line reason; nothing here stops
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import urllib.parse
 from perf.collector.requests.endpoint import Discovery, Endpoint, Skipped
@@ -16,6 +17,7 @@ from perf.collector.requests.operation import build_operation
 from perf.collector.requests.overrides import HTTP_METHODS as METHODS, METHODS_DEFAULT, Overrides, selectors
 from perf.collector.settings.secrets import mask, secret_values
 from perf.collector.requests.schema_values import Schemas, Unbuildable
+from perf.collector.requests.side_effects import destructive_reason, fetches_url_reason, stream_reason
 from perf.collector.requests.targets_file import load_targets
 from perf.base.errors import PerfError
 
@@ -64,15 +66,39 @@ def discover(spec: dict, overrides: Overrides = Overrides()) -> Discovery:
             if method.upper() not in methods and not named:
                 found.skipped.append(Skipped(name, _method_reason(method.upper(), overrides)))
                 continue
+            excluded = next((p for p in overrides.excludes
+                             if fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(path, p)), None)
+            if excluded is not None:
+                found.skipped.append(Skipped(name, f"--exclude {excluded}"))
+                continue
+            why_not = None if named else _left_out(method, path, operation, overrides)
+            if why_not:
+                found.skipped.append(Skipped(name, why_not))
+                continue
             _add(found.endpoints, found.skipped, schemas, method, path, operation, item,
                  overrides, spec)
+            found.value_names[name] = value_names(schemas, operation, item)
     found.unmatched = [s for s in (*overrides.filters, *overrides.endpoints) if s not in used]
     return found
+
+
+def _left_out(method: str, path: str, operation: dict, overrides: Overrides) -> str | None:
+    """Why an operation the selection kept is still left out by default (it destroys data,
+    makes the app fetch a URL, or never ends), or None. --endpoint naming it brings it back."""
+    stream = stream_reason(operation)
+    if stream:
+        return stream
+    if overrides.include_destructive or method.upper() == "DELETE":
+        return None  # a DELETE is attacked only when --methods asks for it: asked, it is wanted
+    why = destructive_reason(method, path, operation) or fetches_url_reason(method, path)
+    return (f"{why}: left out by default; bring it back with --endpoint '{method.upper()} {path}' "
+            f"or --include-destructive") if why else None
 
 
 def _add(into: list, skipped: list, schemas: Schemas, method: str, path: str, operation: dict,
          item: dict, overrides: Overrides, spec: dict, why: str = "") -> None:
     name = f"{method.upper()} {path}"
+    overrides = overrides.for_operation(method, path)
     try:
         source = build_operation(schemas, method.upper(), path, operation, item, overrides,
                                  api_keys=_api_keys(spec, operation))
@@ -88,6 +114,24 @@ def _add(into: list, skipped: list, schemas: Schemas, method: str, path: str, op
     into.append(Endpoint(method.upper(), path, source, headers=overrides.headers,
                          secrets=secret_values(overrides.headers, overrides.params),
                          auth=auth_hints(spec, operation)))
+
+
+def value_names(schemas: Schemas, operation: dict, item: dict) -> set[str]:
+    """The names a --param can fill in one operation: its parameters' and its body's top-level
+    fields (form or JSON)."""
+    names = set()
+    for raw in [*(item.get("parameters") or []), *(operation.get("parameters") or [])]:
+        param = schemas.deref(raw)[0] if isinstance(raw, dict) else {}
+        if isinstance(param.get("name"), str):
+            names.add(param["name"])
+    body = operation.get("requestBody")
+    content = (schemas.deref(body)[0].get("content") or {}) if isinstance(body, dict) else {}
+    for media in content.values():
+        schema = schemas.deref(media.get("schema") or {})[0] if isinstance(media, dict) else {}
+        for part in [schema, *[schemas.deref(p)[0] for p in schema.get("allOf", [])
+                               if isinstance(p, dict)]]:
+            names.update(part.get("properties") or {})
+    return names
 
 
 def _method_reason(method: str, overrides: Overrides) -> str:

@@ -136,6 +136,8 @@ class Discovery:
     unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing
     login: "LoginRoute | None" = None  # where perf logs in (--login)
     probe_path: str | None = None  # a protected GET: which scheme the token goes with
+    # operation -> the names a --param can fill there (its parameters and body fields)
+    value_names: dict[str, set[str]] = field(default_factory=dict)
     spec: dict | None = None  # the OpenAPI document the endpoints came from (ids are learned from it)
     wanted: object = None  # the Overrides they were built with
 

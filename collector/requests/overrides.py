@@ -3,7 +3,8 @@ the options parsed and the operations they select (their secrets: collector/sett
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from perf.collector.settings.secrets import mask_header_text
 from perf.base.errors import PerfError
@@ -19,6 +20,8 @@ class Overrides:
     params: tuple[tuple[str, str], ...] = ()  # --param name=value
     headers: tuple[tuple[str, str], ...] = ()  # --header "Name: value" (secrets)
     ids: int = 2000
+    excludes: tuple[str, ...] = ()  # --exclude: glob patterns over "METHOD /path" and the path
+    include_destructive: bool = False  # --include-destructive: no operation left out for its words
 
     def param(self, name: str, *, header: bool = False) -> str | None:
         """The --param value for `name` (the last one given wins); header names match
@@ -28,6 +31,16 @@ class Overrides:
             if key == name or (header and key.lower() == name.lower()):
                 found = value
         return found
+
+    def for_operation(self, method: str, path: str) -> "Overrides":
+        """These overrides as one operation sees them: its own "METHOD /path:name" values
+        join the plain ones (and win over them); other operations' are dropped."""
+        scope = f"{method.upper()} {path}:"
+        if not any(":" in key and " " in key for key, _ in self.params):
+            return self
+        params = tuple((k, v) for k, v in self.params if not (" " in k and ":" in k))
+        params += tuple((k[len(scope):], v) for k, v in self.params if k.startswith(scope))
+        return replace(self, params=params)
 
     def header(self, name: str) -> str | None:
         found = None
@@ -51,8 +64,16 @@ def parse_header(text: str, option: str = "--header") -> tuple[str, str]:
     return name, value.strip()
 
 
+_SCOPED = re.compile(r"^\s*([A-Za-z]+)\s+(/[^=\s]*):([^=\s]+)=(.*)$", re.S)
+
+
 def parse_param(text: str, option: str = "--param") -> tuple[str, str]:
-    """ "name=value"; the value may itself contain '='."""
+    """ "name=value", or "METHOD /path:name=value" for one operation only (kept as the name
+    "METHOD /path:name"); the value may itself contain '='."""
+    scoped = _SCOPED.match(text)
+    if scoped:
+        method, path, name, value = scoped.groups()
+        return f"{method.upper()} {path}:{name}", value
     name, sep, value = text.partition("=")
     if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
         raise PerfError(f"bad {option} {text!r}: expected name=value, e.g. item_id=42")

@@ -64,7 +64,8 @@ def overrides(settings: Settings) -> Overrides:
     return Overrides(
         methods=tuple(settings.methods), filters=tuple(settings.filters),
         endpoints=tuple(settings.endpoints), params=tuple(settings.params),
-        headers=tuple(settings.headers), ids=settings.ids,
+        headers=tuple(settings.headers), ids=settings.ids, excludes=tuple(settings.excludes),
+        include_destructive=settings.include_destructive,
     )
 
 
@@ -83,6 +84,7 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
         spec = fetch_openapi(server, target.openapi_path)
         found = discover(spec, wanted)
         found.spec, found.wanted = spec, wanted
+        _check_params(found, wanted)
         if settings.login:
             _plan_login(found, spec, wanted, settings)
         names = [f"{method.upper()} {path}" for path, item in spec.get("paths", {}).items()
@@ -92,6 +94,25 @@ def operations(settings: Settings, target: Target, server: Server) -> Discovery:
     if not found.endpoints:
         raise PerfError(_nothing_to_attack(settings, found, names))
     return found
+
+
+def _check_params(found: Discovery, wanted: Overrides) -> None:
+    """A --param that fills nothing is an error, not a silent no-op: a typo (nmu=3) would
+    otherwise leave the generated value, and the user the belief theirs was sent."""
+    attacked = {e.name for e in found.endpoints}
+    every = set().union(*(found.value_names.get(n, set()) for n in attacked)) if attacked else set()
+    for key, value in wanted.params:
+        scope, _, name = key.rpartition(":") if " " in key else ("", "", key)
+        if scope:
+            if scope not in found.value_names:
+                raise PerfError(f"--param {key}=...: no operation {scope} is attacked")
+            seen = found.value_names[scope]
+        else:
+            seen = every
+        if name.lower() not in {n.lower() for n in seen}:  # header names: any case
+            known = ", ".join(sorted(seen)[:25]) or "none"
+            raise PerfError(f"--param {name}=... matches no parameter or body field of "
+                            f"{scope or 'the operations attacked'}; they take: {known}")
 
 
 def _plan_login(found: Discovery, spec: dict, wanted: Overrides, settings: Settings) -> None:

@@ -44,6 +44,8 @@ class Settings:
     pid: int | None = None
     filters: list[str] = field(default_factory=list)
     endpoints: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)  # --exclude glob patterns
+    include_destructive: bool = False  # attack operations that look destructive too
     methods: list[str] = field(default_factory=lambda: list(METHODS_DEFAULT))
     headers: list[tuple[str, str]] = field(default_factory=list)  # secrets: masked in to_config
     params: list[tuple[str, str]] = field(default_factory=list)
@@ -402,6 +404,8 @@ OPTIONS: list[Option] = [
     Option("pid", "pid", _pid, config=False),
     Option("filter", "filters", _texts),
     Option("endpoint", "endpoints", _endpoints),
+    Option("exclude", "excludes", _endpoints),
+    Option("include_destructive", "include_destructive", _flag),
     Option("methods", "methods", _methods),
     Option("header", "headers", _headers),
     Option("param", "params", _params),

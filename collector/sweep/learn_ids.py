@@ -28,8 +28,9 @@ def learn_ids(found: Discovery, spec: dict, wanted: Overrides, base: str,
     per_endpoint: dict[str, dict[str, Learned]] = {}
     for endpoint in found.endpoints:
         values: dict[str, Learned] = {}
+        own_wanted = wanted.for_operation(endpoint.method, endpoint.path)
         for name in placeholders(endpoint.path):
-            given = wanted.param(name)
+            given = own_wanted.param(name)
             if given is not None:
                 values[name] = Learned(name, given, "--param")
                 continue

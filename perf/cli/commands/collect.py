@@ -38,6 +38,12 @@ def _default(name: str) -> str:
               help="Only paths under PREFIX, by whole segments (repeatable, comma lists).")
 @click.option("--endpoint", multiple=True, metavar="'METHOD /path'",
               help="Only this operation (repeatable); a bare path means every method.")
+@click.option("--exclude", multiple=True, metavar="PATTERN",
+              help="Leave out operations whose 'METHOD /path' or path matches this glob, "
+                   "e.g. '*/admin/*' or 'POST /items/bulk*' (repeatable).")
+@click.option("--include-destructive", is_flag=True, default=None,
+              help="Also attack operations left out by default because their path or summary "
+                   "says they delete, clean, reset, back up, restore, bulk-act or fetch a URL.")
 @click.option("--methods", multiple=True, metavar="M1,M2",
               help=f"HTTP methods to attack; DELETE only when named  [default: {_default('methods')}]")
 @click.option("--header", multiple=True, metavar="'Name: value'",
@@ -138,6 +144,7 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
       perf collect --quick
       perf collect --app myservice.main:app --dry-run
       perf collect --app myservice.main:app --login "alice:$PASSWORD"
+      perf collect --app myservice.main:app --exclude "*/admin/*" --exclude "POST /items/import*"
       perf collect --app myservice.main:create_app --factory --header "Authorization: Bearer $TOKEN"
       perf collect --filter /api/simple --rates 50,100 --duration 5s --workers 1,2
       perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
