@@ -76,7 +76,7 @@ def test_factory_app_with_its_own_openapi_url_and_no_health_route(tmp_path, app_
     assert samples[500] == b"Internal Server Error"
     # ... and one line each at the end of the sweep, with the likely fix.
     assert ("every request failed: GET /api/v1/private: HTTP 401 (Not authenticated): the app "
-            "wants credentials; send them with --header") in proc.stderr
+            "wants credentials; send them with --login USER:PASSWORD (perf logs in) or --header") in proc.stderr
     line = next(l for l in proc.stderr.splitlines() if "GET /api/v1/broken" in l and "failed" in l)
     log = line.rsplit("(", 1)[1].rstrip(")")
     assert "RuntimeError: kaput on purpose" in open(log).read()  # the traceback is in the log

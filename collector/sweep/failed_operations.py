@@ -3,10 +3,13 @@ likely fix (perf.store.failures), so a user learns at once that a route wants a 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from perf.store.failures import likely_fix
+from perf.store.failures import FailureContext, likely_fix
 from perf.store.database import store_session
+
+GROUP_AFTER = 5  # more failing operations than this are told by cause, not one by one
 
 
 def failed_operations(con, run_id: str) -> list[tuple[str, str, int, bytes | None, str | None]]:
@@ -40,7 +43,21 @@ def failed_operations(con, run_id: str) -> list[tuple[str, str, int, bytes | Non
 def report_failures(store: Path, run_id: str, progress, server_log: Path | None) -> None:
     with store_session(store) as con:
         failed = failed_operations(con, run_id)
+        (config,) = con.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    context = FailureContext.of_run(json.loads(config) if isinstance(config, str) else config)
+    lines = []
     for endpoint, path, code, body, error in failed:
         log = f" ({server_log})" if server_log and code >= 500 else ""
-        progress.message(f"every request failed: {endpoint}: "
-                         f"{likely_fix(int(code), body, error, path)}{log}")
+        lines.append((endpoint, f"{likely_fix(int(code), body, error, path, context=context)}{log}"))
+    if len(lines) <= GROUP_AFTER:
+        for endpoint, fix in lines:
+            progress.message(f"every request failed: {endpoint}: {fix}")
+        return
+    # A big app can fail hundreds of operations the same way: one line per cause, not per route.
+    by_fix: dict[str, list[str]] = {}
+    for endpoint, fix in lines:
+        by_fix.setdefault(fix, []).append(endpoint)
+    progress.message(f"every request failed on {len(lines)} operations (`perf report` lists each):")
+    for fix, endpoints in sorted(by_fix.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(endpoints[:3]) + (f" and {len(endpoints) - 3} more" if len(endpoints) > 3 else "")
+        progress.message(f"  {len(endpoints)} x {fix}: {shown}")

@@ -6,11 +6,39 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from perf.base.terminal import terminal_text
 
 BODY_SAMPLE_BYTES = 2048  # what the store keeps of one failing response per status code
 _PARAM = re.compile(r"{[^}]+}")
+# What apps answer when a login is refused (fastapi-users' LOGIN_BAD_CREDENTIALS, the FastAPI
+# tutorials' "Incorrect username or password", RealWorld's "email or password is invalid").
+_BAD_LOGIN = re.compile(r"(?i)bad_credentials|incorrect (email|user ?name|username|password)|"
+                        r"(email|user ?name|username) or password|invalid (credentials|login|"
+                        r"username|password)|wrong (password|credentials)")
+_LOGIN_ROUTE = re.compile(r"(?i)(^|/)(log-?in|sign-?in|token|session|auth)([/_.-]|$)")
+
+
+@dataclass(frozen=True)
+class FailureContext:
+    """What the run sent, so a hint never asks for what was given: credentials (a --header or
+    --login), the --param names, and whether the server was reached by --url (only then can a
+    404 come from a missing path prefix)."""
+
+    credentials: bool = False
+    login: bool = False
+    params: frozenset[str] = frozenset()
+    url_given: bool = False
+
+    @classmethod
+    def of_run(cls, config: dict | None) -> "FailureContext":
+        config = config or {}
+        params = frozenset(str(p).split("=", 1)[0].rsplit(":", 1)[-1]
+                           for p in config.get("params") or [])
+        login = bool(config.get("login"))
+        return cls(credentials=login or bool(config.get("headers")), login=login,
+                   params=params, url_given=bool(config.get("url")))
 
 
 def body_text(body: bytes | None, limit: int = 300) -> str:
@@ -43,7 +71,7 @@ def _detail(body: bytes | None) -> str | None:
 
 
 def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
-               every: bool = True) -> str:
+               every: bool = True, context: FailureContext = FailureContext()) -> str:
     """One line: what the failing answers were, and what to do about them. `every`: every
     request of the endpoint got this answer (a request the app refuses), rather than some
     (load, or some of the generated values)."""
@@ -51,14 +79,37 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
     said = f" ({detail})" if detail else ""
     if code == 0:
         return _no_response(error or "")
-    if code in (401, 403):
-        return (f"HTTP {code}{said}: the app wants credentials; send them with "
-                f"--header 'Authorization: Bearer TOKEN' (or the header it checks)")
+    if code in (400, 401, 403) and (_BAD_LOGIN.search(detail or "") or
+                                     (code == 401 and _LOGIN_ROUTE.search(path))):
+        if context.login:
+            return f"HTTP {code}{said}: the app refused the user and password of --login"
+        return (f"HTTP {code}{said}: the login was refused: give a user that exists with "
+                f"--login USER:PASSWORD (perf then logs in here with it, too)")
+    if code == 401:
+        if context.credentials:
+            return (f"HTTP 401{said}: the credentials sent were refused (a wrong or expired "
+                    f"token, or another scheme than the app's?)")
+        return (f"HTTP 401{said}: the app wants credentials; send them with --login "
+                f"USER:PASSWORD (perf logs in) or --header 'Authorization: Bearer TOKEN'")
+    if code == 403:
+        if context.credentials:
+            return (f"HTTP 403{said}: logged in, but this user may not do this (another "
+                    f"user's item, or a route for admins): log in as one who may")
+        return (f"HTTP 403{said}: the app wants credentials; send them with --login "
+                f"USER:PASSWORD (perf logs in) or --header 'Authorization: Bearer TOKEN'")
     if code == 404:
-        if _PARAM.search(path):
-            return (f"HTTP 404{said}: no such item; name one that exists with "
-                    f"--param {_PARAM.search(path).group(0)[1:-1]}=VALUE")
-        return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
+        param = _PARAM.search(path)
+        if param and param.group(0)[1:-1] in context.params:
+            return (f"HTTP 404{said}: no such item: the --param {param.group(0)[1:-1]} given "
+                    f"names none that exists")
+        if param:
+            return (f"HTTP 404{said}: no such item (perf found none to use); name one that "
+                    f"exists with --param {param.group(0)[1:-1]}=VALUE")
+        if context.url_given:
+            return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
+        # The route came from the app's own document: the missing thing is in the request.
+        return (f"HTTP 404{said}: something the request names does not exist (an id in its "
+                f"body or query?): give it with --param NAME=VALUE")
     if code == 405:
         return f"HTTP 405{said}: the method is not allowed here"
     if code == 422:

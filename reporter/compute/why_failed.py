@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from perf.store.failures import body_text, likely_fix
+import re
+
+from perf.store.failures import FailureContext, body_text, likely_fix
 from perf.store.stats import is_success
+
+
+_HTTP_STATUS = re.compile(r"^\d{3}\b")
 
 
 def failure_rows(report) -> list[dict]:
@@ -29,19 +34,24 @@ def failure_rows(report) -> list[dict]:
             counts[(*where, code)] += n
             if code in samples:
                 bodies.setdefault((*where, code), samples[code])
+    contexts = {r["run_id"]: FailureContext.of_run(r.get("config")) for r in report.runs}
     rows = []
     for (run_id, endpoint, code), n in counts.items():
         body = bodies.get((run_id, endpoint, code))
         total = totals[(run_id, endpoint)]
         error = None
-        if code == 0:  # no response: the error text says why (a timeout, a refused connection)
+        if code == 0:  # no response: the error text says why (a timeout, a reset connection)
+            # vegeta also names an HTTP answer's status as an error ("500 Internal Server
+            # Error"): only the others belong to requests that got no answer.
             error = next((kind for a in report.attacks
                           if a["run_id"] == run_id and a["endpoint"] == endpoint
-                          for kind in report.errors.get(a["attack_id"], {})), None)
+                          for kind in report.errors.get(a["attack_id"], {})
+                          if not _HTTP_STATUS.match(kind)), None)
         rows.append({"run_id": run_id, "endpoint": endpoint, "code": code, "requests": n,
                      "share": n / total if total else None, "body": body_text(body),
                      "fix": likely_fix(code, body, error, paths[endpoint],
-                                       every=bool(total) and n >= total)})
+                                       every=bool(total) and n >= total,
+                                       context=contexts.get(run_id, FailureContext()))})
     order: dict[tuple, int] = {}
     for i, a in enumerate(report.attacks):
         order.setdefault((a["run_id"], a["endpoint"]), i)

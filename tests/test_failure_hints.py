@@ -1,0 +1,64 @@
+"""Issue 19, defects 3, 4, 7: a hint fits the failure and what the run already sent."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from perf.reporter.compute.why_failed import failure_rows
+from perf.store.failures import FailureContext, likely_fix
+
+NONE = FailureContext()
+LOGGED_IN = FailureContext(credentials=True, login=True)
+
+
+def _body(detail: str) -> bytes:
+    return json.dumps({"detail": detail}).encode()
+
+
+def test_a_refused_login_asks_for_login_credentials_not_a_header():
+    for code, body, path in [(401, _body("Not authenticated"), "/token"),
+                             (400, _body("LOGIN_BAD_CREDENTIALS"), "/auth/jwt/login"),
+                             (400, _body("Incorrect email or password"), "/api/v1/login/access-token")]:
+        hint = likely_fix(code, body, None, path)
+        assert "--login USER:PASSWORD" in hint and "--header" not in hint, hint
+    assert likely_fix(400, _body("Incorrect email or password"), None, "/login",
+                      context=LOGGED_IN).endswith("refused the user and password of --login")
+
+
+def test_401_and_403_depend_on_whether_credentials_were_sent():
+    assert "--login USER:PASSWORD" in likely_fix(401, _body("Not authenticated"), None, "/items")
+    sent = likely_fix(401, _body("Token expired"), None, "/items", context=LOGGED_IN)
+    assert "credentials sent were refused" in sent and "--login" not in sent
+    other = likely_fix(403, _body("Not your project"), None, "/projects/{id}", context=LOGGED_IN)
+    assert "this user may not do this" in other and "wants credentials" not in other
+    assert "wants credentials" in likely_fix(403, None, None, "/admin")
+
+
+def test_a_404_is_blamed_on_what_the_request_names_unless_a_url_was_given():
+    body = _body("Notebook not found")
+    assert "an id in its body or query" in likely_fix(404, body, None, "/tags")
+    assert "prefix missing from --url" in likely_fix(404, body, None, "/tags",
+                                                      context=FailureContext(url_given=True))
+    given = FailureContext(params=frozenset({"slug"}))
+    hint = likely_fix(404, body, None, "/articles/{slug}", context=given)
+    assert "the --param slug given names none that exists" in hint and "=VALUE" not in hint
+    assert "--param slug=VALUE" in likely_fix(404, body, None, "/articles/{slug}")
+
+
+def test_the_context_of_a_run_comes_from_its_stored_config():
+    context = FailureContext.of_run({"headers": [], "params": ["slug=x", "POST /a:email=y"],
+                                     "login": "alice:***", "url": None})
+    assert context == FailureContext(credentials=True, login=True,
+                                     params=frozenset({"slug", "email"}), url_given=False)
+
+
+def test_no_response_is_labelled_with_the_error_of_the_requests_that_got_none():
+    report = SimpleNamespace(
+        runs=[{"run_id": "r", "config": {}}],
+        attacks=[{"run_id": "r", "endpoint": "GET /x", "path": "/x", "attack_id": 1, "requests": 10}],
+        statuses={1: {500: 6, 0: 4}},
+        errors={1: {"500 Internal Server Error": 6, "read: connection reset by peer": 4}},
+        error_samples={})
+    rows = {r["code"]: r["fix"] for r in failure_rows(report)}
+    assert rows[0].startswith("the server closed the connection without answering"), rows[0]
