@@ -10,7 +10,7 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.reporter.query import attacks as query, series
 from perf.reporter.query.selection import Selection
-from perf.reporter.query.series import OverTime, Spectrum
+from perf.reporter.rows import OverTime, Spectrum
 
 EXTENSIONS = {".txt": "text", ".json": "json", ".csv": "csv", ".md": "markdown",
               ".markdown": "markdown", ".html": "html", ".htm": "html"}

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from perf.collector.load.background import (SCENARIOS, Background, format_background, from_large_body,
-                                  mix_label, parse_background, plan_mix, resolve,
-                                  scenario_settings)
+from perf.collector.load.background import mix_label, plan_mix, resolve
+from perf.collector.settings.background import (SCENARIOS, Background, format_background,
+                                                from_large_body, parse_background, scenario_settings)
 from perf.collector.requests.discovery import Overrides, discover
 from perf.collector.requests.payload import grow_body
 from perf.collector.settings.settings import build_settings

@@ -8,8 +8,9 @@ from itertools import count
 
 import pytest
 
-from perf.collector.load.capacity import (ABOVE, BELOW, BRACKETED, BUDGET, GENERATOR, METRIC_NAMES, Clause,
-                                find_capacity, insert_capacity, nice_rate, parse_slo)
+from perf.collector.load.capacity import (ABOVE, BELOW, BRACKETED, BUDGET, GENERATOR, find_capacity,
+                                          insert_capacity, nice_rate)
+from perf.collector.settings.slo import METRIC_NAMES, Clause, parse_slo
 from perf.base.errors import PerfError
 from perf.store.stats import keeping_up_rps
 from perf.store.database import store_session

@@ -156,7 +156,8 @@ def test_old_server_logs_are_pruned_to_the_newest(tmp_path):
 
 
 def test_large_bodies_grow_the_example_to_the_size():
-    from perf.collector.requests.payload import grow_body, size_text
+    from perf.collector.requests.payload import grow_body
+    from perf.collector.settings.settings import size_text
     from perf.collector.settings.settings import parse_size
 
     example = {"name": "small", "data": {"a": 1, "b": 2}}

@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from perf.collector.requests.discovery import METHODS_DEFAULT, Overrides, discover
-from perf.collector.requests.overrides import parse_header, parse_methods, parse_param
+from perf.collector.settings.request_options import parse_header, parse_methods, parse_param
 from perf.collector.settings.secrets import mask
 from perf.base.errors import PerfError
 from tests.schema_check import assert_valid

@@ -14,7 +14,8 @@ import re
 import urllib.parse
 from perf.collector.requests.endpoint import Discovery, Endpoint, Skipped
 from perf.collector.requests.operation import build_operation
-from perf.collector.requests.overrides import HTTP_METHODS as METHODS, METHODS_DEFAULT, Overrides, selectors
+from perf.collector.requests.overrides import Overrides, selectors
+from perf.collector.settings.request_options import HTTP_METHODS as METHODS, METHODS_DEFAULT
 from perf.collector.settings.secrets import mask, secret_values
 from perf.collector.requests.schema_values import Schemas, Unbuildable
 from perf.collector.requests.side_effects import destructive_reason, fetches_url_reason, stream_reason

@@ -17,14 +17,6 @@ from perf.base.errors import PerfError
 _HOLE = "\x00perf-grow\x00"  # stands in for the grown field while the rest is encoded
 
 
-def size_text(size: int) -> str:
-    """The size as people write it: 25MB, 512KB, 1.5MB, 300B."""
-    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= factor:
-            return f"{size / factor:.4g}{unit}"
-    return f"{size}B"
-
-
 def growable_field(example: object) -> str | None:
     """The field grow_body fills: the example's first object or array field."""
     if not isinstance(example, dict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import ipaddress
 import json
 import os
 import re
@@ -25,6 +24,7 @@ import psutil
 from perf.collector.server import processes
 from perf.collector.load.sampler import TreeSampler
 from perf.base.errors import PerfError
+from perf.collector.settings.loopback import require_loopback
 from perf.store.stats import REDIRECT_CODES
 from perf.base.text import plural
 
@@ -419,28 +419,6 @@ def _exited(what: str, code: int, when: str, tail: str, log_path: Path | None) -
 def _log_hint(tail: str) -> str:
     cause = _cause(tail, exceptions_only=True)
     return f"; the log says: {cause}" if cause else ""
-
-
-def require_loopback(url: str, option: str = "--url") -> None:
-    """perf samples the server's processes and waits for them to go idle, so the server runs on
-    this machine; and load never leaves it (a typo must not turn into a load test of a host)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError as exc:
-        raise PerfError(f"{option} {url}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PerfError(f"{option} {url}: expected http://HOST:PORT, e.g. http://127.0.0.1:8000")
-    host = parts.hostname
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise PerfError(f"{option} {url}: perf only sends load to this machine's loopback address "
-                        f"(127.0.0.1, localhost or [::1]), not to {host}")
 
 
 def attach(url: str, pid: int | None, ready_path: str, ready_needs_2xx: bool) -> Server:

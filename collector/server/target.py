@@ -15,7 +15,7 @@ from perf.collector.requests.login import find_login_route, login_request, prote
 from perf.collector.requests.operation import Prepared
 from perf.collector.requests.targets_file import FileRequests
 from perf.collector.settings.secrets import secret_values
-from perf.collector.requests.overrides import HTTP_METHODS
+from perf.collector.settings.request_options import HTTP_METHODS
 from perf.collector.settings.settings import Settings
 from perf.collector.server.server import AppSpec, Server, attach, fetch_openapi, inspect_app, start_server
 from perf.base.errors import PerfError

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from perf.collector.requests.overrides import METHODS_DEFAULT, parse_header, parse_methods, parse_param
+from perf.collector.settings.request_options import METHODS_DEFAULT, parse_header, parse_methods, parse_param
 from perf.collector.settings.secrets import looks_secret, mask, secret_values
 from perf.base.errors import PerfError
 from perf.base.pyproject import tool_perf
@@ -76,7 +76,7 @@ class Settings:
     # Capacity search (collector/load/capacity.py): per endpoint and worker count, the highest
     # constant rate meeting the SLO, instead of the fixed --rates.
     find_capacity: bool = False
-    slo: str | None = None  # e.g. "p99<100ms,success>=99.9%" (validated by capacity.parse_slo)
+    slo: str | None = None  # e.g. "p99<100ms,success>=99.9%" (validated by settings/slo.py)
     max_attacks: int = 8  # per search
     start_rate: float = 10.0  # the search's first rate
     max_rate: float = 10_000.0  # the highest rate it may try
@@ -103,7 +103,7 @@ class Settings:
         config["params"] = [f"{name}={mask(value) if looks_secret(name) else value}"
                             for name, value in self.params]
         config["login"] = f"{self.login[0]}:{mask(self.login[1])}" if self.login else None
-        from perf.collector.load.background import format_background
+        from perf.collector.settings.background import format_background
 
         config["background"] = [format_background(load) for load in self.background]
         return config
@@ -325,7 +325,7 @@ def _python(raw, where: str) -> str:
 
 
 def _url(raw, where: str) -> str:
-    from perf.collector.server.server import require_loopback
+    from perf.collector.settings.loopback import require_loopback
 
     url = _text(raw, where)
     require_loopback(url, where)
@@ -350,7 +350,7 @@ def _size(raw, where: str) -> int:
 
 
 def _backgrounds(raw, where: str) -> list:
-    from perf.collector.load.background import parse_background
+    from perf.collector.settings.background import parse_background
 
     values = [raw] if isinstance(raw, str) else raw
     if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
@@ -360,7 +360,7 @@ def _backgrounds(raw, where: str) -> list:
 
 
 def _scenario(raw, where: str) -> str:
-    from perf.collector.load.background import SCENARIOS
+    from perf.collector.settings.background import SCENARIOS
 
     name = _text(raw, where)
     if name not in SCENARIOS:
@@ -369,7 +369,7 @@ def _scenario(raw, where: str) -> str:
 
 
 def _slo(raw, where: str) -> str:
-    from perf.collector.load.capacity import parse_slo
+    from perf.collector.settings.slo import parse_slo
 
     return parse_slo(_text(raw, where)).text
 
@@ -505,7 +505,7 @@ def build_settings(given: dict[str, object], config: dict | None = None,
     scenario = (sources[0].get("scenario") if "scenario" not in given
                 else _scenario(given["scenario"], "--scenario"))
     if scenario:
-        from perf.collector.load.background import scenario_settings
+        from perf.collector.settings.background import scenario_settings
 
         sources.append(_parse_source(scenario_settings(scenario, quick), scenario))
     elif quick:
@@ -570,3 +570,11 @@ def _check_whole(s: Settings, given: dict, config: dict) -> None:
 def pyproject_settings(start: Path | None = None) -> dict:
     """[tool.perf] of the nearest pyproject.toml, keys named like the CLI options."""
     return tool_perf(start)[0]
+
+
+def size_text(size: int) -> str:
+    """The size as people write it: 25MB, 512KB, 1.5MB, 300B."""
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= factor:
+            return f"{size / factor:.4g}{unit}"
+    return f"{size}B"

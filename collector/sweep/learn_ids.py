@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from perf.collector.requests.discovery import Discovery, Endpoint, Overrides, discover
+from perf.collector.requests.discovery import Discovery, Overrides, discover
 from perf.collector.requests.known_ids import (Learned, collection_of, fill, items_of, parse,
                                                placeholders, value_in)
 from perf.collector.server.server import http_exchange

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perf.collector.requests.payload import size_text
+from perf.collector.settings.settings import size_text
 from perf.base.text import clock, plural
 from perf.base.jsontext import json_document
 from perf.base.terminal import terminal_text

@@ -20,14 +20,16 @@ from pathlib import Path
 from perf.collector.server import processes, target as targeting
 from perf.collector.storage import scratch
 from perf.collector.load.attack import AttackResult, run_attack
-from perf.collector.load.background import (Background, BackgroundAttack, background_name,
-                                  check_body_room, foreground_name, format_background,
-                                  from_large_body, mix_label, plan_mix)
-from perf.collector.load.capacity import Capacity, find_capacity, parse_slo
+from perf.collector.load.background import (BackgroundAttack, background_name, check_body_room,
+                                            foreground_name, mix_label, plan_mix)
+from perf.collector.load.capacity import Capacity, find_capacity
+from perf.collector.settings.background import Background, format_background, from_large_body
+from perf.collector.settings.slo import parse_slo
 from perf.collector.requests.discovery import Discovery, Endpoint
 from perf.collector.sweep.failed_operations import report_failures
 from perf.collector.storage.attacks import generator_verdict, results_metrics
-from perf.collector.requests.payload import growable_field, size_text, write_body
+from perf.collector.requests.payload import growable_field, write_body
+from perf.collector.settings.settings import size_text
 from perf.collector.settings.settings import Settings
 from perf.collector.storage.records import AttackRecord
 from perf.collector.storage.run_rows import run_ids, run_row

@@ -9,13 +9,13 @@ percentiles, so the HTML carries summaries, never raw rows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 
 from perf.store.stats import is_success
 from perf.reporter.query.attacks import ERROR_KIND_SQL
+from perf.reporter.rows import OverTime, Spectrum
 
 MAX_POINTS = 4000
 NS_PER_MS = 1e6
@@ -60,20 +60,6 @@ def lttb(x: np.ndarray, y: np.ndarray, threshold: int) -> np.ndarray:
         kept[i + 1] = a
     kept[-1] = n - 1
     return kept
-
-
-@dataclass
-class OverTime:
-    """One attack's latency over time, split into successes and errors, downsampled."""
-
-    attack_id: int
-    ok_t: list[float]  # seconds since the attack's first request
-    ok_ms: list[float]
-    err_t: list[float]
-    err_ms: list[float]
-    err_label: list[str]  # "503" or "0 <error kind>" for each kept error point
-    requests: int
-    errors: int
 
 
 def _round_sig(values: np.ndarray, digits: int) -> list[float]:
@@ -152,16 +138,6 @@ def _over_time(attack_id: int, rows: dict, max_points: int) -> OverTime:
         requests=len(t),
         errors=len(err_idx),
     )
-
-
-@dataclass
-class Spectrum:
-    """Exact latency percentiles of one attack, ready for a log-scaled 1/(1-p) axis."""
-
-    attack_id: int
-    p: list[float]  # percentile as a fraction; the last point is the max
-    x: list[float]  # 1 / (1 - p); the max sits at x = requests
-    ms: list[float]
 
 
 def spectrum_points(p: list[float], values_ms: list[float], requests: int, max_ms: float) -> Spectrum:

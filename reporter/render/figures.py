@@ -24,7 +24,7 @@ from perf.store.stats import is_success
 from perf.reporter.compute.tables import (endpoints_in_order, history_series_key, load_label, load_of,
                               load_text, untrusted)
 from perf.store.metrics import METRICS
-from perf.reporter.query.series import OverTime, Spectrum
+from perf.reporter.rows import OverTime, Spectrum
 
 PALETTE = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692",
            "#B6E880", "#FF97FF", "#FECB52", "#1F77B4", "#8C564B", "#7F7F7F", "#BCBD22",

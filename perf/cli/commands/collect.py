@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from perf.collector.load.background import SCENARIOS
+from perf.collector.settings.background import SCENARIOS
 from perf.collector.settings.settings import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
 from perf.base.text import plural
 from perf.collector.sweep.progress import make_progress
