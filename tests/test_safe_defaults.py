@@ -38,6 +38,14 @@ def test_destructive_and_url_fetching_routes_are_left_out_with_their_reason(tmp_
     assert len(_names(_plan(tmp_path, "tests.apps.admin_danger:app", "--include-destructive"))) == 10
 
 
+def test_writes_to_the_logged_in_users_own_account_are_left_out():
+    from perf.collector.requests.side_effects import destructive_reason
+    assert "password" in destructive_reason("PATCH", "/api/v1/users/me/password", {})
+    assert "own account" in destructive_reason("PATCH", "/users/me", {})
+    assert destructive_reason("GET", "/users/me", {}) is None
+    assert destructive_reason("POST", "/items/{item_id}/comments", {"summary": "Add Comment"}) is None
+
+
 def test_exclude_takes_globs_over_the_operation_and_its_path(tmp_path):
     plan = _plan(tmp_path, "tests.apps.admin_danger:app", "--exclude", "GET /items*",
                  "--exclude", "/calls")

@@ -32,6 +32,11 @@ def destructive_reason(method: str, path: str, operation: dict) -> str | None:
     if method.upper() in ("GET", "HEAD", "OPTIONS"):
         return None
     static = " ".join(s for s in path.split("/") if not s.startswith("{"))
+    words = _words(static)
+    if "password" in words or "passwords" in words:
+        return "changes a password (perf's --login would stop working)"
+    if method.upper() in ("PUT", "PATCH") and ("me" in words or "self" in words):
+        return "changes the logged-in user's own account (perf's --login would stop working)"
     for where in (static, str(operation.get("operationId", "")).split("_")[0],
                   str(operation.get("summary", ""))):
         hit = next((w for w in _words(where) if w in _DESTRUCTIVE), None)

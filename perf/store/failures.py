@@ -17,7 +17,7 @@ _PARAM = re.compile(r"{[^}]+}")
 _BAD_LOGIN = re.compile(r"(?i)bad_credentials|incorrect (email|user ?name|username|password)|"
                         r"(email|user ?name|username) or password|invalid (credentials|login|"
                         r"username|password)|wrong (password|credentials)")
-_LOGIN_ROUTE = re.compile(r"(?i)(^|/)(log-?in|sign-?in|token|session|auth)([/_.-]|$)")
+_LOGIN_ROUTE = re.compile(r"(?i)(^|/)(log-?in|sign-?in|token|access-token)([/_.-]|$)")
 
 
 @dataclass(frozen=True)
