@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import shutil
 import sys
 
 import click
@@ -20,7 +19,8 @@ from perf.store.database import store_session
 @click.option("--format", "fmt", default="text", show_default=True, metavar="FORMAT",
               help="text, json or markdown.")
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
-@click.option("--width", type=int, default=None, help="Text width [default: the terminal's, else 100].")
+@click.option("--width", type=int, default=None,
+              help="Text width [default: the terminal's, else COLUMNS, else 100].")
 def history(endpoint, filter, workers, store, last, metrics, fmt, ascii_, width) -> None:
     """Each cell's runs in time order (label, commit, value), and the change points: the runs
     after which a metric shifted, and by how much.
@@ -46,9 +46,10 @@ def history(endpoint, filter, workers, store, last, metrics, fmt, ascii_, width)
     config, where = pyproject_compare()
     settings = compare_settings(None, None, config, where)
     sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
+    from perf.reporter.render.text import text_width
+
     tty = sys.stdout.isatty()
-    if width is None:
-        width = max(60, shutil.get_terminal_size((100, 24)).columns) if tty else 100
+    width = text_width(width, sys.stdout)  # one width rule for every command (report, compare)
     with store_session(store, read_only=True) as con:
         result = build_history(con, sel, last, list(dict.fromkeys(names)), settings)
     click.echo(render_history(result, fmt, ascii=ascii_ or not tty, width=width), nl=False)
