@@ -73,6 +73,10 @@ class Settings:
     background: list = field(default_factory=list)
     scenario: str | None = None  # the preset these settings started from (collector/load/background.py)
     repeat: int = 1  # each cell N times, in N interleaved rounds (noise for perf compare)
+    # --quick is a budget, not a grid: seconds of load it may plan on any app (None: not --quick),
+    # and the options the command line set itself, which the budget leaves as they are.
+    quick_budget_s: float | None = None
+    given: tuple[str, ...] = ()
     # Capacity search (collector/load/capacity.py): per endpoint and worker count, the highest
     # constant rate meeting the SLO, instead of the fixed --rates.
     find_capacity: bool = False
@@ -451,6 +455,7 @@ QUICK = {
     "timeout": 5.0,
 }
 QUICK_TARGET_ONLY = ("filter",)
+QUICK_BUDGET_S = 60.0  # --quick's promise: about a minute of load, whatever the app
 
 
 def default_of(name: str) -> object:
@@ -523,6 +528,8 @@ def build_settings(given: dict[str, object], config: dict | None = None,
             fields.pop("rates", None)
         fields.update(values)
     settings = Settings(**fields)
+    if quick and not scenario:
+        settings.quick_budget_s, settings.given = QUICK_BUDGET_S, tuple(sorted(given))
     if settings.concurrency:
         settings.rates = []  # closed loop: the default rates do not apply
     _check_whole(settings, given, config or {})

@@ -51,6 +51,8 @@ def render_plan(plan, fmt: str) -> str:
         lines += [f"    {_background(load)}" for load in plan.background]
     if plan.setup:
         lines.append(f"  setup first: {', '.join(plan.setup)}")
+    if plan.quick:
+        lines.append(f"  {plan.quick}")
     if plan.login:
         lines.append(f"  login: {plan.login}")
     for got in plan.values:

@@ -35,6 +35,7 @@ from perf.collector.storage.records import AttackRecord
 from perf.collector.storage.run_rows import run_ids, run_row
 from perf.collector.settings.secrets import Masker
 from perf.collector.sweep.learn_ids import learn_ids
+from perf.collector.sweep.quick_budget import fit_quick
 from perf.collector.sweep.login_session import LoginSession
 from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from perf.collector.server.server import Server, http_call
@@ -504,10 +505,13 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
             sweep.start_server(worker_counts[0])
             sweep.found = found = targeting.operations(settings, target, sweep.server)
+            quick_note = fit_quick(settings, found, len(worker_counts), _load_seconds)
             endpoints = found.endpoints
             loads_beside = background_loads(settings)
             mixes = _resolve_mixes(settings, target, sweep.server, endpoints)
             _announce(found, progress)
+            if quick_note:
+                progress.message(quick_note)
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             sweep.keep_check()
@@ -585,6 +589,10 @@ def planned_attacks(settings: Settings, endpoints: int, worker_counts: int
     mix = background_loads(settings)
     mixed = alone if mix else 0
     return alone + mixed, mixed * len(mix), alone * alone_s + mixed * settings.duration_s
+
+
+def _load_seconds(settings: Settings, endpoints: int, worker_counts: int) -> float:
+    return planned_attacks(settings, endpoints, worker_counts)[2]
 
 
 def _check_label(label: str | None, store: Path) -> None:
@@ -739,6 +747,7 @@ class Plan:
     background_attacks: int  # stored beside them, one per background load
     planned_load_s: float
     login: str | None = None  # who perf logs in as, where, and how the token is sent
+    quick: str | None = None  # how --quick kept to its budget on this app, if it had to
     # ids that exist, learned from list routes (a sweep may also create one; see learn_ids)
     values: list[dict] = field(default_factory=list)
 
@@ -756,6 +765,7 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
     try:
         server = targeting.start(settings, target, workers[0], resolve_store(store).parent / "logs")
         found = targeting.operations(settings, target, server)
+        quick_note = fit_quick(settings, found, len(workers), _load_seconds)
         mixes = _resolve_mixes(settings, target, server, found.endpoints)
         base = targeting.base_url(server, found)
         attacks, background, planned_s = planned_attacks(settings, len(found.endpoints),
@@ -780,7 +790,7 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             settings=settings.to_config(),
             background=_plan_background(background_loads(settings), mixes),
             attacks=attacks, background_attacks=background, planned_load_s=planned_s,
-            login=login,
+            login=login, quick=quick_note,
             values=[{"param": got.name, "value": got.value, "from": got.source} for got in learned],
         )
     finally:
