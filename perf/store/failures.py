@@ -85,18 +85,15 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
             return f"HTTP {code}{said}: the app refused the user and password of --login"
         return (f"HTTP {code}{said}: the login was refused: give a user that exists with "
                 f"--login USER:PASSWORD (perf then logs in here with it, too)")
+    if code in (401, 403) and not context.credentials:
+        return (f"HTTP {code}{said}: the app wants credentials; send them with --login "
+                f"USER:PASSWORD (perf logs in) or --header 'Authorization: Bearer TOKEN'")
     if code == 401:
-        if context.credentials:
-            return (f"HTTP 401{said}: the credentials sent were refused (a wrong or expired "
-                    f"token, or another scheme than the app's?)")
-        return (f"HTTP 401{said}: the app wants credentials; send them with --login "
-                f"USER:PASSWORD (perf logs in) or --header 'Authorization: Bearer TOKEN'")
+        return (f"HTTP 401{said}: the credentials sent were refused (a wrong or expired "
+                f"token, or another scheme than the app's?)")
     if code == 403:
-        if context.credentials:
-            return (f"HTTP 403{said}: logged in, but this user may not do this (another "
-                    f"user's item, or a route for admins): log in as one who may")
-        return (f"HTTP 403{said}: the app wants credentials; send them with --login "
-                f"USER:PASSWORD (perf logs in) or --header 'Authorization: Bearer TOKEN'")
+        return (f"HTTP 403{said}: logged in, but this user may not do this (another "
+                f"user's item, or a route for admins): log in as one who may")
     if code == 404:
         param = _PARAM.search(path)
         if param and param.group(0)[1:-1] in context.params:
