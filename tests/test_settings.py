@@ -170,3 +170,18 @@ def test_the_secrets_of_the_settings_are_one_set():
     assert masker.text("Bearer tok-123 / hunter22 / pw=hunter22%21 / 42") == \
         "Bearer *** / *** / pw=***%21 / 42"
     assert masker.bytes(b'{"a":"tok-123"}') == b'{"a":"***"}'
+
+
+def test_login_needs_the_document_and_a_login_route_needs_a_login():
+    import pytest
+    from perf.base.errors import PerfError
+    from perf.collector.settings.settings import build_settings
+
+    with pytest.raises(PerfError, match="--login finds where to log in"):
+        build_settings({"login": "a:b", "targets": __file__})
+    with pytest.raises(PerfError, match="add --login USER:PASSWORD"):
+        build_settings({"login_route": "POST /token"})
+    with pytest.raises(PerfError, match="expected USER:PASSWORD"):
+        build_settings({"login": "nopassword"})
+    assert build_settings({"login": "alice:pw:with:colons"}).login == ("alice", "pw:with:colons")
+    assert build_settings({"login": "alice:secret"}).to_config()["login"] == "alice:***"

@@ -546,6 +546,11 @@ def _check_whole(s: Settings, given: dict, config: dict) -> None:
     if s.url and (s.factory or s.app_dir or s.python):
         raise PerfError("--factory, --app-dir and --python describe an app perf starts; "
                         "with --url the server is already running")
+    if s.login and s.targets:
+        raise PerfError("--login finds where to log in from the app's OpenAPI document; with "
+                        "--targets, put the token in the file or pass --header")
+    if s.login_route and not s.login:
+        raise PerfError("--login-route names where --login logs in: add --login USER:PASSWORD")
     if s.large_body and s.targets:
         raise PerfError("--large-body grows an endpoint's OpenAPI example body; with --targets "
                         "there is none (put the large body in the targets file instead)")
