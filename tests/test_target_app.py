@@ -248,8 +248,10 @@ def test_cpu_scale_multiplies_the_work_not_a_sleep(app, scaled_app):
             spent[id(running)].append(_main_thread_cpu_seconds(running.server_pid) - before)
     # Medians: a request that shared its core with a burst elsewhere runs slower per instruction.
     ratio = statistics.median(spent[id(scaled_app)]) / statistics.median(spent[id(app)])
-    # 1.5x the loop plus the same per-request overhead (routing, JSON) on both sides.
-    assert 1.25 < ratio < 1.6, ratio
+    # 1.5x the loop plus the same per-request overhead (routing, JSON) on both sides; the
+    # kernel accounts CPU in clock ticks, so one request's share is coarse: a clean run measured
+    # 1.61. A sleep would give ~1.0, a doubled loop ~2.0: both stay outside.
+    assert 1.25 < ratio < 1.75, ratio
 
 
 def test_cpu_process_pool_runs_in_child_processes(cpu_app):
