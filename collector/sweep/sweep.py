@@ -156,6 +156,7 @@ class _Sweep:
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
     login: LoginSession | None = None  # --login: the user perf is logged in as
+    set_up_server: Server | None = None  # the server start setup_and_login last ran for
 
     def __post_init__(self) -> None:
         # Masks what perf sends as a secret in every results file (collector/load/results_filter.py).
@@ -191,10 +192,15 @@ class _Sweep:
         return targeting.base_url(self.server, self.found)
 
     def run_setup(self) -> None:
-        self._setup_and_login()
+        self.setup_and_login()
         self.learn_ids()
 
-    def _setup_and_login(self) -> None:
+    def setup_and_login(self) -> None:
+        """Once per server start (collect calls it before storing the run, so a refused login
+        stores nothing; run_setup then finds it done)."""
+        if self.set_up_server is self.server:
+            return
+        self.set_up_server = self.server
         if self.settings.setup and self.found.setup:
             _run_setup(self.base, self.found.setup, self.progress)
         if self.settings.login and self.found.login is not None:
@@ -512,6 +518,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             _announce(found, progress)
             if quick_note:
                 progress.message(quick_note)
+            sweep.setup_and_login()  # a refused login ends collect here: no run stored
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             sweep.keep_check()
