@@ -37,6 +37,6 @@ def renewal_note(login: LoginSession, seconds: float) -> str | None:
     """The progress line saying the token is renewed during each attack, when it will be."""
     if not needs_feed(login, seconds):
         return None
-    return (f"the login's token lives {login.ttl_s:.0f}s, less than one attack ({seconds:g}s "
-            f"with its warm-up): perf logs in again every {login.ttl_s / 2:.1f}s while it attacks "
+    return (f"the login's token lives {login.ttl_s:.0f}s, too little for one attack of {seconds:g}s: "
+            f"perf logs in again every {login.ttl_s / 2:.1f}s while it attacks "
             f"(vegeta reads its targets as they are written, each with the newest token)")

@@ -213,7 +213,7 @@ class _Sweep:
             self.masker = Masker((*self.settings.secrets, *self.login.secrets))
             if first:
                 self.progress.message(self.login.describe())
-                note = renewal_note(self.login, self.settings.duration_s + self.settings.warmup_s)
+                note = renewal_note(self.login, max(self.settings.duration_s, self.settings.warmup_s))
                 if note:
                     self.progress.message(note)
 
