@@ -13,6 +13,7 @@ from typing import Callable
 from perf.collector.server import processes
 from perf.collector.load.results_filter import FilterThread
 from perf.collector.load.sampler import Sample, TreeSampler
+from perf.collector.load.target_feed import TargetFeed
 from perf.collector.settings.secrets import Masker
 from perf.base.errors import PerfError
 
@@ -63,17 +64,24 @@ def attack_args(vegeta: Path, targets: Path, mode: str, load: float, duration_s:
 def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: float,
                duration_s: float, timeout_s: float, server_pid: int | None,
                on_tick: Callable[[float, int, int], None] | None = None,
-               body: Path | None = None, masker: Masker | None = None) -> AttackResult:
+               body: Path | None = None, masker: Masker | None = None,
+               feed: TargetFeed | None = None) -> AttackResult:
     """Run one attack to completion; its results land in out_csv (without bodies, `masker`'s
     secrets masked: collector/load/results_filter.py), its samples in the result.
 
-    on_tick(elapsed_s, results, successes) is called about ten times a second.
+    on_tick(elapsed_s, results, successes) is called about ten times a second. With a `feed`,
+    vegeta reads the targets lazily from it (a login renewed mid-attack: target_feed.py).
     """
+    masker = feed.masker if feed is not None else masker
     copier = FilterThread(out_csv, masker)  # before vegeta: a file it cannot write fails now
+    args = attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body)
     attack = processes.spawn(
-        attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        feed.command(args) if feed is not None else args,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE if feed is not None else subprocess.DEVNULL,
     )
+    if feed is not None:
+        feed.start(attack.stdin, mode, load)
     encode = processes.spawn_in_group(
         [str(vegeta), "encode", "--to", "csv"],
         leader=attack, stdin=attack.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -99,6 +107,8 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
             encode.wait(timeout=5)
         else:
             processes.stop_group(attack, grace_s=0.5)
+        if feed is not None:  # vegeta is gone: a write the feed was blocked in has failed
+            feed.stop()
     finished_at = datetime.now(timezone.utc)
     counts = copier.finish(timeout_s=60)  # its error first: a dead filter makes vegeta fail too
     if attack.returncode != 0 or encode.returncode != 0:

@@ -114,7 +114,7 @@ def read_token(status: int, headers: dict[str, str], body: bytes, route: LoginRo
     """The token in the login route's answer; a one-line PerfError when refused or absent."""
     if not 200 <= status < 300:
         raise PerfError(f"--login: {route.name} answered {status}{_detail(body)}: check the user "
-                        f"and password (or name the route with --login-route)")
+                        f"and password (or name the route with --login-route)", exit_code=2)
     now = time.time() if now is None else now
     try:
         answer = json.loads(body or b"null")
@@ -133,7 +133,7 @@ def read_token(status: int, headers: dict[str, str], body: bytes, route: LoginRo
     if cookie:
         return Token("", None, cookie)
     raise PerfError(f"--login: {route.name} answered {status} but no token perf knows "
-                    f"(access_token, token, ...) nor a session cookie")
+                    f"(access_token, token, ...) nor a session cookie", exit_code=2)
 
 
 def auth_headers(token: Token, scheme: str) -> dict[str, str]:

@@ -9,23 +9,32 @@ that may echo them (a plan's URL, an app's 422 body, vegeta's error strings, the
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from typing import Iterable
 
 MASK = "***"
-# Parts of a parameter or header name that make its value a secret: password, passwd, pwd,
-# secret, (access_)token, (api_)key, apikey, auth(orization), cookie, session, credential(s).
-SECRET_NAME_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "cookie", "session",
-                     "credential")
+# The words of a parameter or header name (split at _ - . space and camelCase) that make its value
+# a secret: a whole word ("auth", "key", "pwd"), or a word beginning with one of the stems
+# ("password", "tokens", "authorization", "sessionid") or ending with one of SECRET_ENDINGS. Words, not substrings: "author",
+# "keyboard" or "passenger" hold no secret, "apiKey", "X-API-Key" and "access_token" do.
+SECRET_WORDS = frozenset(("pass", "pwd", "pin", "key", "apikey", "auth", "jwt", "sid", "otp",
+                          "csrf", "xsrf"))
+SECRET_STEMS = ("password", "passwd", "passphrase", "passcode", "secret", "token", "authoriz",
+                "authentic", "authtoken", "cookie", "session", "credential", "apikey",
+                "accesskey", "privatekey", "secretkey", "bearer")
+SECRET_ENDINGS = ("password", "passwd", "secret", "token", "apikey")  # "userpassword", "mytoken"
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 # Shorter values are not searched for in text: hiding every "1" or "ab" of an answer would
 # garble it and hide nothing worth hiding.
 MIN_HIDDEN_CHARS = 3
 
 
 def looks_secret(name: str) -> bool:
-    """Does a parameter or header of this name carry a secret?"""
-    lowered = name.lower()
-    return any(part in lowered for part in SECRET_NAME_PARTS)
+    """Does a parameter or header of this name carry a secret? (by its words: SECRET_WORDS)"""
+    words = [w.lower() for w in _WORD.findall(name)]
+    return any(w in SECRET_WORDS or w.startswith(SECRET_STEMS) or w.endswith(SECRET_ENDINGS)
+               for w in words)
 
 
 def _credential(value: str) -> str | None:

@@ -20,6 +20,7 @@ class LoginSession:
         self.scheme: str | None = route.scheme
         self.token: Token | None = None
         self.logins = 0
+        self.ttl_s: float | None = None  # how long a fresh token lives (known once logged in)
 
     def describe(self) -> str:
         scheme = "a session cookie" if self.token and self.token.cookie else (
@@ -35,6 +36,8 @@ class LoginSession:
             raise PerfError(f"--login: {self.route.name} did not answer ({exc})") from None
         self.token = read_token(status, answer_headers, answer, self.route)
         self.logins += 1
+        if self.token.expires_at is not None:
+            self.ttl_s = self.token.expires_at - time.time()
         if self.scheme is None and not self.token.cookie:
             self.scheme = self._probe_scheme(base_url)
 

@@ -37,6 +37,7 @@ from perf.collector.settings.secrets import Masker
 from perf.collector.sweep.learn_ids import learn_ids
 from perf.collector.sweep.quick_budget import fit_quick
 from perf.collector.sweep.login_session import LoginSession
+from perf.collector.sweep.login_feed import feed_for, renewal_note
 from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
 from perf.collector.server.server import Server, http_call
 from perf.collector.storage.spool import count_attacks, describe
@@ -155,6 +156,7 @@ class _Sweep:
     check_kept: bool = False  # handed to the store writer (it needs the run first)
     index: int = 0  # the progress display's attack counter
     login: LoginSession | None = None  # --login: the user perf is logged in as
+    set_up_server: Server | None = None  # the server start setup_and_login last ran for
 
     def __post_init__(self) -> None:
         # Masks what perf sends as a secret in every results file (collector/load/results_filter.py).
@@ -190,10 +192,15 @@ class _Sweep:
         return targeting.base_url(self.server, self.found)
 
     def run_setup(self) -> None:
-        self._setup_and_login()
+        self.setup_and_login()
         self.learn_ids()
 
-    def _setup_and_login(self) -> None:
+    def setup_and_login(self) -> None:
+        """Once per server start (collect calls it before storing the run, so a refused login
+        stores nothing; run_setup then finds it done)."""
+        if self.set_up_server is self.server:
+            return
+        self.set_up_server = self.server
         if self.settings.setup and self.found.setup:
             _run_setup(self.base, self.found.setup, self.progress)
         if self.settings.login and self.found.login is not None:
@@ -206,13 +213,9 @@ class _Sweep:
             self.masker = Masker((*self.settings.secrets, *self.login.secrets))
             if first:
                 self.progress.message(self.login.describe())
-                lifetime = self.login.lifetime_s()
-                if lifetime is not None and lifetime < self.settings.duration_s + self.settings.warmup_s:
-                    self.progress.message(
-                        f"warning: the login's token lives {lifetime:.0f}s, less than one attack "
-                        f"({self.settings.duration_s + self.settings.warmup_s:g}s with its warm-up): "
-                        f"perf logs in again before each attack, but requests sent after the token "
-                        f"expires fail; shorten --duration")
+                note = renewal_note(self.login, max(self.settings.duration_s, self.settings.warmup_s))
+                if note:
+                    self.progress.message(note)
 
     def learn_ids(self) -> None:
         """Ids that exist, for the path parameters no --param names, at every server start
@@ -287,10 +290,11 @@ class _Sweep:
                 salt=f"{self.run_id}-{self.attacks_started}-background-{n}",
                 with_body=load_of.size is None, auth=self.auth(s.duration_s))
             body = bodies.get(n)
-            beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n: run_attack(
+            feed = feed_for(self.login, self.base, bg_targets, s.duration_s, self.masker)
+            beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n, f=feed: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
                 duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b,
-                masker=self.masker)))
+                masker=self.masker, feed=f)))
         title = self._title(fg_name, load, workers)
         self.index += 1
         self.progress.attack_started(self.index, title, s.duration_s)
@@ -384,7 +388,8 @@ class _Sweep:
                 auth=self.auth(s.warmup_s))
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None,
-                       masker=self.masker)
+                       masker=self.masker,
+                       feed=feed_for(self.login, self.base, targets, s.warmup_s, self.masker))
 
     def _measure(self, targets: Path, mode: str, load: float) -> AttackResult:
         """The recorded attack: its mode and the settings' duration, the server's tree sampled."""
@@ -393,7 +398,8 @@ class _Sweep:
             return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
                               load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
                               server_pid=self.server.pid, on_tick=self.progress.tick,
-                              masker=self.masker)
+                              masker=self.masker,
+                              feed=feed_for(self.login, self.base, targets, s.duration_s, self.masker))
         finally:
             # The next idle check's CPU window runs while this attack is stored.
             self.server.open_cpu_window()
@@ -512,6 +518,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             _announce(found, progress)
             if quick_note:
                 progress.message(quick_note)
+            sweep.setup_and_login()  # a refused login ends collect here: no run stored
             sweep.run_id = _create_run(sweep.writer, settings, vegeta_path,
                                        settings.url or settings.app, found)
             sweep.keep_check()

@@ -55,7 +55,8 @@ def _default(name: str) -> str:
 @click.option("--login", metavar="USER:PASSWORD",
               help="Log in as this user before the attacks (the document's OAuth2 password "
                    "flow, else a login route perf finds) and send its token with every "
-                   "request; again when the token would expire. Masked everywhere.")
+                   "request; again when the token would expire, during an attack if it "
+                   "dies sooner. Masked everywhere.")
 @click.option("--login-route", metavar="'POST /path'",
               help="Where to log in, when perf cannot find it in the document.")
 @click.option("--targets", metavar="FILE",
