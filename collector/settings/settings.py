@@ -22,6 +22,7 @@ from perf.collector.settings.secrets import looks_secret, mask, secret_values
 from perf.base.errors import PerfError
 from perf.base.pyproject import tool_perf
 from perf.store.runref import check_label
+from perf.collector.settings.success import DEFAULT_SUCCESS_RULE, parse_success, without_default_success
 
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*$")  # a number and its unit
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -84,6 +85,7 @@ class Settings:
     max_attacks: int = 8  # per search
     start_rate: float = 10.0  # the search's first rate
     max_rate: float = 10_000.0  # the highest rate it may try
+    success: str = DEFAULT_SUCCESS_RULE  # --success: which status codes count as success
 
     @property
     def mode(self) -> str:
@@ -110,7 +112,7 @@ class Settings:
         from perf.collector.settings.background import format_background
 
         config["background"] = [format_background(load) for load in self.background]
-        return config
+        return without_default_success(config)
 
 
 # ---- parsers: (raw value, what to call it in an error) -> value ---------------------------
@@ -439,6 +441,7 @@ OPTIONS: list[Option] = [
     Option("max_attacks", "max_attacks", _whole_number),
     Option("start_rate", "start_rate", _rate),
     Option("max_rate", "max_rate", _rate),
+    Option("success", "success", parse_success),
 ]
 _BY_NAME = {o.name: o for o in OPTIONS}
 

@@ -210,7 +210,7 @@ def store_attack(
             "INSERT INTO samples VALUES (?, ?, ?, ?, ?)",
             [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
         )
-    cache_stats(con, attack_id)
+    cache_stats(con, attack_id, attack.run_id)
     failed, sent_rate = con.execute(
         f"SELECT requests > successes, {metric_sql('sent_rate')} FROM attack_stats "
         f"WHERE attack_id = ?", [attack_id]).fetchone()

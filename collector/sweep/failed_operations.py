@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from perf.store.failures import FailureContext, likely_fix
+from perf.base.text import plural
+from perf.store.failures import FailureContext, detail_text, likely_fix
+from perf.store.redirects import REDIRECT_COUNT_SQL, redirect_note
 from perf.store.database import store_session
 
 GROUP_AFTER = 5  # more failing operations than this are told by cause, not one by one
+SHOWN = 3  # operations named on a cause's line
 
 
 def failed_operations(con, run_id: str) -> list[tuple[str, str, int, bytes | None, str | None]]:
@@ -44,20 +47,35 @@ def report_failures(store: Path, run_id: str, progress, server_log: Path | None)
     with store_session(store) as con:
         failed = failed_operations(con, run_id)
         (config,) = con.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    context = FailureContext.of_run(json.loads(config) if isinstance(config, str) else config)
+        redirects, answers = con.execute(REDIRECT_COUNT_SQL, [run_id]).fetchone()
+    config = json.loads(config) if isinstance(config, str) else config
+    note = redirect_note(redirects, answers, config)
+    if note:
+        progress.message(note)
     lines = []
     for endpoint, path, code, body, error in failed:
         log = f" ({server_log})" if server_log and code >= 500 else ""
-        lines.append((endpoint, f"{likely_fix(int(code), body, error, path, context=context)}{log}"))
+        context = FailureContext.of_operation(config, endpoint)
+        lines.append((endpoint, code, body,
+                      f"{likely_fix(int(code), body, error, path, context=context)}{log}"))
     if len(lines) <= GROUP_AFTER:
-        for endpoint, fix in lines:
+        for endpoint, _, _, fix in lines:
             progress.message(f"every request failed: {endpoint}: {fix}")
         return
-    # A big app can fail hundreds of operations the same way: one line per cause, not per route.
-    by_fix: dict[str, list[str]] = {}
-    for endpoint, fix in lines:
-        by_fix.setdefault(fix, []).append(endpoint)
-    progress.message(f"every request failed on {len(lines)} operations (`perf report` lists each):")
-    for fix, endpoints in sorted(by_fix.items(), key=lambda item: -len(item[1])):
-        shown = ", ".join(endpoints[:3]) + (f" and {len(endpoints) - 3} more" if len(endpoints) > 3 else "")
-        progress.message(f"  {len(endpoints)} x {fix}: {shown}")
+    # A big app can fail hundreds of operations the same way: one line per cause (the status
+    # and the hint, the app's own words left out: they name each route's item), not per route.
+    by_cause: dict[str, list[str]] = {}
+    for endpoint, code, body, fix in lines:
+        by_cause.setdefault(cause(int(code), body, fix), []).append(endpoint)
+    progress.message(f"every request failed on {len(lines)} operations (`perf report` shows all):")
+    for why, endpoints in sorted(by_cause.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(endpoints[:SHOWN]) + (
+            f" and {len(endpoints) - SHOWN} more" if len(endpoints) > SHOWN else "")
+        progress.message(f"  {why} on {plural(len(endpoints), 'operation')}: {shown}")
+
+
+def cause(code: int, body: bytes | None, fix: str) -> str:
+    """A hint without what the app said: 'HTTP 404 (Notebook not found): no such item ...'
+    and 'HTTP 404 (Note not found): no such item ...' are one cause."""
+    said = f"HTTP {code} ({detail_text(body)})"
+    return f"HTTP {code}{fix[len(said):]}" if fix.startswith(said) else fix

@@ -27,6 +27,7 @@ from perf.collector.settings.background import Background, format_background, fr
 from perf.collector.settings.slo import parse_slo
 from perf.collector.requests.discovery import Discovery, Endpoint
 from perf.collector.sweep.failed_operations import report_failures
+from perf.collector.requests.failure_facts import failure_facts
 from perf.collector.storage.attacks import generator_verdict, results_metrics
 from perf.collector.requests.payload import growable_field, write_body
 from perf.collector.settings.settings import size_text
@@ -121,7 +122,8 @@ def _summary_line(con, attack_id: int) -> str:
 def _create_run(writer: StoreWriter, settings: Settings, vegeta_path: Path, target: str,
                 found: Discovery) -> str:
     config = {**settings.to_config(), "vegeta": str(vegeta_path),
-              "skipped": [{"endpoint": s.name, "reason": s.reason} for s in found.skipped]}
+              "skipped": [{"endpoint": s.name, "reason": s.reason} for s in found.skipped],
+              **({"failure_facts": facts} if (facts := failure_facts(found)) else {})}
     return writer.start_run(run_row(status="running", label=settings.label, target=target,
                                     config=config, vegeta_version=vegeta_version(vegeta_path)))
 

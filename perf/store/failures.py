@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from perf.base.terminal import terminal_text
 
@@ -30,6 +30,10 @@ class FailureContext:
     login: bool = False
     params: frozenset[str] = frozenset()
     url_given: bool = False
+    # Of the failing operation (perf.collector.requests.failure_facts, stored in the run's
+    # config): it declares a 404 answer; the id-like fields of its query and body.
+    declares_404: bool = False
+    id_fields: tuple[str, ...] = ()
 
     @classmethod
     def of_run(cls, config: dict | None) -> "FailureContext":
@@ -39,6 +43,14 @@ class FailureContext:
         login = bool(config.get("login"))
         return cls(credentials=login or bool(config.get("headers")), login=login,
                    params=params, url_given=bool(config.get("url")))
+
+    @classmethod
+    def of_operation(cls, config: dict | None, endpoint: str) -> "FailureContext":
+        """The run's context, with what the run stored of the operation `endpoint`."""
+        run = cls.of_run(config)
+        facts = ((config or {}).get("failure_facts") or {}).get(endpoint) or {}
+        return replace(run, declares_404=bool(facts.get("declares_404")),
+                       id_fields=tuple(facts.get("id_fields") or ()))
 
 
 def body_text(body: bytes | None, limit: int = 300) -> str:
@@ -70,12 +82,17 @@ def _detail(body: bytes | None) -> str | None:
     return None
 
 
+def detail_text(body: bytes | None) -> str:
+    """What the app said in a failing answer, as a hint quotes it after the status code."""
+    return _detail(body) or body_text(body, 120)
+
+
 def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
                every: bool = True, context: FailureContext = FailureContext()) -> str:
     """One line: what the failing answers were, and what to do about them. `every`: every
     request of the endpoint got this answer (a request the app refuses), rather than some
     (load, or some of the generated values)."""
-    detail = _detail(body) or body_text(body, 120)
+    detail = detail_text(body)
     said = f" ({detail})" if detail else ""
     if code == 0:
         return _no_response(error or "")
@@ -96,17 +113,30 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
                 f"user's item, or a route for admins): log in as one who may")
     if code == 404:
         param = _PARAM.search(path)
-        if param and param.group(0)[1:-1] in context.params:
-            return (f"HTTP 404{said}: no such item: the --param {param.group(0)[1:-1]} given "
+        param = param.group(0)[1:-1] if param else None
+        if param and param in context.params:
+            return (f"HTTP 404{said}: no such item: the --param {param} given "
                     f"names none that exists")
+        if not param and context.url_given and not context.declares_404:
+            return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
+        if context.declares_404:  # the document says this route answers 404 for a missing item
+            said = f"{said}: the app says no such item"
         if param:
             return (f"HTTP 404{said}: no such item (perf found none to use); name one that "
-                    f"exists with --param {param.group(0)[1:-1]}=VALUE")
-        if context.url_given:
-            return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
+                    f"exists with --param {param}=VALUE")
         # The route came from the app's own document: the missing thing is in the request.
+        field = next((f for f in context.id_fields if f not in context.params), None)
+        if field:
+            return (f"HTTP 404{said}: an id in the request ({field}) names nothing: give one "
+                    f"that exists with --param {field}=VALUE")
+        given = next((f for f in context.id_fields if f in context.params), None)
+        if given:
+            return f"HTTP 404{said}: the --param {given} given names none that exists"
         return (f"HTTP 404{said}: something the request names does not exist (an id in its "
                 f"body or query?): give it with --param NAME=VALUE")
+    if 300 <= code <= 399:  # a failure only under --success 2xx
+        return (f"HTTP {code}{said}: a redirect (perf does not follow them; --success 2xx "
+                f"counts it as a failure): attack the route it points to instead")
     if code == 405:
         return f"HTTP 405{said}: the method is not allowed here"
     if code == 422:

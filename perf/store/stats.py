@@ -22,9 +22,28 @@ SUCCESS_CODES = (200, 399)
 SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND {SUCCESS_CODES[1]}"
 
 
-def is_success(code):
+# `perf collect --success` sets a run's rule, stored in its config under "success" and read by
+# every output of that run: 2xx-3xx (the default, above) or 2xx (a redirect is a failure).
+SUCCESS_RULES = {"2xx-3xx": SUCCESS_CODES, "2xx": (200, 299)}
+DEFAULT_SUCCESS_RULE = "2xx-3xx"
+
+
+def success_rule(config: dict | None) -> str:
+    """The success rule of a run, from its stored config (runs before --success: the default)."""
+    rule = (config or {}).get("success") if isinstance(config, dict) else None
+    return rule if rule in SUCCESS_RULES else DEFAULT_SUCCESS_RULE
+
+
+def is_success(code, rule: str | None = None):
     """True for a successful status code; works element-wise on a numpy array of codes."""
-    return (code >= SUCCESS_CODES[0]) & (code <= SUCCESS_CODES[1])
+    low, high = SUCCESS_RULES.get(rule or DEFAULT_SUCCESS_RULE, SUCCESS_CODES)
+    return (code >= low) & (code <= high)
+
+
+def success_sql(rule: str | None = None) -> str:
+    """SUCCESS_SQL under a run's rule."""
+    low, high = SUCCESS_RULES.get(rule or DEFAULT_SUCCESS_RULE, SUCCESS_CODES)
+    return f"code BETWEEN {low} AND {high}"
 
 
 # A redirect: perf never follows one (vegeta -redirects=-1), so a 3xx is the app's answer,
@@ -33,6 +52,17 @@ REDIRECT_CODES = (300, 399)
 REDIRECT_SQL = f"code BETWEEN {REDIRECT_CODES[0]} AND {REDIRECT_CODES[1]}"
 
 _IDS = "(SELECT unnest($ids::BIGINT[]))"
+
+# The highest success code under the rule of the attack's run (runs.config's "success").
+_RULE_HIGH_SQL = (f"CASE json_extract_string(ru.config, '$.success') WHEN '2xx' THEN "
+                  f"{SUCCESS_RULES['2xx'][1]} ELSE {SUCCESS_CODES[1]} END")
+_RULED_SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND coalesce(success_high, {SUCCESS_CODES[1]})"
+
+_ATTACK_RULES = (f"SELECT a.attack_id, {_RULE_HIGH_SQL} AS success_high "
+                 f"FROM attacks a JOIN runs ru USING (run_id) WHERE a.attack_id IN {_IDS}")
+# An attack being stored has no attacks row yet: the rule of its run, named by $run.
+_RUN_RULE = (f"SELECT unnest($ids::BIGINT[]) AS attack_id, {_RULE_HIGH_SQL} AS success_high "
+             f"FROM runs ru WHERE ru.run_id = $run")
 
 # One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).
 REQUEST_AGGREGATES = f"""
@@ -50,8 +80,8 @@ LIVE_STATS_SQL = f"""
 SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
        r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
 FROM (
-    SELECT attack_id,{REQUEST_AGGREGATES}
-    FROM requests
+    SELECT attack_id,{REQUEST_AGGREGATES.replace(SUCCESS_SQL, _RULED_SUCCESS_SQL)}
+    FROM requests LEFT JOIN ({_ATTACK_RULES}) rule USING (attack_id)
     WHERE attack_id IN {_IDS}
     GROUP BY attack_id
 ) r
@@ -76,12 +106,16 @@ SELECT * FROM ({LIVE_STATS_SQL.replace("$ids", "$live")})
 """
 
 
-def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int) -> None:
-    """Compute and store one attack's aggregates."""
+def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int, run_id: str | None = None) -> None:
+    """Compute and store one attack's aggregates (`run_id`: of an attack whose row is not
+    written yet, so that its run's success rule applies)."""
+    sql, params = LIVE_STATS_SQL, {"ids": [attack_id]}
+    if run_id is not None:
+        sql, params = sql.replace(_ATTACK_RULES, _RUN_RULE), {**params, "run": run_id}
     con.execute(
         f"INSERT OR REPLACE INTO attack_stats BY NAME "
-        f"SELECT {STATS_VERSION} AS version, * FROM ({LIVE_STATS_SQL})",
-        {"ids": [attack_id]},
+        f"SELECT {STATS_VERSION} AS version, * FROM ({sql})",
+        params,
     )
 
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 import re
 
 from perf.store.failures import FailureContext, body_text, likely_fix
-from perf.store.stats import is_success
+from perf.store.stats import is_success, success_rule
 
 
 _HTTP_STATUS = re.compile(r"^\d{3}\b")
@@ -23,18 +23,19 @@ def failure_rows(report) -> list[dict]:
     totals: dict[tuple, int] = defaultdict(int)
     bodies: dict[tuple, bytes] = {}
     paths: dict[str, str] = {}
+    rules = {r["run_id"]: success_rule(r.get("config")) for r in report.runs}
     for attack in report.attacks:
         where = (attack["run_id"], attack["endpoint"])
         paths[attack["endpoint"]] = attack.get("path") or ""
         totals[where] += attack.get("requests") or 0
         samples = report.error_samples.get(attack["attack_id"], {})
         for code, n in (report.statuses.get(attack["attack_id"]) or {}).items():
-            if is_success(code):
+            if is_success(code, rules.get(attack["run_id"])):
                 continue
             counts[(*where, code)] += n
             if code in samples:
                 bodies.setdefault((*where, code), samples[code])
-    contexts = {r["run_id"]: FailureContext.of_run(r.get("config")) for r in report.runs}
+    configs = {r["run_id"]: r.get("config") for r in report.runs}
     rows = []
     for (run_id, endpoint, code), n in counts.items():
         body = bodies.get((run_id, endpoint, code))
@@ -51,7 +52,8 @@ def failure_rows(report) -> list[dict]:
                      "share": n / total if total else None, "body": body_text(body),
                      "fix": likely_fix(code, body, error, paths[endpoint],
                                        every=bool(total) and n >= total,
-                                       context=contexts.get(run_id, FailureContext()))})
+                                       context=FailureContext.of_operation(
+                                           configs.get(run_id), endpoint))})
     order: dict[tuple, int] = {}
     for i, a in enumerate(report.attacks):
         order.setdefault((a["run_id"], a["endpoint"]), i)

@@ -28,6 +28,7 @@ from perf.store.metrics import METRICS, format_value
 from perf.reporter.render.plotly_bundle import cdn_url, current_bundle, pack, packed_plotlyjs, plotlyjs_version
 from perf.reporter.render.templating import environment
 from perf.reporter.compute.why_failed import failure_rows
+from perf.reporter.compute.redirects import redirect_warnings
 
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
@@ -419,7 +420,7 @@ def warnings(report) -> list[str]:
         if compute.untrusted(a):
             out.append(f"{a['endpoint']} at {compute.load_text(a)}, {_workers_text(a['workers'])}, run "
                        f"{names[a['run_id']]}: {a.get('generator_note') or 'not trustworthy'}")
-    return out
+    return out + redirect_warnings(report, names)
 
 
 def verdict_table(rows: list[dict], headline: str | None = None) -> dict | None:

@@ -12,6 +12,7 @@ from perf.store.failures import BODY_SAMPLE_BYTES, body_text
 from perf.base.jsontext import json_document
 from perf.reporter.compute import checks as server_checks, tables as compute, scaling
 from perf.reporter.compute.why_failed import failure_rows
+from perf.reporter.compute.redirects import redirect_warnings
 from perf.store.metrics import METRICS
 
 FORMAT_VERSION = 1
@@ -64,7 +65,8 @@ def report_dict(report) -> dict:
         "failures": failure_rows(report),
         "server_checks": [{k: _iso(c.get(k)) for k in CHECK_KEYS} for c in report.checks],
         "warnings": server_checks.warnings(report.checks, compute.run_names(report.runs),
-                                           len(report.runs) > 1, report.attacks),
+                                           len(report.runs) > 1, report.attacks)
+        + redirect_warnings(report, compute.run_names(report.runs)),
         "capacity": scaling.capacity_results(report.capacity, report.attacks),
         "scaling": scaling.report_scaling(report),
     }

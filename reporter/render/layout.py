@@ -18,6 +18,7 @@ from datetime import datetime
 
 from perf.reporter.compute import checks as server_checks, tables as compute, scaling
 from perf.reporter.render.escape import plain_report
+from perf.reporter.compute.redirects import redirect_warnings, success_words
 from perf.store.metrics import METRICS, format_value, metric
 from perf.base.text import plural
 
@@ -647,9 +648,10 @@ def problems(report, labels: dict[str, str], servers: int, mark: str,
             more = f"; {len(errors) - 3} more kinds" if len(errors) > 3 else ""
             text = kinds + more if len(errors) == 1 else f"{total:,} errors ({kinds}{more})"
             errors_lines.append(f"  {where}: {text}")
-    if not flags and not errors_lines:
+    redirects = redirect_warnings(report, names, runs)
+    if not flags and not errors_lines and not redirects:
         return None
-    lines = []
+    lines = [f"  {line}" for line in redirects]
     if flags:
         lines.append(f"{mark} = not trustworthy: the load generator could not offer the "
                      "planned load")
@@ -718,7 +720,7 @@ def blocks(report, *, width: int | None, mark: str, chart_metrics: list[str] | N
     if width is not None:
         label_width = width - _SINGLE_RUN_NUMBERS if len(runs) == 1 else width - 12
     labels, label_note = endpoint_labels(compute.endpoints_in_order(attacks), label_width)
-    notes = ["Latency in ms; Target and Achieved in req/s; Success% = status 200-399.",
+    notes = [f"Latency in ms; Target and Achieved in req/s; Success% = status {success_words(runs)}.",
              "CPU: 100% = one core, summed over the server's processes; Mem: server RSS in MB "
              "(10^6 bytes)."]
     if len(runs) > 1:

@@ -116,6 +116,10 @@ def _default(name: str) -> str:
               help=f"With --find-capacity: the first rate tried  [default: {default_of('start_rate'):g}/s]")
 @click.option("--max-rate", metavar="R",
               help=f"With --find-capacity: the highest rate tried  [default: {default_of('max_rate'):g}/s]")
+@click.option("--success", metavar="2xx|2xx-3xx",
+              help="Which answers count as success: 2xx-3xx (vegeta's rule; perf never follows "
+                   "a redirect) or 2xx (a redirect is a failure). Every report of the run uses "
+                   "it  [default: 2xx-3xx]")
 @click.option("--label", metavar="TEXT", help="A name for this run (reports and compare accept it).")
 @click.option("--quick", is_flag=True,
               help="About a minute: rates 20,40, 2s attacks, 1 worker (and, on target_app, a "
@@ -151,6 +155,7 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
       perf collect --endpoint "GET /items" --concurrency 5,20 --server gunicorn
       perf collect --url http://127.0.0.1:8000 --pid 4242 --rates 100 --label prod-like
       perf collect --app myservice.main:app --param item_id=7 --methods GET,PUT
+      perf collect --app myservice.main:app --success 2xx
       perf collect --filter /api/payload --large-body 25MB --rates 20,50
       perf collect --endpoint "POST /api/payload/ping" --background "POST /api/payload/pong size=25MB rate=1"
       perf collect --scenario payload-interference --quick
