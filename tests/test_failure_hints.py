@@ -62,3 +62,31 @@ def test_no_response_is_labelled_with_the_error_of_the_requests_that_got_none():
         error_samples={})
     rows = {r["code"]: r["fix"] for r in failure_rows(report)}
     assert rows[0].startswith("the server closed the connection without answering"), rows[0]
+
+
+def test_a_404_names_the_id_field_of_the_request_and_says_when_the_route_declares_it():
+    """What the run stored of the operation (failure_facts): it declares 404, its id fields."""
+    body = _body("Notebook not found")
+    facts = FailureContext(declares_404=True, id_fields=("notebook_id",))
+    hint = likely_fix(404, body, None, "/tags", context=facts)
+    assert "the app says no such item" in hint and "--param notebook_id=VALUE" in hint, hint
+    given = FailureContext(params=frozenset({"notebook_id"}), id_fields=("notebook_id",))
+    hint = likely_fix(404, body, None, "/tags", context=given)
+    assert "the --param notebook_id given names none that exists" in hint and "=VALUE" not in hint
+    # A declared 404 is the app speaking, even with --url: no prefix is blamed.
+    declared = FailureContext(url_given=True, declares_404=True)
+    assert "--url" not in likely_fix(404, body, None, "/tags", context=declared)
+
+
+def test_the_facts_of_an_operation_come_from_the_runs_config():
+    config = {"params": ["notebook_id=9"],
+              "failure_facts": {"POST /tags": {"declares_404": True, "id_fields": ["notebook_id"]}}}
+    context = FailureContext.of_operation(config, "POST /tags")
+    assert context.declares_404 and context.id_fields == ("notebook_id",)
+    assert context.params == frozenset({"notebook_id"})
+    assert FailureContext.of_operation(config, "GET /other") == FailureContext.of_run(config)
+
+
+def test_a_redirect_counted_as_a_failure_says_so():
+    hint = likely_fix(308, b"", None, "/old")
+    assert hint.startswith("HTTP 308: a redirect") and "--success 2xx" in hint

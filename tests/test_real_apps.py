@@ -93,3 +93,15 @@ def test_the_dry_run_names_the_login_and_where_each_value_came_from(tmp_path):
     assert plan["login"].startswith("logged in as bob via POST /auth/token")
     assert [(v["param"], v["from"]) for v in plan["values"]] == [("project_id", "GET /projects")]
     assert "builder" not in proc.stdout
+
+
+def test_a_404_on_an_id_in_the_body_is_blamed_on_that_id_not_on_a_url(tmp_path):
+    """The run keeps what the hints need of each operation (failure_facts): POST /tags names its
+    notebook in the body; a --param naming none that exists is called out as such."""
+    proc, _, rows, config = _collect(tmp_path, "tests.apps.notebooks:app", "--endpoint",
+                                     "POST /tags", "--param", "POST /tags:notebook_id=999999")
+    assert rows[0][2] == 0
+    assert config["failure_facts"]["POST /tags"]["id_fields"] == ["notebook_id"]
+    assert ("every request failed: POST /tags: HTTP 404 (Notebook not found): the --param "
+            "notebook_id given names none that exists") in proc.stderr
+    assert "--url" not in proc.stderr

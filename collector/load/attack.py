@@ -65,15 +65,16 @@ def run_attack(vegeta: Path, targets: Path, out_csv: Path, *, mode: str, load: f
                duration_s: float, timeout_s: float, server_pid: int | None,
                on_tick: Callable[[float, int, int], None] | None = None,
                body: Path | None = None, masker: Masker | None = None,
-               feed: TargetFeed | None = None) -> AttackResult:
+               feed: TargetFeed | None = None, success: str | None = None) -> AttackResult:
     """Run one attack to completion; its results land in out_csv (without bodies, `masker`'s
     secrets masked: collector/load/results_filter.py), its samples in the result.
 
-    on_tick(elapsed_s, results, successes) is called about ten times a second. With a `feed`,
+    on_tick(elapsed_s, results, successes) is called about ten times a second, successes by the
+    run's `success` rule (perf.store.stats). With a `feed`,
     vegeta reads the targets lazily from it (a login renewed mid-attack: target_feed.py).
     """
     masker = feed.masker if feed is not None else masker
-    copier = FilterThread(out_csv, masker)  # before vegeta: a file it cannot write fails now
+    copier = FilterThread(out_csv, masker, success)  # before vegeta: a file it cannot write fails now
     args = attack_args(vegeta, targets, mode, load, duration_s, timeout_s, body)
     attack = processes.spawn(
         feed.command(args) if feed is not None else args,

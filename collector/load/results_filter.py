@@ -56,13 +56,15 @@ class ResultsFilter:
     an attack runs (the progress display).
     """
 
-    def __init__(self, masker: Masker | None = None, source: str = "vegeta's results"):
+    def __init__(self, masker: Masker | None = None, source: str = "vegeta's results",
+                 success: str | None = None):
         self.masker = masker or Masker()
+        self.success = success  # the run's success rule (perf.store.stats): which codes fail
         self.source = source  # what errors name
         self.results = 0
         self.successes = 0
         self._sampled: set[str] = set()  # failing codes whose body is kept
-        self._failing: dict[str, bool] = {}  # status code as written -> outside 200-399
+        self._failing: dict[str, bool] = {}  # status code as written -> failing by the rule
 
     def copy(self, lines: Iterable[str], out: IO[str]) -> int:
         """Copy every record of `lines` (text, newline='') to `out`; the number copied."""
@@ -114,7 +116,7 @@ class ResultsFilter:
 
     def _fails(self, code: str, index: int) -> bool:
         try:
-            return not is_success(int(code))
+            return not is_success(int(code), self.success)
         except ValueError:
             raise self._bad(index, f"status code {code[:20]!r} is not a number") from None
 
@@ -194,8 +196,8 @@ class FilterThread:
     attack's counts are live. An error (a record that is not a result, a full disk) is kept
     for `finish`, and the pipe is closed so the pipeline ends instead of blocking."""
 
-    def __init__(self, out: Path, masker: Masker | None = None):
-        self.counts = ResultsFilter(masker)
+    def __init__(self, out: Path, masker: Masker | None = None, success: str | None = None):
+        self.counts = ResultsFilter(masker, success=success)
         self.error: BaseException | None = None
         self._out = out
         try:  # an earlier attack's file is gone before anything counts

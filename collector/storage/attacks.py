@@ -8,6 +8,7 @@ keeps (one error sample per failing code aside). DuckDB then reads the CSV in bu
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -20,7 +21,7 @@ from perf.collector.load.sampler import Sample
 from perf.collector.settings.secrets import Masker
 from perf.store.failures import BODY_SAMPLE_BYTES
 from perf.store.metrics import metric_columns, metric_sql
-from perf.store.stats import REQUEST_AGGREGATES, SUCCESS_SQL, cache_stats
+from perf.store.stats import cache_stats, request_aggregates, success_rule, success_sql
 from perf.store.database import next_attack_id, transaction
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
@@ -121,7 +122,7 @@ def insert_requests(
     return inserted
 
 
-def results_metrics(csv_path: Path) -> dict:
+def results_metrics(csv_path: Path, success: str | None = None) -> dict:
     """One attack's request metrics straight from its vegeta CSV (the registry's formulas over
     the same aggregates the store caches), before it is stored: what a capacity search judges
     each attack by."""
@@ -130,7 +131,8 @@ def results_metrics(csv_path: Path) -> dict:
     try:
         cursor = con.execute(
             f"SELECT {metric_columns('st', samples=False)} "
-            f"FROM (SELECT {REQUEST_AGGREGATES} FROM {csv_source([csv_path])}) st")
+            f"FROM (SELECT {request_aggregates(success_sql(success))} "
+            f"FROM {csv_source([csv_path])}) st")
         names = [d[0] for d in cursor.description]
         return dict(zip(names, cursor.fetchone()))
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
@@ -141,8 +143,9 @@ def results_metrics(csv_path: Path) -> dict:
 
 
 def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
-                         csv_files: list[Path]) -> None:
-    """One response body (its first 2 KB) per status code outside 200-399: what the app said
+                         csv_files: list[Path], success: str | None = None) -> None:
+    """One response body (its first 2 KB) per failing status code (by the run's `success`
+    rule): what the app said
     when it refused. Read only for attacks that had failures (most have none).
 
     The results filter kept one body per failing code and file (the first not empty); with
@@ -157,7 +160,7 @@ def insert_error_samples(con: duckdb.DuckDBPyConnection, attack_id: int,
         SELECT ?, code, from_base64(left(coalesce(
             first(body ORDER BY ts, seq) FILTER (WHERE body <> ''), ''), {chars}))
         FROM {csv_source(csv_files)}
-        WHERE NOT ({SUCCESS_SQL})
+        WHERE NOT ({success_sql(success)})
         GROUP BY code
         """,
         [attack_id],
@@ -215,7 +218,10 @@ def store_attack(
         f"SELECT requests > successes, {metric_sql('sent_rate')} FROM attack_stats "
         f"WHERE attack_id = ?", [attack_id]).fetchone()
     if failed:
-        insert_error_samples(con, attack_id, csv_files)
+        (config,) = con.execute("SELECT config FROM runs WHERE run_id = ?",
+                                [attack.run_id]).fetchone() or (None,)
+        insert_error_samples(con, attack_id, csv_files,
+                             success_rule(json.loads(config) if isinstance(config, str) else config))
     loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
     loadgen_cpu_max = max(loadgen) if loadgen else None
     ok, note = generator_verdict(attack.mode, attack.target_rate, sent_rate, loadgen_cpu_max)

@@ -296,7 +296,7 @@ class _Sweep:
             beside.append(_Background(lambda t=bg_targets, r=load_of.rate, b=body, n=n, f=feed: run_attack(
                 self.vegeta, t, self.scratch / f"background-{n}.csv", mode="rate", load=r,
                 duration_s=s.duration_s, timeout_s=s.timeout_s, server_pid=None, body=b,
-                masker=self.masker, feed=f)))
+                masker=self.masker, feed=f, success=s.success)))
         title = self._title(fg_name, load, workers)
         self.index += 1
         self.progress.attack_started(self.index, title, s.duration_s)
@@ -331,7 +331,7 @@ class _Sweep:
             result = self._measure(targets, "rate", rate)
             # Judged from the results file, before the spool takes it: a busy store must not
             # hold the search up.
-            metrics = {**results_metrics(result.csv_path), "target_rate": rate}
+            metrics = {**results_metrics(result.csv_path, s.success), "target_rate": rate}
             loadgen = [x.cpu_percent for x in result.samples if x.process == "loadgen"]
             metrics["generator_ok"] = generator_verdict(
                 "rate", rate, metrics["sent_rate"], max(loadgen) if loadgen else None)[0]
@@ -390,7 +390,7 @@ class _Sweep:
                 auth=self.auth(s.warmup_s))
             run_attack(self.vegeta, targets, self.scratch / "warmup.csv", mode=mode, load=load,
                        duration_s=s.warmup_s, timeout_s=s.timeout_s, server_pid=None,
-                       masker=self.masker,
+                       masker=self.masker, success=s.success,
                        feed=feed_for(self.login, self.base, targets, s.warmup_s, self.masker))
 
     def _measure(self, targets: Path, mode: str, load: float) -> AttackResult:
@@ -400,7 +400,7 @@ class _Sweep:
             return run_attack(self.vegeta, targets, self.scratch / "attack.csv", mode=mode,
                               load=load, duration_s=s.duration_s, timeout_s=s.timeout_s,
                               server_pid=self.server.pid, on_tick=self.progress.tick,
-                              masker=self.masker,
+                              masker=self.masker, success=s.success,
                               feed=feed_for(self.login, self.base, targets, s.duration_s, self.masker))
         finally:
             # The next idle check's CPU window runs while this attack is stored.

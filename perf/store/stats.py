@@ -56,18 +56,23 @@ _IDS = "(SELECT unnest($ids::BIGINT[]))"
 # The highest success code under the rule of the attack's run (runs.config's "success").
 _RULE_HIGH_SQL = (f"CASE json_extract_string(ru.config, '$.success') WHEN '2xx' THEN "
                   f"{SUCCESS_RULES['2xx'][1]} ELSE {SUCCESS_CODES[1]} END")
-_RULED_SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND coalesce(success_high, {SUCCESS_CODES[1]})"
+# A success under the rule of the attack's run, over rows joined to ATTACK_RULES_SQL.
+RULED_SUCCESS_SQL = f"code BETWEEN {SUCCESS_CODES[0]} AND coalesce(success_high, {SUCCESS_CODES[1]})"
 
-_ATTACK_RULES = (f"SELECT a.attack_id, {_RULE_HIGH_SQL} AS success_high "
-                 f"FROM attacks a JOIN runs ru USING (run_id) WHERE a.attack_id IN {_IDS}")
+# (attack_id, success_high) of the attacks in the list parameter $ids.
+ATTACK_RULES_SQL = (f"SELECT a.attack_id, {_RULE_HIGH_SQL} AS success_high "
+                    f"FROM attacks a JOIN runs ru USING (run_id) WHERE a.attack_id IN {_IDS}")
 # An attack being stored has no attacks row yet: the rule of its run, named by $run.
 _RUN_RULE = (f"SELECT unnest($ids::BIGINT[]) AS attack_id, {_RULE_HIGH_SQL} AS success_high "
              f"FROM runs ru WHERE ru.run_id = $run")
 
-# One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns).
-REQUEST_AGGREGATES = f"""
+
+def request_aggregates(success: str = SUCCESS_SQL) -> str:
+    """One attack's request aggregates, over rows with vegeta's columns (ts, code, latency_ns);
+    `success`: the SQL condition of a success (the default rule, or a run's)."""
+    return f"""
         count(*) AS requests,
-        count(*) FILTER (WHERE {SUCCESS_SQL}) AS successes,
+        count(*) FILTER (WHERE {success}) AS successes,
         min(ts) AS first_ts,
         max(ts) AS last_ts,
         max(ts + latency_ns) AS end_ts,
@@ -75,13 +80,14 @@ REQUEST_AGGREGATES = f"""
         max(latency_ns) AS max_ns,
         quantile_cont(latency_ns, {list(QUANTILES)!r}) AS q"""
 
+
 # The aggregates of the attacks in the list parameter $ids, from the raw rows.
 LIVE_STATS_SQL = f"""
 SELECT r.attack_id, r.requests, r.successes, r.first_ts, r.last_ts, r.end_ts, r.mean_ns,
        r.max_ns, r.q, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max
 FROM (
-    SELECT attack_id,{REQUEST_AGGREGATES.replace(SUCCESS_SQL, _RULED_SUCCESS_SQL)}
-    FROM requests LEFT JOIN ({_ATTACK_RULES}) rule USING (attack_id)
+    SELECT attack_id,{request_aggregates(RULED_SUCCESS_SQL)}
+    FROM requests LEFT JOIN ({ATTACK_RULES_SQL}) rule USING (attack_id)
     WHERE attack_id IN {_IDS}
     GROUP BY attack_id
 ) r
@@ -111,7 +117,7 @@ def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int, run_id: str | No
     written yet, so that its run's success rule applies)."""
     sql, params = LIVE_STATS_SQL, {"ids": [attack_id]}
     if run_id is not None:
-        sql, params = sql.replace(_ATTACK_RULES, _RUN_RULE), {**params, "run": run_id}
+        sql, params = sql.replace(ATTACK_RULES_SQL, _RUN_RULE), {**params, "run": run_id}
     con.execute(
         f"INSERT OR REPLACE INTO attack_stats BY NAME "
         f"SELECT {STATS_VERSION} AS version, * FROM ({sql})",

@@ -13,7 +13,7 @@ import math
 import duckdb
 import numpy as np
 
-from perf.store.stats import is_success
+from perf.store.stats import ATTACK_RULES_SQL, RULED_SUCCESS_SQL
 from perf.reporter.query.attacks import ERROR_KIND_SQL
 from perf.reporter.rows import OverTime, Spectrum
 
@@ -85,7 +85,8 @@ def per_series_points(n_attacks: int) -> int:
 
 
 def over_time(con: duckdb.DuckDBPyConnection, attack_id: int, max_points: int = MAX_POINTS) -> OverTime:
-    """Latency of every request against its start time; errors (not 200-399) as their own series."""
+    """Latency of every request against its start time; errors (failures by the run's success
+    rule) as their own series."""
     return over_time_many(con, [attack_id], max_points)[attack_id]
 
 
@@ -97,8 +98,10 @@ def over_time_many(con: duckdb.DuckDBPyConnection, attack_ids: list[int],
     rows = con.execute(
         f"""
         SELECT attack_id, ts - min(ts) OVER (PARTITION BY attack_id) AS dt, latency_ns, code,
-            CASE WHEN error = '' THEN '' ELSE {ERROR_KIND_SQL} END AS error
-        FROM requests WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
+            CASE WHEN error = '' THEN '' ELSE {ERROR_KIND_SQL} END AS error,
+            {RULED_SUCCESS_SQL} AS ok
+        FROM requests LEFT JOIN ({ATTACK_RULES_SQL}) rule USING (attack_id)
+        WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
         ORDER BY attack_id, ts, seq
         """,
         {"ids": list(attack_ids)},
@@ -119,7 +122,7 @@ def _over_time(attack_id: int, rows: dict, max_points: int) -> OverTime:
     t = np.asarray(rows["dt"], dtype=np.float64) / 1e9
     ms = np.asarray(rows["latency_ns"], dtype=np.float64) / NS_PER_MS
     code = np.asarray(rows["code"], dtype=np.int64)
-    ok = is_success(code)
+    ok = np.asarray(rows["ok"], dtype=bool)  # by the run's success rule (perf.store.stats)
     ok_idx = np.flatnonzero(ok)
     err_idx = np.flatnonzero(~ok)
     ok_keep = ok_idx[lttb(t[ok_idx], ms[ok_idx], max_points)]
