@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from perf.reporter.compute import tables as compute
-from perf.reporter.render import layout
+from perf.reporter.render import blocks
 from perf.reporter.report import Report
 from perf.reporter.render.text import render_text
 
@@ -78,14 +78,14 @@ def test_run_names_are_unique_prefixes():
 
 def test_endpoint_labels_shorten_only_as_far_as_needed():
     endpoints = ["GET /api/simple/sync_threadpool/{item_id}", "GET /api/simple/async/{item_id}"]
-    assert layout.endpoint_labels(endpoints, 60) == ({e: e for e in endpoints}, None)
-    labels, note = layout.endpoint_labels(endpoints, 26)
+    assert blocks.endpoint_labels(endpoints, 60) == ({e: e for e in endpoints}, None)
+    labels, note = blocks.endpoint_labels(endpoints, 26)
     assert labels[endpoints[0]] == "sync_threadpool/{item_id}"
     assert note == "every endpoint is GET; paths under /api/simple/"
-    labels, note = layout.endpoint_labels(endpoints, 18)
+    labels, note = blocks.endpoint_labels(endpoints, 18)
     assert labels[endpoints[0]] == "sync_threadpool/{}" and note.endswith("path parameters shown as {}")
     # Never cut: what does not fit after the shared parts go stays whole (the table breaks it).
-    labels, _ = layout.endpoint_labels(endpoints + ["POST /items"], 12)
+    labels, _ = blocks.endpoint_labels(endpoints + ["POST /items"], 12)
     assert labels == {e: e.replace("{item_id}", "{}") for e in endpoints + ["POST /items"]}
 
 

@@ -201,7 +201,7 @@ def test_default_sweep_keeps_every_number_whole_and_every_endpoint_distinct(swee
     import json
 
     from perf.reporter.compute.tables import TABLE_METRICS
-    from perf.reporter.render.layout import column_header
+    from perf.reporter.render.shared import column_header
     from perf.store.metrics import format_value
 
     text = perf_report(sweep, "--width", str(width))

@@ -16,7 +16,7 @@ from fake_sweep import Endpoint, add_run
 from perf.cli.root import cli
 from perf.base.errors import PerfError
 from perf.store.database import open_store
-from perf.reporter.render import layout
+from perf.reporter.render import blocks
 from perf.reporter.render.text import text_width
 from report_fixtures import build_store
 
@@ -117,28 +117,28 @@ def test_many_runs_never_leave_an_empty_table(tmp_path):
 def test_endpoint_names_shorten_by_what_they_share_and_never_into_look_alikes():
     db = ["GET /api/db/async/read/{item_id}", "GET /api/db/sync_threadpool/read/{item_id}",
           "GET /api/db/async_blocking/read/{item_id}"]
-    labels, note = layout.endpoint_labels(db, 16)
+    labels, note = blocks.endpoint_labels(db, 16)
     assert sorted(labels.values()) == ["async/read/{}", "async_blocking/read/{}",
                                        "sync_threadpool/read/{}"]
     assert note == "every endpoint is GET; paths under /api/db/; path parameters shown as {}"
     # {} would make these two the same: they keep their names.
     clash = ["GET /a/{id}/b", "GET /a/{name}/b"]
-    labels, note = layout.endpoint_labels(clash, 5)
+    labels, note = blocks.endpoint_labels(clash, 5)
     assert len(set(labels.values())) == 2 and "{}" not in note
     # A name longer than its column breaks at slashes, losing nothing.
-    assert layout.break_name("/api/db/sync_threadpool/read/{}", 12) == [
+    assert blocks.break_name("/api/db/sync_threadpool/read/{}", 12) == [
         "/api/db/", "sync_threadp", "ool/read/{}"]
-    assert "".join(layout.break_name("/api/db/sync_threadpool/read/{}", 12)) == "/api/db/sync_threadpool/read/{}"
+    assert "".join(blocks.break_name("/api/db/sync_threadpool/read/{}", 12)) == "/api/db/sync_threadpool/read/{}"
 
 
 def test_a_table_wider_than_the_width_wraps_repeating_its_key_columns():
-    table = layout.Table("t", ["Endpoint", "Target"] + [f"M{i}" for i in range(12)],
+    table = blocks.Table("t", ["Endpoint", "Target"] + [f"M{i}" for i in range(12)],
                          [["GET /x", "50/s"] + [f"{i}.0" for i in range(12)]],
                          ["l"] + ["r"] * 13, keep=2)
-    parts = layout.fit_table(table, 40)
+    parts = blocks.fit_table(table, 40)
     assert len(parts) > 1 and all(p.columns[:2] == [0, 1] for p in parts)
     assert sorted(c for p in parts for c in p.columns[2:]) == list(range(2, 14))
-    drawn = ["".join(t for t, _ in line) for line in layout.table_lines(table, 40)]
+    drawn = ["".join(t for t, _ in line) for line in blocks.table_lines(table, 40)]
     assert max(map(len, drawn)) <= 40
     assert [line for line in drawn if line.startswith("t")][1:] == ["t (continued)"] * (len(parts) - 1)
 

@@ -4,11 +4,10 @@ and the dashboard), markdown (a PR comment: a verdict line, the changed cells, t
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from perf.base.jsontext import json_document
 from perf.reporter.compute import tables as compute
-from perf.reporter.render import layout
+from perf.reporter.render.blocks import Block, Lines, Table, WARN_ASCII, WARN_UNICODE, endpoint_labels
+from perf.reporter.render.shared import column_header, iso, markdown_table, when
 from perf.reporter.compute.verdicts import CellComparison, Comparison, MetricChange, regression_line
 from perf.reporter.render.escape import markdown_text, terminal_text
 from perf.store.metrics import METRICS
@@ -23,10 +22,6 @@ PAIRED_EVIDENCE = ("a paired t-test over each alternated round's change (--pool)
 MARK = {"worse": "worse", "better": "better", "same": "", "inconclusive": "?"}
 
 
-def _iso(value):
-    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
-
-
 def run_text(run: dict, name: str, markdown: bool = False, pool: list[dict] | None = None) -> str:
     """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; a pool of several runs:
     'pr (3 runs pooled, the newest 5e6f7a8b, ...)'; `markdown`: escaped, the name in bold."""
@@ -35,23 +30,23 @@ def run_text(run: dict, name: str, markdown: bool = False, pool: list[dict] | No
         facts = [f"{len(pool)} runs pooled, the newest {run['run_id'][:8]}"]
     if run.get("git_commit"):
         facts.append(f"commit {run['git_commit'][:7]}" + ("+" if run.get("git_dirty") else ""))
-    facts.append(layout.when(run.get("started_at")))
+    facts.append(when(run.get("started_at")))
     if markdown:
         return f"**{markdown_text(name)}** ({markdown_text(', '.join(facts))})"
     return f"{name} ({', '.join(facts)})"
 
 
-def plain_blocks(blocks: list[layout.Block]) -> list[layout.Block]:
+def plain_blocks(blocks: list[Block]) -> list[Block]:
     """Stored text (labels, endpoints, mixes) without control characters, cleaned before any
     column is measured (perf.reporter.render.escape)."""
-    out: list[layout.Block] = []
+    out: list[Block] = []
     for b in blocks:
-        if isinstance(b, layout.Table):
-            out.append(layout.Table(terminal_text(b.title), [terminal_text(h) for h in b.header],
+        if isinstance(b, Table):
+            out.append(Table(terminal_text(b.title), [terminal_text(h) for h in b.header],
                                     [[terminal_text(c) for c in row] for row in b.rows],
                                     b.align, b.section_rows))
-        elif isinstance(b, layout.Lines):
-            out.append(layout.Lines(b.title and terminal_text(b.title),
+        elif isinstance(b, Lines):
+            out.append(Lines(b.title and terminal_text(b.title),
                                     [terminal_text(line) for line in b.lines]))
         else:
             out.append(b)
@@ -117,10 +112,10 @@ def _endpoint(c: CellComparison) -> str:
     return label
 
 
-def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[layout.Table], str | None]:
+def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[Table], str | None]:
     """One table per (rate or concurrency, workers, server): a row per endpoint, the change of
     each key metric and its verdict (blank = same)."""
-    header = ["Endpoint"] + [layout.column_header(metric) for metric in KEY_METRICS.values()]
+    header = ["Endpoint"] + [column_header(metric) for metric in KEY_METRICS.values()]
     groups = _groups(result)
     mixed = {key: len({c.basis for c in cells}) > 1 for key, cells in groups}
     values = {id(c): [cell_text(m) for m in c.metrics] + ([c.basis] if mixed[_group_key(c)] else [])
@@ -133,7 +128,7 @@ def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[
         taken = sum(max(len(h), *(len(v) for v in col)) + 1
                     for h, col in zip(header[1:] + ["Basis"], columns))
         max_label = max(16, width - taken - 2 - len(mark) - 1)
-    labels, note = layout.endpoint_labels(
+    labels, note = endpoint_labels(
         list(dict.fromkeys(_endpoint(c) for c in result.cells)), max_label)
     servers = len({c.cell.server for c in result.cells})
     tables = []
@@ -144,7 +139,7 @@ def cell_tables(result: Comparison, width: int | None, mark: str) -> tuple[list[
         rows = [[labels[_endpoint(c)] + (f" {mark}" if c.untrusted else "")] + values[id(c)]
                 for c in cells]
         extra = ["Basis"] if mixed[key] else []
-        tables.append(layout.Table(title, header + extra, rows,
+        tables.append(Table(title, header + extra, rows,
                                    ["l"] + ["r"] * len(KEY_METRICS) + ["l"] * len(extra)))
     return tables, note
 
@@ -172,13 +167,13 @@ def unmatched_lines(result: Comparison) -> list[str]:
     return lines
 
 
-def capacity_table(result: Comparison) -> layout.Table | None:
+def capacity_table(result: Comparison) -> Table | None:
     if not result.capacity:
         return None
     rows = [[cap.endpoint, "-" if cap.workers is None else str(cap.workers), cap.slo,
              cap.change.value_text(cap.change.base), cap.change.value_text(cap.change.candidate),
              cap.change.change_text(), cap.change.verdict] for cap in result.capacity]
-    return layout.Table("Capacity (highest rate meeting the SLO; a drop is a regression)",
+    return Table("Capacity (highest rate meeting the SLO; a drop is a regression)",
                         ["Endpoint", "Workers", "SLO", "Base", "Candidate", "Change", "Verdict"],
                         rows, ["l", "r", "l", "r", "r", "r", "l"])
 
@@ -208,37 +203,37 @@ def warnings(result: Comparison, mark: str) -> list[str]:
 def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str:
     from perf.reporter.render.text import render_blocks
 
-    mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
+    mark = WARN_ASCII if ascii else WARN_UNICODE
     base, cand = result.base, result.candidate
     head = [f"base:      {run_text(base, result.names[base['run_id']], pool=result.base_pool)}",
             f"candidate: {run_text(cand, result.names[cand['run_id']], pool=result.candidate_pool)}",
             evidence_text(result), gate_text(result)]
-    blocks: list[layout.Block] = [layout.Lines(f"perf compare: {headline(result)}", head)]
+    blocks: list[Block] = [Lines(f"perf compare: {headline(result)}", head)]
     tables, note = cell_tables(result, width, mark)
     if note:
-        blocks.append(layout.Lines(None, [f"(endpoints shortened: {note})"]))
+        blocks.append(Lines(None, [f"(endpoints shortened: {note})"]))
     blocks += tables
     legend = ("cells: the candidate's change against the base (% or percentage points), then "
               "the verdict: worse, better, ? (inconclusive), blank (same)")
-    blocks.append(layout.Lines(None, [legend]))
+    blocks.append(Lines(None, [legend]))
     capacity = capacity_table(result)
     if capacity:
         blocks.append(capacity)
     changed = changes(result)
     if changed:
-        blocks.append(layout.Lines("Changes", changed))
+        blocks.append(Lines("Changes", changed))
     unmatched = unmatched_lines(result)
     if unmatched:
-        blocks.append(layout.Lines("Unmatched cells (not compared)", unmatched))
+        blocks.append(Lines("Unmatched cells (not compared)", unmatched))
     flagged = warnings(result, mark)
     if flagged:
-        blocks.append(layout.Lines("Warnings", flagged))
+        blocks.append(Lines("Warnings", flagged))
     regressions = [regression_line(*r) for r in result.regressions]
     cells = plural(len(result.cells), "cell")
     if regressions:
-        tail = layout.Lines(f"{plural(len(regressions), 'regression')} (exit 1):", regressions)
+        tail = Lines(f"{plural(len(regressions), 'regression')} (exit 1):", regressions)
     else:
-        tail = layout.Lines(None, [f"no regression ({cells} compared; {'; '.join(result.bases) or '-'})"])
+        tail = Lines(None, [f"no regression ({cells} compared; {'; '.join(result.bases) or '-'})"])
     text = render_blocks(plain_blocks(blocks), ascii=ascii, width=width)
     # The regression lines close the output unwrapped: one line each, whatever the width,
     # so a CI log can be grepped for them.
@@ -250,7 +245,7 @@ def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str
 
 def compare_dict(result: Comparison) -> dict:
     def run(r: dict) -> dict:
-        return {**{k: _iso(r.get(k)) for k in RUN_KEYS}, "name": result.names[r["run_id"]]}
+        return {**{k: iso(r.get(k)) for k in RUN_KEYS}, "name": result.names[r["run_id"]]}
 
     with_server = result.with_server
     return {
@@ -312,7 +307,7 @@ def render_json(result: Comparison) -> str:
 
 # ---- markdown -----------------------------------------------------------------------------
 
-def changed_table(result: Comparison) -> tuple[layout.Table, set[int]]:
+def changed_table(result: Comparison) -> tuple[Table, set[int]]:
     """The changed metrics, and the rows that are regressions (shown in bold)."""
     rows, regressions = [], set()
     for c in result.cells:
@@ -332,18 +327,18 @@ def changed_table(result: Comparison) -> tuple[layout.Table, set[int]]:
             rows.append([cap.title(), "capacity", cap.change.value_text(cap.change.base),
                          cap.change.value_text(cap.change.candidate), cap.change.change_text(),
                          "-", "capacity search: threshold only", cap.change.verdict])
-    return layout.Table("Changed", ["Cell", "Metric", "Base", "Candidate", "Change", "p",
+    return Table("Changed", ["Cell", "Metric", "Base", "Candidate", "Change", "p",
                                     "Basis", "Verdict"],
                         rows, ["l", "l", "r", "r", "r", "r", "l", "l"]), regressions
 
 
 def render_markdown(result: Comparison) -> str:
-    from perf.reporter.render.markdown import WARN, _table
+    from perf.reporter.render.markdown import WARN
     from perf.reporter.render.templating import environment
 
     base, cand = result.base, result.candidate
     changed, regressions = changed_table(result)
-    changed_part = _table(changed) if changed.rows else None
+    changed_part = markdown_table(changed) if changed.rows else None
     for i in regressions:  # the cell is escaped text; the bold is ours
         changed_part["rows"][i][-1] = f"**{changed_part['rows'][i][-1]}**"
     tables, _ = cell_tables(result, None, WARN)
@@ -358,8 +353,8 @@ def render_markdown(result: Comparison) -> str:
         evidence=markdown_text(evidence_text(result)),
         gate=markdown_text(gate_text(result)),
         changed=changed_part,
-        tables=[_table(t) for t in tables],
-        capacity=_table(capacity) if capacity else None,
+        tables=[markdown_table(t) for t in tables],
+        capacity=markdown_table(capacity) if capacity else None,
         unmatched=[markdown_text(line) for line in unmatched_lines(result)],
         warnings=[markdown_text(line) for line in warnings(result, WARN)],
     )

@@ -6,7 +6,7 @@ import csv
 import io
 
 from perf.store.metrics import METRICS
-from perf.reporter.render.json_doc import _iso
+from perf.reporter.render.shared import iso
 
 COLUMNS = [
     "run_id", "run_label", "run_started_at", "git_commit", "attack_id", "endpoint", "method",
@@ -22,7 +22,7 @@ def render_csv(report) -> str:
     for a in report.attacks:
         row = dict(a)
         row["run_label"] = a.get("label")
-        row["run_started_at"] = _iso(a.get("started_at"))
+        row["run_started_at"] = iso(a.get("started_at"))
         # code:count pairs, ';'-separated, so a spreadsheet keeps one attack per row.
         row["status_codes"] = ";".join(
             f"{code}:{n}" for code, n in report.statuses.get(a["attack_id"], {}).items())

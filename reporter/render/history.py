@@ -5,7 +5,8 @@ charts). Plain functions of a perf.reporter.compute.changepoints.History."""
 from __future__ import annotations
 
 from perf.base.jsontext import json_document
-from perf.reporter.render import layout
+from perf.reporter.render.blocks import Block, Lines, Table
+from perf.reporter.render.shared import column_header, markdown_table
 from perf.reporter.compute.changepoints import CellHistory, ChangePoint, History
 from perf.reporter.render.escape import markdown_text
 from perf.store.metrics import METRICS, format_value
@@ -47,7 +48,7 @@ def change_lines(history: CellHistory) -> list[str]:
     return lines
 
 
-def cell_table(history: CellHistory, metrics: list[str]) -> layout.Table:
+def cell_table(history: CellHistory, metrics: list[str]) -> Table:
     marks: dict[int, list[str]] = {}
     for name, cps in history.change_points.items():
         for cp in cps:
@@ -58,9 +59,9 @@ def cell_table(history: CellHistory, metrics: list[str]) -> layout.Table:
         rows.append([p.name, started, (p.git_commit or "-")[:7], str(p.attacks)]
                     + [format_value(KEY_METRICS[n], p.values[n]) for n in metrics]
                     + [("<- " + ", ".join(marks[i])) if i in marks else ""])
-    header = (["Run", "Started (UTC)", "Commit", "N"] + [layout.column_header(KEY_METRICS[n]) for n in metrics]
+    header = (["Run", "Started (UTC)", "Commit", "N"] + [column_header(KEY_METRICS[n]) for n in metrics]
               + ["Shift"])
-    return layout.Table(history.cell.title(), header, rows,
+    return Table(history.cell.title(), header, rows,
                         ["l", "l", "l", "r"] + ["r"] * len(metrics) + ["l"])
 
 
@@ -76,20 +77,19 @@ def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
     from perf.reporter.render.compare import plain_blocks
     from perf.reporter.render.text import render_blocks
 
-    blocks: list[layout.Block] = [layout.Lines("perf history", _summary(result))]
+    blocks: list[Block] = [Lines("perf history", _summary(result))]
     for history in result.cells:
         blocks.append(cell_table(history, result.metrics))
         lines = change_lines(history)
-        blocks.append(layout.Lines(None, lines or ["no change point"]))
+        blocks.append(Lines(None, lines or ["no change point"]))
     return render_blocks(plain_blocks(blocks), ascii=ascii, width=width)
 
 
 def render_markdown(result: History) -> str:
-    from perf.reporter.render.markdown import _table
-
+    
     out = ["## perf history", ""] + [f"- {line}" for line in _summary(result)] + [""]
     for history in result.cells:
-        part = _table(cell_table(history, result.metrics))
+        part = markdown_table(cell_table(history, result.metrics))
         out += [f"### {part['title']}", "", "| " + " | ".join(part["header"]) + " |",
                 "|" + "|".join(part["align"]) + "|"]
         out += ["| " + " | ".join(row) + " |" for row in part["rows"]]

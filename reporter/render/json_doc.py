@@ -6,13 +6,12 @@ with the `metrics` registry at the top of the document).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from perf.store.failures import BODY_SAMPLE_BYTES, body_text
 from perf.base.jsontext import json_document
 from perf.reporter.compute import checks as server_checks, tables as compute, scaling
 from perf.reporter.compute.why_failed import failure_rows
 from perf.reporter.compute.redirects import redirect_warnings
+from perf.reporter.render.shared import iso
 from perf.store.metrics import METRICS
 
 FORMAT_VERSION = 1
@@ -31,20 +30,14 @@ CHECK_KEYS = ["check_id", "run_id", "server", "workers", "checked_at", "url", "k
               "fresh_ms", "stall", "note"]
 
 
-def _iso(value):
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return value
-
-
 def report_dict(report) -> dict:
     """The JSON document as plain data (also what tests and other tools can reuse)."""
     attacks = []
     stalls = server_checks.stalled(report.checks)
     for a in report.attacks:
         row = {k: a.get(k) for k in ATTACK_KEYS}
-        row["started_at"] = _iso(a.get("attack_started_at"))
-        row["finished_at"] = _iso(a.get("attack_finished_at"))
+        row["started_at"] = iso(a.get("attack_started_at"))
+        row["finished_at"] = iso(a.get("attack_finished_at"))
         row["server_stall"] = server_checks.attack_stall(a, stalls)
         row["metrics"] = {name: a.get(name) for name in METRICS}
         row["status_codes"] = {str(code): n for code, n in report.statuses.get(a["attack_id"], {}).items()}
@@ -59,11 +52,11 @@ def report_dict(report) -> dict:
             m.name: {"label": m.label, "unit": m.unit, "higher_is_better": m.higher_is_better}
             for m in METRICS.values()
         },
-        "runs": [{k: _iso(r.get(k)) for k in RUN_KEYS} for r in report.runs],
+        "runs": [{k: iso(r.get(k)) for k in RUN_KEYS} for r in report.runs],
         "attacks": attacks,
         "max_sustainable_rate": compute.max_sustainable_rates(report.attacks, report.statuses),
         "failures": failure_rows(report),
-        "server_checks": [{k: _iso(c.get(k)) for k in CHECK_KEYS} for c in report.checks],
+        "server_checks": [{k: iso(c.get(k)) for k in CHECK_KEYS} for c in report.checks],
         "warnings": server_checks.warnings(report.checks, compute.run_names(report.runs),
                                            len(report.runs) > 1, report.attacks)
         + redirect_warnings(report, compute.run_names(report.runs)),

@@ -1,45 +1,29 @@
 """`--format markdown`: GitHub-flavoured, for a PR comment or $GITHUB_STEP_SUMMARY.
 
-The layout's blocks become plain parts here; templates/summary.md.j2 lays them out.
+The report's blocks become plain parts here; templates/summary.md.j2 lays them out.
 """
 
 from __future__ import annotations
 
-from perf.reporter.render import layout
+from perf.reporter.render.blocks import WARN_ASCII, Chart, Table, bar, bars
 from perf.reporter.render.escape import code_fence, markdown_text
+from perf.reporter.render.report_blocks import report_blocks
+from perf.reporter.render.shared import markdown_table
 from perf.reporter.render.templating import environment
 
 WARN = "⚠️"
 CHART_WIDTH = 40  # bar columns; a PR comment has no terminal width to fill
 
 
-def _cell(text: str) -> str:
-    # Cells carry labels and paths from the store: escaped, a pipe cannot end the cell early
-    # nor a tag reach the page.
-    return markdown_text(text).strip() or " "
-
-
-def _table(table: layout.Table) -> dict:
-    rows = []
-    for i, row in enumerate(table.rows):
-        cells = [_cell(c) for c in row]
-        if i in table.section_rows:
-            cells[0] = f"**{cells[0]}**"
-        rows.append(cells)
-    return {"kind": "table", "title": markdown_text(table.title, line_start=True),
-            "header": [_cell(h) for h in table.header],
-            "align": [":---" if a == "l" else "---:" for a in table.align], "rows": rows}
-
-
-def _chart(chart: layout.Chart) -> list[str]:
-    drawn = layout.bars(chart, layout.WARN_ASCII)
+def _chart(chart: Chart) -> list[str]:
+    drawn = bars(chart, WARN_ASCII)
     if drawn is None:
         return []
     out = [drawn.title]
     for subtitle, rows in drawn.groups:
         out.append(f"  {subtitle}")
         out += [f"    {row.label}  "
-                f"{layout.bar(row.value, drawn.scale, CHART_WIDTH, ascii=False).ljust(CHART_WIDTH)}  "
+                f"{bar(row.value, drawn.scale, CHART_WIDTH, ascii=False).ljust(CHART_WIDTH)}  "
                 f"{row.text}" for row in rows]
     return out
 
@@ -47,10 +31,10 @@ def _chart(chart: layout.Chart) -> list[str]:
 def render_markdown(report, charts: list[str] | None = None) -> str:
     parts: list[dict] = []
     chart_lines: list[str] = []
-    for block in layout.blocks(report, width=None, mark=WARN, chart_metrics=charts):
-        if isinstance(block, layout.Table):
-            parts.append(_table(block))
-        elif isinstance(block, layout.Chart):
+    for block in report_blocks(report, width=None, mark=WARN, chart_metrics=charts):
+        if isinstance(block, Table):
+            parts.append(markdown_table(block))
+        elif isinstance(block, Chart):
             chart_lines += _chart(block) + [""]
         else:
             # The first Lines block is the headline; later ones are titled notes.

@@ -1,6 +1,6 @@
 """The terminal report: plain ASCII (CI logs, pipes, snapshot tests) or rich (a terminal).
 
-Both draw the same lines at the same width (perf.reporter.render.layout.block_lines); rich only adds
+Both draw the same lines at the same width (perf.reporter.render.blocks.block_lines); rich only adds
 colour and unicode bars, so what fits in one fits in the other.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import os
 
-from perf.reporter.render import layout
+from perf.reporter.render.blocks import MIN_WIDTH, WARN_ASCII, WARN_UNICODE, Block, Piece, block_lines
+from perf.reporter.render.report_blocks import report_blocks
 from perf.base.errors import PerfError
 
 DEFAULT_WIDTH = 100
@@ -18,17 +19,17 @@ DEFAULT_WIDTH = 100
 def text_width(explicit: int | None, stream=None) -> int:
     """The width text is laid out for: --width, else the terminal's, else COLUMNS, else 100."""
     if explicit is not None:
-        if explicit < layout.MIN_WIDTH:
-            raise PerfError(f"--width must be at least {layout.MIN_WIDTH}, not {explicit}")
+        if explicit < MIN_WIDTH:
+            raise PerfError(f"--width must be at least {MIN_WIDTH}, not {explicit}")
         return explicit
     if stream is not None and stream.isatty():
         try:
-            return max(layout.MIN_WIDTH, os.get_terminal_size(stream.fileno()).columns)
+            return max(MIN_WIDTH, os.get_terminal_size(stream.fileno()).columns)
         except (OSError, ValueError):
             pass
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
-        return max(layout.MIN_WIDTH, int(columns))
+        return max(MIN_WIDTH, int(columns))
     return DEFAULT_WIDTH
 
 
@@ -36,18 +37,18 @@ def render_text(report, ascii: bool = False, width: int = DEFAULT_WIDTH,
                 charts: list[str] | None = None) -> str:
     """The report for a terminal; `ascii` gives the deterministic plain form.
     `charts`: metric names to draw as bars (default: achieved RPS and p99)."""
-    width = max(layout.MIN_WIDTH, width)
-    mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
-    blocks = layout.blocks(report, width=width, mark=mark, chart_metrics=charts)
-    return render_blocks(blocks, ascii=ascii, width=width)
+    width = max(MIN_WIDTH, width)
+    mark = WARN_ASCII if ascii else WARN_UNICODE
+    return render_blocks(report_blocks(report, width=width, mark=mark, chart_metrics=charts),
+                         ascii=ascii, width=width)
 
 
-def render_blocks(blocks: list[layout.Block], ascii: bool = False, width: int = DEFAULT_WIDTH) -> str:
-    """Any list of layout blocks drawn as the report draws its own (perf compare, perf history):
+def render_blocks(blocks: list[Block], ascii: bool = False, width: int = DEFAULT_WIDTH) -> str:
+    """Any list of blocks drawn as the report draws its own (perf compare, perf history):
     every line within `width`, plain or rich."""
-    width = max(layout.MIN_WIDTH, width)
-    mark = layout.WARN_ASCII if ascii else layout.WARN_UNICODE
-    drawn = [layout.block_lines(b, width, mark, ascii) for b in blocks]
+    width = max(MIN_WIDTH, width)
+    mark = WARN_ASCII if ascii else WARN_UNICODE
+    drawn = [block_lines(b, width, mark, ascii) for b in blocks]
     drawn = [lines for lines in drawn if lines]
     if ascii:
         return "\n\n".join("\n".join("".join(t for t, _ in line) for line in lines)
@@ -55,17 +56,12 @@ def render_blocks(blocks: list[layout.Block], ascii: bool = False, width: int = 
     return _rich(drawn, width)
 
 
-def _ascii_table(table: layout.Table) -> list[str]:
-    """A table as plain lines, however wide (`perf runs`)."""
-    return ["".join(t for t, _ in line) for line in layout.table_lines(table, None)]
-
-
-# Rich styles of the pieces layout.block_lines hands out.
+# Rich styles of the pieces block_lines hands out.
 STYLES = {"title": "bold", "head": "bold", "section": "bold", "warn": "yellow", "dim": "dim",
           "bar_up": "cyan", "bar_down": "magenta"}
 
 
-def _rich(drawn: list[list[list[layout.Piece]]], width: int) -> str:
+def _rich(drawn: list[list[list[Piece]]], width: int) -> str:
     from rich.console import Console
     from rich.text import Text
 
