@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
@@ -11,9 +10,6 @@ from perf.base.errors import PerfError
 from perf.reporter.query import attacks as query, series
 from perf.reporter.query.selection import Selection
 from perf.reporter.rows import OverTime, Spectrum
-
-EXTENSIONS = {".txt": "text", ".json": "json", ".csv": "csv", ".md": "markdown",
-              ".markdown": "markdown", ".html": "html", ".htm": "html"}
 
 
 @dataclass
@@ -75,27 +71,6 @@ def build_report(
         report.over_time = series.over_time_many(con, ids, points)
         report.spectra = series.spectra(con, ids)
     return report
-
-
-def pick_format(fmt: str | None, output: str | None,
-                formats: tuple[str, ...] | None = None) -> str:
-    """--format wins; otherwise the --output extension; otherwise text. `formats`: what the
-    command writes (default: perf report's)."""
-    formats = formats or FORMATS
-    if fmt:
-        if fmt not in formats:
-            raise PerfError(f"unknown format {fmt!r}; known: {', '.join(formats)}")
-        return fmt
-    if output:
-        suffix = Path(output).suffix.lower()
-        known = [ext for ext, name in EXTENSIONS.items() if name in formats]
-        if suffix not in known:
-            raise PerfError(
-                f"cannot tell the format of {output} from its extension; "
-                f"use --format ({', '.join(formats)}) or one of {', '.join(known)}"
-            )
-        return EXTENSIONS[suffix]
-    return "text"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""What perf hands its user: output files, written one way by every command (JSON text itself:
-perf/base/jsontext.py).
+"""What perf hands its user: the output format, chosen and checked one way by every command, and
+output files, written one way (JSON text itself: perf/base/jsontext.py).
 
 An output file is replaced whole or not at all: the text goes to a temporary file beside it,
 which is renamed over it only once written, so a full disk or an interrupt leaves the old
@@ -13,7 +13,36 @@ import secrets
 import stat
 from pathlib import Path
 
-from perf.base.errors import file_error, make_folder
+from perf.base.errors import PerfError, file_error, make_folder
+
+# --output's extension -> the format written when --format is not given.
+EXTENSIONS = {".txt": "text", ".json": "json", ".csv": "csv", ".md": "markdown",
+              ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def check_format(fmt: str, formats: tuple[str, ...], command: str = "") -> str:
+    """`fmt` if the command writes it; else a one-line error naming those it does."""
+    if fmt not in formats:
+        where = f" for {command}" if command else ""
+        raise PerfError(f"unknown format {fmt!r}{where}; known: {', '.join(formats)}")
+    return fmt
+
+
+def pick_format(fmt: str | None, output: str | None, formats: tuple[str, ...]) -> str:
+    """--format wins; otherwise the --output extension; otherwise text. `formats`: what the
+    command writes."""
+    if fmt:
+        return check_format(fmt, formats)
+    if output:
+        suffix = Path(output).suffix.lower()
+        known = [ext for ext, name in EXTENSIONS.items() if name in formats]
+        if suffix not in known:
+            raise PerfError(
+                f"cannot tell the format of {output} from its extension; "
+                f"use --format ({', '.join(formats)}) or one of {', '.join(known)}"
+            )
+        return EXTENSIONS[suffix]
+    return "text"
 
 
 def write_output(path: str | os.PathLike, text: str) -> Path:

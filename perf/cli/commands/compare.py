@@ -57,7 +57,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
     from perf.reporter.compare import (COMPARE_FORMATS, build_comparison, compare_dashboard,
                                      render_comparison)
     from perf.reporter.render.text import text_width
-    from perf.reporter.report import pick_format
+    from perf.cli.output import pick_format
     from perf.cli.options import selection_from_options
     from perf.reporter.compute.thresholds import compare_settings, pyproject_compare
 

@@ -35,10 +35,10 @@ def history(endpoint, filter, workers, store, last, metrics, fmt, ascii_, width)
     """
     from perf.reporter.compare import HISTORY_FORMATS, build_history, render_history
     from perf.cli.options import selection_from_options
+    from perf.cli.output import check_format
     from perf.reporter.compute.thresholds import KEY_METRICS, compare_settings, metric_name, pyproject_compare
 
-    if fmt not in HISTORY_FORMATS:
-        raise PerfError(f"unknown format {fmt!r}; known: {', '.join(HISTORY_FORMATS)}")
+    check_format(fmt, HISTORY_FORMATS)
     names = [metric_name(m, "--metric") for m in split_list(metrics)] or list(KEY_METRICS)
     if "capacity" in names:
         raise PerfError("--metric capacity: perf history follows attack metrics; "

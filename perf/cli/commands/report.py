@@ -39,10 +39,11 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
     Latencies are exact percentiles over every request (numpy's linear interpolation).
     """
     from perf.reporter.render.text import text_width
-    from perf.reporter.report import build_report, pick_format, render
+    from perf.cli.output import pick_format
+    from perf.reporter.report import FORMATS, build_report, render
 
     sel = selection_from_options(run, last, label, endpoint, filter, workers, baseline)
-    chosen = pick_format(fmt, output)
+    chosen = pick_format(fmt, output, FORMATS)
     chart_metrics = split_list(charts) or None
     tty = output is None and sys.stdout.isatty()
     width = text_width(width, sys.stdout if output is None else None)

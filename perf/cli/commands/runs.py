@@ -23,9 +23,9 @@ def runs(store, last, fmt) -> None:
     """
     from perf.reporter.query.attacks import add_request_counts, all_runs
     from perf.reporter.render.runs import RUNS_FORMATS, render_runs_json, render_runs_text
+    from perf.cli.output import check_format
 
-    if fmt not in RUNS_FORMATS:
-        raise PerfError(f"unknown format {fmt!r} for perf runs; known: {', '.join(RUNS_FORMATS)}")
+    check_format(fmt, RUNS_FORMATS, "perf runs")
     if last is not None and last < 1:
         raise PerfError("--last must be at least 1")
     spooled = _spooled_line(store)
