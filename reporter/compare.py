@@ -162,7 +162,7 @@ def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareS
 def add_change_points(report, settings: CompareSettings) -> None:
     """Mark on the dashboard's history charts the runs after which a metric shifted (the
     change points perf history finds), keyed as the charts look them up."""
-    from perf.reporter.render.figures import HISTORY_METRICS
+    from perf.reporter.compute.changepoints import HISTORY_METRICS
     from perf.reporter.compute.thresholds import ALIASES
 
     if not report.history:

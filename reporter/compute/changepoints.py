@@ -26,6 +26,8 @@ from perf.reporter.compute.verdicts import Cell, cells_of, welch_p
 from perf.store.metrics import METRICS
 from perf.reporter.compute.thresholds import KEY_METRICS, CompareSettings, Threshold
 
+# The metrics whose history the dashboard charts, marked with their change points.
+HISTORY_METRICS = ["latency_p50_ms", "latency_p99_ms", "achieved_rps", "cpu_s_per_1k"]
 ALPHA = 0.01  # per proposed change point; a history is read often, a false mark costs trust
 MIN_SEGMENT = 2  # runs on each side of a change point: one run is an outlier, not a level
 

@@ -24,6 +24,7 @@ from perf.store.stats import is_success
 from perf.reporter.compute.tables import (endpoints_in_order, history_series_key, load_label, load_of,
                               load_text, untrusted)
 from perf.store.metrics import METRICS
+from perf.reporter.compute import changepoints
 from perf.reporter.rows import OverTime, Spectrum
 
 PALETTE = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692",
@@ -406,7 +407,7 @@ def status_bars(attacks: list[dict], statuses: dict, title: str) -> dict:
         xaxis={"type": "category", "title": {"text": load_title(mode)}}))
 
 
-HISTORY_METRICS = ["latency_p50_ms", "latency_p99_ms", "achieved_rps", "cpu_s_per_1k"]
+HISTORY_METRICS = changepoints.HISTORY_METRICS  # what the history charts draw
 HISTORY_TITLES = {"achieved_rps": "Achieved RPS across runs", "latency_p99_ms": "P99 latency across runs",
                   "latency_p50_ms": "P50 latency across runs",
                   "cpu_s_per_1k": "CPU-seconds per 1,000 successful requests across runs"}
