@@ -87,7 +87,7 @@ def stall_warning(keepalive_ms: float, fresh_ms: float, server: str | None,
             f"{stall_cause(server, workers, uvicorn_version)}")
 
 
-class _Probe:
+class _ProbeConnections:
     """The connections of one probe, each request bounded by what is left of the budget."""
 
     def __init__(self, url: str, budget_s: float):
@@ -159,7 +159,7 @@ def check_keepalive(url: str, server: str | None = None, workers: int | None = N
     fresh: list[float] = []
     problems: list[str] = []
     try:
-        conn = _Probe(url, budget_s)
+        conn = _ProbeConnections(url, budget_s)
     except ValueError as exc:
         return KeepAliveCheck(url, checked_at, None, None, False, f"probe not run: {exc}")
     try:

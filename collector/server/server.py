@@ -78,7 +78,7 @@ def http_exchange(method: str, url: str, headers: dict[str, str] | None = None,
 
 
 @dataclass(frozen=True)
-class Probe:
+class ProbeAnswer:
     """What one readiness probe got: an HTTP status (and how long it took), or why not."""
 
     status: int | None  # None: no HTTP answer
@@ -90,7 +90,7 @@ class Probe:
         return self.status is not None
 
 
-def probe(url: str, timeout: float = 1.0) -> Probe:
+def probe(url: str, timeout: float = 1.0) -> ProbeAnswer:
     """GET `url` once, never raising: a status, or a plain reason it got none."""
     route = urllib.parse.urlsplit(url).path or "/"
     start = time.perf_counter()
@@ -101,9 +101,9 @@ def probe(url: str, timeout: float = 1.0) -> Probe:
     except urllib.error.HTTPError as exc:
         status = exc.code
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-        return Probe(None, None, _no_answer(exc, timeout))
+        return ProbeAnswer(None, None, _no_answer(exc, timeout))
     seconds = time.perf_counter() - start
-    return Probe(status, seconds, answered("GET", route, status))
+    return ProbeAnswer(status, seconds, answered("GET", route, status))
 
 
 def answered(method: str, route: str, status: int) -> str:
@@ -276,7 +276,7 @@ class Server:
     def ready_url(self) -> str:
         return self.base_url + self.ready_path
 
-    def is_ready(self, answer: Probe) -> bool:
+    def is_ready(self, answer: ProbeAnswer) -> bool:
         if self.ready_needs_2xx:
             return answer.status is not None and 200 <= answer.status < 300
         return answer.answered
@@ -386,7 +386,7 @@ def start_server(kind: str, app: str | AppSpec, workers: int, log_dir: Path,
         server = Server(kind, workers, f"http://127.0.0.1:{port}", proc.pid, spec.ready_path,
                         spec.ready_needs_2xx, proc, log_path, spec)
         deadline = time.monotonic() + ready_timeout_s
-        answer = Probe(None, None, "no probe yet")
+        answer = ProbeAnswer(None, None, "no probe yet")
         while time.monotonic() < deadline and proc.poll() is None:
             answer = probe(server.ready_url)
             if server.is_ready(answer):

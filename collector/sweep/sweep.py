@@ -45,6 +45,7 @@ from perf.collector.storage.spool import count_attacks, describe
 from perf.collector.storage.store_writer import StoreWriter
 from perf.collector.load.vegeta import find_vegeta, vegeta_version
 from perf.base import interrupts
+from perf.base.text import load_label
 from perf.base.errors import PerfError, file_error
 from perf.store.metrics import format_value, metric_sql
 from perf.store.stats import REDIRECT_SQL
@@ -79,10 +80,6 @@ class Outcome:
     attacks: int  # finished attacks kept (stored, or spooled)
     status: str
     spooled: int = 0  # of those attacks, how many still wait in the spool for the store
-
-
-def load_title(mode: str, load: float) -> str:
-    return f"c={int(load)}" if mode == "concurrency" else f"{load:g}/s"
 
 
 def _run_setup(base: str, setup: list[Endpoint], progress) -> None:
@@ -306,7 +303,7 @@ class _Sweep:
             self._attack_row(fg_name, endpoint, workers, s.mode, load, result).but(
                 role="foreground", background=label), result)
         lines = [line]
-        load_text = load_title(s.mode, load)
+        load_text = load_label(s.mode, load)
         for load_of, bg_result in zip(mix, results):
             _, bg_line = self._store(
                 self._attack_row(background_name(load_of, endpoint, load_text), load_of.endpoint,
@@ -376,7 +373,7 @@ class _Sweep:
     def _title(self, name: str, load: float, workers: int | None, mode: str | None = None) -> str:
         repeat = (f" #{self.repeat_index + 1}/{self.settings.repeat}"
                   if self.settings.repeat > 1 else "")
-        return (f"{name} @ {load_title(mode or self.settings.mode, load)} "
+        return (f"{name} @ {load_label(mode or self.settings.mode, load)} "
                 f"[{self.server.kind} w{workers or '?'}]{repeat}")
 
     def _warm_up(self, endpoint: Endpoint, mode: str, load: float) -> None:

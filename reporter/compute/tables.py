@@ -10,6 +10,7 @@ from collections import defaultdict
 
 # What "sustained" means lives beside the stats, shared with the collector's capacity search.
 from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps  # noqa: F401
+from perf.base.text import load_label  # noqa: F401  (one home: perf/base/text.py)
 
 # The metrics of the terminal / markdown table, after Endpoint and Target.
 TABLE_METRICS = [
@@ -22,14 +23,6 @@ CHART_METRICS = ["achieved_rps", "latency_p99_ms"]
 def load_of(attack: dict) -> float | int | None:
     """An attack's load: the offered rate (open loop) or the concurrency (closed loop)."""
     return attack["target_rate"] if attack["mode"] == "rate" else attack["concurrency"]
-
-
-def load_label(mode: str, load: float | int | None) -> str:
-    if load is None:
-        return "-"
-    if mode == "rate":
-        return f"{load:g}/s"
-    return f"c={load:g}"
 
 
 def load_text(attack: dict) -> str:

@@ -38,9 +38,9 @@ SWEEP_KEYS = ("server", "workers", "rates", "concurrency", "duration_s", "timeou
 
 # The all-attacks table shows these metrics; the others appear with "every metric" (the
 # table then fits 1400 px without scrolling sideways).
-TABLE_METRICS = ["requests", "success_ratio", "achieved_rps", "latency_p50_ms", "latency_p90_ms",
-                 "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "cpu_avg", "rss_max_mb",
-                 "cpu_s_per_1k"]
+DASHBOARD_COLUMNS = ["requests", "success_ratio", "achieved_rps", "latency_p50_ms", "latency_p90_ms",
+                     "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "cpu_avg", "rss_max_mb",
+                     "cpu_s_per_1k"]
 
 
 @dataclass
@@ -360,13 +360,13 @@ def _sort_value(value) -> str:
 def _table_header(name: str) -> dict:
     m = METRICS[name]
     unit = "" if m.unit in ("ratio", "requests", "%") or len(m.unit) > 12 else m.unit
-    return {"label": m.label, "unit": unit, "extra": name not in TABLE_METRICS,
+    return {"label": m.label, "unit": unit, "extra": name not in DASHBOARD_COLUMNS,
             "title": m.unit if len(m.unit) > 12 else ""}
 
 
 def attack_table(report) -> dict:
     """Every attack with every metric: text for the cell, value for sorting (None: the text).
-    Columns outside TABLE_METRICS are marked `extra` (hidden until asked for)."""
+    Columns outside DASHBOARD_COLUMNS are marked `extra` (hidden until asked for)."""
     names = compute.run_names(report.runs)
     multi = len(report.runs) > 1
     servers = len({a.get("server") for a in report.attacks}) > 1
