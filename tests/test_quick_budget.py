@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from perf.collector.settings.settings import build_settings
 from perf.collector.sweep.quick_budget import fit_quick
-from perf.collector.sweep.sweep import planned_attacks
+from perf.collector.sweep.shape import planned_attacks
 
 
 def _load_s(settings, endpoints, workers):

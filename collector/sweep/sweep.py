@@ -21,15 +21,14 @@ from perf.collector.server import processes, target as targeting
 from perf.collector.storage import scratch
 from perf.collector.load.attack import AttackResult, run_attack
 from perf.collector.load.background import (BackgroundAttack, background_name, check_body_room,
-                                            foreground_name, mix_label, plan_mix)
+                                            foreground_name, mix_label)
 from perf.collector.load.capacity import Capacity, find_capacity
-from perf.collector.settings.background import Background, format_background, from_large_body
 from perf.collector.settings.slo import parse_slo
 from perf.collector.requests.discovery import Discovery, Endpoint
 from perf.collector.sweep.failed_operations import report_failures
 from perf.collector.requests.failure_facts import failure_facts
 from perf.collector.storage.attacks import generator_verdict, results_metrics
-from perf.collector.requests.payload import growable_field, write_body
+from perf.collector.requests.payload import write_body
 from perf.collector.settings.settings import size_text
 from perf.collector.settings.settings import Settings
 from perf.collector.storage.records import AttackRecord
@@ -39,7 +38,10 @@ from perf.collector.sweep.learn_ids import learn_ids
 from perf.collector.sweep.quick_budget import fit_quick
 from perf.collector.sweep.login_session import LoginSession
 from perf.collector.sweep.login_feed import feed_for, renewal_note
-from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive, uvicorn_stalls
+from perf.collector.sweep.progress_text import check_line, summary_line
+from perf.collector.sweep.shape import (background_loads, load_seconds, plan_words, planned_attacks,
+                                        resolve_mixes)
+from perf.collector.server.selfcheck import KeepAliveCheck, check_keepalive
 from perf.collector.server.server import Server, http_call
 from perf.collector.storage.spool import count_attacks, describe
 from perf.collector.storage.store_writer import StoreWriter
@@ -47,8 +49,6 @@ from perf.collector.load.vegeta import find_vegeta, vegeta_version
 from perf.base import interrupts
 from perf.base.text import load_label
 from perf.base.errors import PerfError, file_error
-from perf.store.metrics import format_value, metric_sql
-from perf.store.stats import REDIRECT_SQL
 from perf.store.runref import check_label
 from perf.store.database import StoreBusy, open_store, resolve_store, writer_lock
 from perf.base.text import plural
@@ -94,26 +94,6 @@ def _run_setup(base: str, setup: list[Endpoint], progress) -> None:
             continue
         note = "" if 200 <= status < 300 else "; going on"
         progress.message(f"setup: {endpoint.name} -> {status}{note}")
-
-
-def _summary_line(con, attack_id: int) -> str:
-    """One line for the progress display, from the aggregates store_attack just cached."""
-    n, ratio, rps, flag, note = con.execute(
-        f"""
-        SELECT st.requests, {metric_sql('success_ratio', 'st')}, {metric_sql('achieved_rps', 'st')},
-               a.generator_ok, a.generator_note
-        FROM attack_stats st JOIN attacks a USING (attack_id) WHERE attack_id = ?
-        """,
-        [attack_id],
-    ).fetchone()
-    # A 3xx counts as ok (vegeta's rule) though perf never follows it: say how many there were.
-    (redirects,) = con.execute(
-        f"SELECT count(*) FROM requests WHERE attack_id = ? AND {REDIRECT_SQL}",
-        [attack_id]).fetchone()
-    moved = f" ({plural(redirects, 'redirect')}, not followed)" if redirects else ""
-    warn = "" if flag else f"  !! generator: {note}"
-    return (f"{n} requests, {100.0 * ratio:.1f}% ok{moved}, "
-            f"{format_value('achieved_rps', rps)} successful/s{warn}")
 
 
 def _create_run(writer: StoreWriter, settings: Settings, vegeta_path: Path, target: str,
@@ -507,13 +487,13 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             # Before any server starts or run is written: a body this machine cannot hold
             # fails here, not as a MemoryError mid-sweep.
             check_body_room(background_loads(settings), sweep.scratch)
-            sweep.writer = StoreWriter(store_path, progress.message, _summary_line).begin()
+            sweep.writer = StoreWriter(store_path, progress.message, summary_line).begin()
             sweep.start_server(worker_counts[0])
             sweep.found = found = targeting.operations(settings, target, sweep.server)
-            quick_note = fit_quick(settings, found, len(worker_counts), _load_seconds)
+            quick_note = fit_quick(settings, found, len(worker_counts), load_seconds)
             endpoints = found.endpoints
             loads_beside = background_loads(settings)
-            mixes = _resolve_mixes(settings, target, sweep.server, endpoints)
+            mixes = resolve_mixes(settings, target, sweep.server, endpoints)
             _announce(found, progress)
             if quick_note:
                 progress.message(quick_note)
@@ -523,7 +503,7 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
             sweep.keep_check()
             total, _, planned_s = planned_attacks(settings, len(endpoints), len(worker_counts))
             progress.start(total, planned_s)
-            progress.message(f"run {sweep.run_id}: {_plan_words(settings, endpoints, worker_counts)}"
+            progress.message(f"run {sweep.run_id}: {plan_words(settings, endpoints, worker_counts)}"
                              f" -> {store_path}")
             for n, workers in enumerate(worker_counts):
                 if n > 0:
@@ -563,44 +543,6 @@ def collect(settings: Settings, store: str | None, vegeta: str | None, progress)
     return Outcome(sweep.run_id, sweep.stored, status, count_attacks(spooled))
 
 
-def _resolve_mixes(settings: Settings, target: targeting.Target, server: Server,
-                   endpoints: list[Endpoint]) -> dict[str, list[BackgroundAttack]]:
-    """Every foreground endpoint's background mix, resolved before the first attack (and by
-    --dry-run): a bad --background or --large-body fails now."""
-    if settings.large_body:
-        flat = [e.name for e in endpoints if growable_field(e.body_example) is None]
-        if flat:
-            raise PerfError(
-                f"--large-body grows an endpoint's example body, which needs an object or "
-                f"array field; {', '.join(flat)} ha{'s' if len(flat) == 1 else 've'} none "
-                f"(pick endpoints with --filter, e.g. --filter /api/payload)")
-    loads_beside = background_loads(settings)
-    named = targeting.background_endpoints(
-        settings, target, server, [l.endpoint for l in loads_beside if l.endpoint])
-    known = endpoints + [e for e in named if e.name not in {x.name for x in endpoints}]
-    return {e.name: plan_mix(loads_beside, e, known) for e in endpoints}
-
-
-def planned_attacks(settings: Settings, endpoints: int, worker_counts: int
-                    ) -> tuple[int, int, float]:
-    """What a sweep will run: (its attacks, as the progress counts them; the background
-    attacks that run beside them; its seconds of load). Every cell runs alone (after its
-    warm-up), then, with a background mix, again inside it (no warm-up), which stores one
-    background attack per load of the mix beside it. A capacity search counts its most."""
-    cells = endpoints * worker_counts * settings.repeat
-    alone_s = settings.duration_s + settings.warmup_s
-    if settings.find_capacity:
-        return cells * settings.max_attacks, 0, cells * settings.max_attacks * alone_s
-    alone = cells * len(settings.loads)
-    mix = background_loads(settings)
-    mixed = alone if mix else 0
-    return alone + mixed, mixed * len(mix), alone * alone_s + mixed * settings.duration_s
-
-
-def _load_seconds(settings: Settings, endpoints: int, worker_counts: int) -> float:
-    return planned_attacks(settings, endpoints, worker_counts)[2]
-
-
 def _check_label(label: str | None, store: Path) -> None:
     """Refuse, before any server starts, a label that `--run LABEL` would read as the id of
     a stored run (the static part, `latest~N`, was refused with the settings)."""
@@ -615,41 +557,6 @@ def _check_label(label: str | None, store: Path) -> None:
     finally:
         con.close()
     check_label(label, "label", ids)
-
-
-def background_loads(settings: Settings) -> list[Background]:
-    """The mix beside every attack: --background loads, and --large-body's."""
-    loads = list(settings.background)
-    if settings.large_body:
-        loads.append(from_large_body(settings.large_body, settings.large_rate))
-    return loads
-
-
-def _plan_words(settings: Settings, endpoints: list[Endpoint], worker_counts: list) -> str:
-    """'3 operations x 2 rates x 2 worker counts x 3 repeats' (what the sweep will do)."""
-    counts = "" if settings.url else f" x {plural(len(worker_counts), 'worker count')}"
-    rounds = f" x {settings.repeat} repeats" if settings.repeat > 1 else ""
-    ops = plural(len(endpoints), "operation")
-    if settings.find_capacity:
-        return (f"capacity of {ops}{counts}{rounds} under {settings.slo} (up to "
-                f"{plural(settings.max_attacks, 'attack')} each, from {settings.start_rate:g}/s)")
-    load_word = "rate" if settings.mode == "rate" else "concurrency level"
-    mix = background_loads(settings)
-    beside = (f", each again beside {'; '.join(format_background(load) for load in mix)}" if mix else "")
-    return f"{ops} x {plural(len(settings.loads), load_word)}{counts}{rounds}{beside}"
-
-
-def check_line(check: KeepAliveCheck, server: Server, uvicorn_version: str | None = None) -> str:
-    """The self-check as the progress shows it at server start: a warning naming the cause
-    when kept-alive connections stall, else the two medians."""
-    if check.stall:
-        fix = (" (--server uvicorn-nodelay runs it with the fix, or upgrade uvicorn)"
-               if uvicorn_stalls(server.kind, server.workers, uvicorn_version) else "")
-        return f"warning: {check.note}; every latency measured on this server carries it{fix}"
-    if check.keepalive_ms is None or check.fresh_ms is None:
-        return f"self-check: {check.note}"
-    return (f"self-check: no keep-alive stall (median {check.keepalive_ms:.1f} ms kept alive, "
-            f"{check.fresh_ms:.1f} ms on fresh connections)")
 
 
 def _report_failures(sweep: _Sweep) -> None:
@@ -728,94 +635,3 @@ def _raise_store_failure(sweep: _Sweep, left: list, error: BaseException | None)
                  f"once the store can be written again, run `perf ingest --spooled --store "
                  f"{sweep.store}`")
     raise PerfError(text) from None
-
-
-@dataclass
-class Plan:
-    """What a sweep would do (--dry-run): the operations and their first request, what is
-    skipped and why, and the sweep's shape."""
-
-    target: str
-    openapi_path: str | None
-    ready_path: str
-    operations: list[dict]
-    setup: list[str]
-    skipped: list[dict]
-    loads: list
-    mode: str
-    workers: list[int | None]
-    repeat: int
-    duration_s: float
-    warmup_s: float
-    settings: dict
-    background: list[dict]  # each load beside every attack (see _plan_background)
-    attacks: int  # as the sweep's progress counts them (planned_attacks)
-    background_attacks: int  # stored beside them, one per background load
-    planned_load_s: float
-    login: str | None = None  # who perf logs in as, where, and how the token is sent
-    quick: str | None = None  # how --quick kept to its budget on this app, if it had to
-    # ids that exist, learned from list routes (a sweep may also create one; see learn_ids)
-    values: list[dict] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
-
-
-def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress) -> Plan:
-    """Start the app (or reach --url) once, read what it offers, and stop: no attack, no run
-    (only the server's log goes beside the store, as a sweep's would)."""
-    find_vegeta(vegeta)  # a sweep would need it: say so now rather than later
-    target = targeting.locate(settings)
-    workers = [None] if settings.url else list(settings.workers)
-    server = None
-    try:
-        server = targeting.start(settings, target, workers[0], resolve_store(store).parent / "logs")
-        found = targeting.operations(settings, target, server)
-        quick_note = fit_quick(settings, found, len(workers), _load_seconds)
-        mixes = _resolve_mixes(settings, target, server, found.endpoints)
-        base = targeting.base_url(server, found)
-        attacks, background, planned_s = planned_attacks(settings, len(found.endpoints),
-                                                         len(workers))
-        login = None
-        if settings.login and found.login is not None:  # a refused login shows here, not mid-sweep
-            session = LoginSession(found.login, *settings.login, found.probe_path)
-            session.log_in(base)
-            login = session.describe()
-        auth = session.headers(base, 0) if login else None
-        keep = {f"{found.login.method} {found.login.path}"} if found.login else set()
-        learned = (learn_ids(found, found.spec, found.wanted, base, auth, creates=False,
-                             salt="dry-run", keep=keep) if found.spec is not None else [])
-        return Plan(
-            target=settings.url or settings.app, openapi_path=target.openapi_path,
-            ready_path=target.ready_path,
-            operations=[{"endpoint": e.name, **e.preview(base)} for e in found.endpoints],
-            setup=[e.name for e in found.setup] if settings.setup else [],
-            skipped=[{"endpoint": s.name, "reason": s.reason} for s in found.skipped],
-            loads=list(settings.loads), mode=settings.mode, workers=workers,
-            repeat=settings.repeat, duration_s=settings.duration_s, warmup_s=settings.warmup_s,
-            settings=settings.to_config(),
-            background=_plan_background(background_loads(settings), mixes),
-            attacks=attacks, background_attacks=background, planned_load_s=planned_s,
-            login=login, quick=quick_note,
-            values=[{"param": got.name, "value": got.value, "from": got.source} for got in learned],
-        )
-    finally:
-        progress.close()
-        if server is not None:
-            server.stop()
-        processes.stop_all()
-
-
-def _plan_background(loads: list[Background], mixes: dict[str, list[BackgroundAttack]]
-                     ) -> list[dict]:
-    """Each background load as the plan shows it: as written, and the endpoint it goes to
-    (None: each attacked operation itself), its rate and body size."""
-    planned = []
-    for n, load in enumerate(loads):
-        resolved = {mix[n].endpoint.name for mix in mixes.values()}
-        planned.append({
-            "load": format_background(load),
-            "endpoint": resolved.pop() if load.endpoint and len(resolved) == 1 else None,
-            "rate": load.rate, "size_bytes": load.size,
-        })
-    return planned

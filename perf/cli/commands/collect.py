@@ -8,7 +8,8 @@ from perf.collector.settings.background import SCENARIOS
 from perf.collector.settings.settings import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
 from perf.base.text import plural
 from perf.collector.sweep.progress import make_progress
-from perf.collector.sweep.sweep import Interrupted, collect as run_collect, dry_run
+from perf.collector.sweep.dry_run import dry_run
+from perf.collector.sweep.sweep import Interrupted, collect as run_collect
 from perf.base import interrupts
 from perf.cli.options import store_option, vegeta_option
 
