@@ -27,3 +27,19 @@ def run_perf(args: list[str], tmp_path: Path, timeout: float = 180, **extra: str
         [*PERF, *args], cwd=REPO, env=perf_env(tmp_path, **extra), capture_output=True,
         text=True, timeout=timeout, stdin=subprocess.DEVNULL,
     )
+
+
+def stored_successes(store) -> tuple[list[tuple[str, int, int]], dict]:
+    """(endpoint, requests, successes) of every stored attack, and the run's config."""
+    import json
+
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        rows = con.execute("""SELECT a.endpoint, s.requests, s.successes
+                              FROM attacks a JOIN attack_stats s USING (attack_id)""").fetchall()
+        config = json.loads(con.execute("SELECT config FROM runs").fetchone()[0])
+    finally:
+        con.close()
+    return rows, config

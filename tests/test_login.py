@@ -6,12 +6,11 @@ The password and every token perf got are in no byte perf stores, logs or prints
 from __future__ import annotations
 
 import base64
-import json
 
 import duckdb
 import pytest
 
-from tests.helpers import run_perf
+from tests.helpers import run_perf, stored_successes
 
 pytestmark = pytest.mark.slow
 # Every token the app issues to alice begins with these bytes (base64 of '{"sub": "alice", "exp": ')
@@ -29,13 +28,7 @@ def test_tokens_that_die_mid_attack_are_renewed_and_every_operation_succeeds(tmp
     assert proc.returncode == 0, proc.stderr
     assert "the login's token lives 3s, too little for one attack of 4s: perf logs in again " \
            "every 1.5s while it attacks" in proc.stderr
-    con = duckdb.connect(str(store), read_only=True)
-    try:
-        rows = con.execute("""SELECT a.endpoint, s.requests, s.successes
-                              FROM attacks a JOIN attack_stats s USING (attack_id)""").fetchall()
-        config = json.loads(con.execute("SELECT config FROM runs").fetchone()[0])
-    finally:
-        con.close()
+    rows, config = stored_successes(store)
     assert {r[0] for r in rows} == {"POST /auth/token", "GET /users/me", "GET /projects",
                                     "POST /projects", "GET /projects/{project_id}"}
     for endpoint, requests, successes in rows:  # 4 s at 10/s: the token died twice in each

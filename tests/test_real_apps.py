@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 
-from tests.helpers import run_perf
+from tests.helpers import run_perf, stored_successes
 
 pytestmark = pytest.mark.slow
 TINY = ["--rates", "5", "--duration", "1s", "--warmup", "0", "--workers", "1"]
@@ -21,13 +20,7 @@ def _collect(tmp_path, app: str, *options: str, **env: str):
     proc = run_perf(["collect", "--app", app, *options, *TINY, "--store", str(store)], tmp_path,
                     APP_STATE_DB=str(tmp_path / "state.sqlite"), **env)
     assert proc.returncode == 0, proc.stderr
-    con = duckdb.connect(str(store), read_only=True)
-    try:
-        rows = con.execute("""SELECT a.endpoint, s.requests, s.successes
-                              FROM attacks a JOIN attack_stats s USING (attack_id)""").fetchall()
-        config = json.loads(con.execute("SELECT config FROM runs").fetchone()[0])
-    finally:
-        con.close()
+    rows, config = stored_successes(store)
     return proc, store, rows, config
 
 
