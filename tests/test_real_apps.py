@@ -47,8 +47,24 @@ def test_a_json_login_with_a_token_scheme_is_found_by_its_route_and_body(tmp_pat
     proc, _, rows, _ = _collect(tmp_path, "tests.apps.json_login:app",
                                 "--login", "jake@jake.jake:jakejake")
     assert "via POST /users/login (a login route); sending Authorization: Token <token>" in proc.stderr
-    assert {r[0] for r in rows} >= {"POST /users/login", "GET /user", "GET /articles/feed"}
+    assert {r[0] for r in rows} >= {"POST /users/login", "GET /user", "GET /articles/feed",
+                                    "GET /profiles/{username}"}
     _all_succeed(rows)
+    # No route lists users: the username is the logged-in user's own.
+    assert "username=jake (from GET /user (the logged-in user))" in proc.stderr
+
+
+def test_who_am_i_routes_and_the_names_they_may_fill():
+    from perf.collector.requests.known_ids import me_routes, names_a_user
+
+    paths = {"/user": {"get": {}}, "/users/me": {"get": {}}, "/users/{id}": {"get": {}},
+             "/me": {"put": {}}, "/items": {"get": {}}}
+    assert me_routes(paths) == ["/user", "/users/me"]
+    assert names_a_user("username", "/profiles", "/user")
+    assert names_a_user("authorId", "/articles", "/user")
+    assert names_a_user("id", "/users", "/users/me")  # an item of that very collection
+    assert not names_a_user("id", "/items", "/users/me")
+    assert not names_a_user("item_id", "/items", "/user")
 
 
 def test_a_refused_login_is_one_line_and_nothing_is_attacked(tmp_path):

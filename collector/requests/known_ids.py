@@ -5,6 +5,8 @@ to read it from an answer. Pure: the sweep makes the calls (perf.collector.sweep
 `project_id`, else its `id`), or, when the list is empty, the one a create `POST /projects`
 answers with. Nested paths resolve outer parameters first:
 `/notebooks/{notebook_id}/notes/{note_id}` lists `/notebooks`, then `/notebooks/7/notes`.
+A parameter that names a user (`{username}`, `{user_id}`) with no list to learn it from takes
+the logged-in user's own, from the app's "who am I" route (`GET /user`, `/users/me`).
 """
 
 from __future__ import annotations
@@ -101,3 +103,29 @@ def parse(body: bytes) -> object:
         return json.loads(body or b"null")
     except ValueError:
         return None
+
+
+# The last segment of a "who am I" route: GET, no path parameter.
+_ME_SEGMENTS = {"me", "user", "whoami", "current", "current_user", "current-user", "self",
+                "profile", "account"}
+# A parameter naming a user (by its words): username, user_id, userId, author, owner, email ...
+_USER_NAME = re.compile(r"(^|_)(user|username|author|owner|handle|login|email)(_?(id|name|uuid))?$")
+
+
+def me_routes(paths: dict) -> list[str]:
+    """The document's "who am I" routes (`/user`, `/users/me`, `/auth/me`), shortest first."""
+    out = []
+    for path, item in paths.items():
+        if not isinstance(item, dict) or not isinstance(item.get("get"), dict) or "{" in path:
+            continue
+        if path.rstrip("/").rsplit("/", 1)[-1].lower() in _ME_SEGMENTS:
+            out.append(path)
+    return sorted(out, key=len)
+
+
+def names_a_user(name: str, collection: str, me_path: str) -> bool:
+    """May the logged-in user's answer at `me_path` fill `{name}` of `collection`? When the
+    name says user (`username`, `user_id`, `authorId`), or when the who-am-I route is an item
+    of that very collection (`/users/me` for `/users/{id}`)."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return bool(_USER_NAME.search(snake)) or me_path.rstrip("/").rsplit("/", 1)[0] == collection

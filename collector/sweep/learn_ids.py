@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from perf.collector.requests.discovery import Discovery, Overrides, discover
-from perf.collector.requests.known_ids import (Learned, collection_of, fill, items_of, parse,
-                                               placeholders, value_in)
+from perf.collector.requests.known_ids import (Learned, collection_of, fill, items_of, me_routes,
+                                               names_a_user, parse, placeholders, value_in)
 from perf.collector.server.server import http_exchange
 
 
@@ -76,6 +76,7 @@ class _Learner:
         self.creates, self.salt = creates, salt
         self.paths = spec.get("paths") or {}
         self.cache: dict[tuple, Learned | None] = {}
+        self.me_answers: dict[str, object] = {}  # who-am-I route -> its answer (once)
 
     def learn(self, collection: str, name: str, outer: dict[str, str]) -> Learned | None:
         key = (collection, name, tuple(sorted(outer.items())))
@@ -89,7 +90,27 @@ class _Learner:
                 if got is not None:
                     self.cache[key] = got
                     break
+            else:
+                self.cache[key] = self._from_me(collection, name)
         return self.cache[key]
+
+    def _from_me(self, collection: str, name: str) -> Learned | None:
+        """The logged-in user's own value (GET /user), for a parameter that names a user."""
+        if not self.auth:
+            return None
+        for path in me_routes(self.paths):
+            if not names_a_user(name, collection, path):
+                continue
+            if path not in self.me_answers:
+                try:
+                    status, _, body = http_exchange("GET", self.base + path, self.auth, timeout=30)
+                except OSError:
+                    status, body = 0, b""
+                self.me_answers[path] = parse(body) if 200 <= status < 300 else None
+            value = value_in(self.me_answers[path], name)
+            if value is not None:
+                return Learned(name, value, f"GET {path} (the logged-in user)")
+        return None
 
     def _route(self, collection: str, method: str) -> str | None:
         for path in (collection, collection + "/"):

@@ -5,6 +5,8 @@ POST /users/login takes {"user": {"email", "password"}} and answers {"user": {"e
 nothing of its scheme: the app wants `Authorization: Token <jwt>` (a Bearer one is 401), as
 RealWorld's spec says. No OAuth2 flow is declared: perf must find the login route by its path
 and body. POST /users (registration) also takes a password and must not be taken for it.
+GET /profiles/{username} is a 404 unless the user exists, and no route lists users: the only
+username perf can know is the logged-in user's own (GET /user).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, EmailStr
 
 USERS = {"jake@jake.jake": "jakejake"}
+USERNAMES = {"jake@jake.jake": "jake"}
 _TOKENS: dict[str, str] = {}  # one worker: tokens live in memory
 app = FastAPI(title="Conduit-like")
 authorization = APIKeyHeader(name="Authorization")
@@ -52,6 +55,7 @@ def register(body: RegisterBody):
     if body.user.email in USERS:
         raise HTTPException(422, "email already taken")
     USERS[body.user.email] = body.user.password
+    USERNAMES[body.user.email] = body.user.username
     return {"user": {"email": body.user.email, "username": body.user.username}}
 
 
@@ -66,7 +70,18 @@ def login(body: LoginBody):
 
 @app.get("/user")
 def me(email: str = Depends(current_user)):
-    return {"user": {"email": email}}
+    return {"user": {"email": email, "username": username_of(email)}}
+
+
+def username_of(email: str) -> str:
+    return USERNAMES.get(email, "")
+
+
+@app.get("/profiles/{username}")
+def profile(username: str, email: str = Depends(current_user)):
+    if username not in USERNAMES.values():
+        raise HTTPException(404, "user does not exist")
+    return {"profile": {"username": username, "following": False}}
 
 
 @app.get("/articles/feed")
