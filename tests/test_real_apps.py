@@ -49,9 +49,11 @@ def test_a_json_login_with_a_token_scheme_is_found_by_its_route_and_body(tmp_pat
     assert "via POST /users/login (a login route); sending Authorization: Token <token>" in proc.stderr
     assert {r[0] for r in rows} >= {"POST /users/login", "GET /user", "GET /articles/feed",
                                     "GET /profiles/{username}"}
-    _all_succeed(rows)
-    # No route lists users: the username is the logged-in user's own.
+    _all_succeed([r for r in rows if r[0] != "PUT /profiles/{username}"])
+    # No route lists users: the username is the logged-in user's own, for reads only: a write
+    # with it would change the logged-in user (here, their password).
     assert "username=jake (from GET /user (the logged-in user))" in proc.stderr
+    assert [r[2] for r in rows if r[0] == "PUT /profiles/{username}"] == [0]
 
 
 def test_who_am_i_routes_and_the_names_they_may_fill():

@@ -26,6 +26,7 @@ class Learned:
     name: str  # the path parameter ("project_id")
     value: str
     source: str  # "GET /projects", "POST /projects", "--param"
+    own_account: bool = False  # the logged-in user's own (a write with it would change that user)
 
 
 def placeholders(path: str) -> list[str]:
@@ -110,6 +111,16 @@ _ME_SEGMENTS = {"me", "user", "whoami", "current", "current_user", "current-user
                 "profile", "account"}
 # A parameter naming a user (by its words): username, user_id, userId, author, owner, email ...
 _USER_NAME = re.compile(r"(^|_)(user|username|author|owner|handle|login|email)(_?(id|name|uuid))?$")
+
+
+# Methods that would change the item a path names: never sent to the logged-in user's own
+# account (perf's --login would stop working, as with PUT /users/me: side_effects.py).
+WRITES = ("PUT", "PATCH", "DELETE")
+
+
+def usable(got: Learned, method: str) -> bool:
+    """May operation `method` use the learned value?"""
+    return not (got.own_account and method.upper() in WRITES)
 
 
 def me_routes(paths: dict) -> list[str]:

@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from perf.collector.requests.discovery import Discovery, Overrides, discover
 from perf.collector.requests.known_ids import (Learned, collection_of, fill, items_of, me_routes,
-                                               names_a_user, parse, placeholders, value_in)
+                                               names_a_user, parse, placeholders, usable,
+                                               value_in)
 from perf.collector.server.server import http_exchange
 
 
@@ -37,7 +38,7 @@ def learn_ids(found: Discovery, spec: dict, wanted: Overrides, base: str,
             collection = collection_of(endpoint.path, name)
             got = learner.learn(collection, name, {k: v.value for k, v in values.items()}) \
                 if collection else None
-            if got is None:
+            if got is None or not usable(got, endpoint.method):
                 break
             values[name] = got
         learned = {k: v for k, v in values.items() if v.source != "--param"}
@@ -56,7 +57,7 @@ def learn_ids(found: Discovery, spec: dict, wanted: Overrides, base: str,
             rebuilt.append(endpoint)
             continue
         own = per_endpoint.get(endpoint.name, {})
-        params = ({**everywhere, **own}).values()
+        params = [g for g in ({**everywhere, **own}).values() if usable(g, endpoint.method)]
         again = discover(spec, replace(wanted, filters=(), endpoints=(endpoint.name,),
                                        params=(*((g.name, g.value) for g in params),
                                                *wanted.params)))
@@ -109,7 +110,7 @@ class _Learner:
                 self.me_answers[path] = parse(body) if 200 <= status < 300 else None
             value = value_in(self.me_answers[path], name)
             if value is not None:
-                return Learned(name, value, f"GET {path} (the logged-in user)")
+                return Learned(name, value, f"GET {path} (the logged-in user)", own_account=True)
         return None
 
     def _route(self, collection: str, method: str) -> str | None:

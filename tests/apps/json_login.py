@@ -6,7 +6,8 @@ nothing of its scheme: the app wants `Authorization: Token <jwt>` (a Bearer one 
 RealWorld's spec says. No OAuth2 flow is declared: perf must find the login route by its path
 and body. POST /users (registration) also takes a password and must not be taken for it.
 GET /profiles/{username} is a 404 unless the user exists, and no route lists users: the only
-username perf can know is the logged-in user's own (GET /user).
+username perf can know is the logged-in user's own (GET /user). PUT /profiles/{username}
+changes that user's password: perf must never send it with the logged-in user's own name.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ def profile(username: str, email: str = Depends(current_user)):
     if username not in USERNAMES.values():
         raise HTTPException(404, "user does not exist")
     return {"profile": {"username": username, "following": False}}
+
+
+class ProfileUpdate(BaseModel):
+    password: str
+
+
+@app.put("/profiles/{username}")
+def update_profile(username: str, body: ProfileUpdate, email: str = Depends(current_user)):
+    owner = next((e for e, name in USERNAMES.items() if name == username), None)
+    if owner is None:
+        raise HTTPException(404, "user does not exist")
+    USERS[owner] = body.password
+    return {"profile": {"username": username}}
 
 
 @app.get("/articles/feed")
