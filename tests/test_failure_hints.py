@@ -90,3 +90,9 @@ def test_the_facts_of_an_operation_come_from_the_runs_config():
 def test_a_redirect_counted_as_a_failure_says_so():
     hint = likely_fix(308, b"", None, "/old")
     assert hint.startswith("HTTP 308: a redirect") and "--success 2xx" in hint
+
+
+def test_a_declared_404_on_a_path_id_says_no_such_item_once():
+    hint = likely_fix(404, _body("Not Found"), None, "/users/{id}",
+                      context=FailureContext(declares_404=True))
+    assert hint.count("no such item") == 1 and "--param id=VALUE" in hint, hint

@@ -121,9 +121,9 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
             return f"HTTP 404{said}: not found at this URL (a path prefix missing from --url?)"
         if context.declares_404:  # the document says this route answers 404 for a missing item
             said = f"{said}: the app says no such item"
-        if param:
-            return (f"HTTP 404{said}: no such item (perf found none to use); name one that "
-                    f"exists with --param {param}=VALUE")
+        if param:  # (the words "no such item" once, declared or not)
+            return (f"HTTP 404{said.removesuffix(': the app says no such item')}: no such item "
+                    f"(perf found none to use); name one that exists with --param {param}=VALUE")
         # The route came from the app's own document: the missing thing is in the request.
         field = next((f for f in context.id_fields if f not in context.params), None)
         if field:
