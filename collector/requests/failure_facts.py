@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from perf.collector.requests.endpoint import Discovery
+from perf.collector.requests.known_ids import placeholders
 
 _ID = re.compile(r"(^|_)id$|[a-z]Id$|^ID$")
-_PARAM = re.compile(r"{([^}]+)}")
 
 
 def failure_facts(found: Discovery) -> dict[str, dict]:
@@ -24,7 +24,7 @@ def failure_facts(found: Discovery) -> dict[str, dict]:
         operation = item.get(endpoint.method.lower()) if isinstance(item, dict) else None
         responses = operation.get("responses") if isinstance(operation, dict) else None
         declares_404 = isinstance(responses, dict) and "404" in {str(k) for k in responses}
-        in_path = set(_PARAM.findall(endpoint.path))
+        in_path = set(placeholders(endpoint.path))
         ids = sorted(name for name in found.value_names.get(endpoint.name, ())
                      if isinstance(name, str) and name not in in_path and _ID.search(name))
         fact = {**({"declares_404": True} if declares_404 else {}),

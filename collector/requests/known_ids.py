@@ -53,10 +53,15 @@ def fill(template: str, values: dict[str, str]) -> str | None:
     return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), template)
 
 
+def _snake(name: str) -> str:
+    """userId -> user_id (a name's words, as the patterns here read them)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def field_names(name: str) -> list[str]:
     """The fields of an item that may hold the value of path parameter `name`, best first."""
     names = [name]
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    snake = _snake(name)
     if snake != name:
         names.append(snake)
     if snake.endswith("_id") or snake == "id" or name.endswith("Id"):
@@ -138,5 +143,4 @@ def names_a_user(name: str, collection: str, me_path: str) -> bool:
     """May the logged-in user's answer at `me_path` fill `{name}` of `collection`? When the
     name says user (`username`, `user_id`, `authorId`), or when the who-am-I route is an item
     of that very collection (`/users/me` for `/users/{id}`)."""
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-    return bool(_USER_NAME.search(snake)) or me_path.rstrip("/").rsplit("/", 1)[0] == collection
+    return bool(_USER_NAME.search(_snake(name))) or me_path.rstrip("/").rsplit("/", 1)[0] == collection

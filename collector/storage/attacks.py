@@ -8,7 +8,6 @@ keeps (one error sample per failing code aside). DuckDB then reads the CSV in bu
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -21,7 +20,7 @@ from perf.collector.load.sampler import Sample
 from perf.collector.settings.secrets import Masker
 from perf.store.failures import BODY_SAMPLE_BYTES
 from perf.store.metrics import metric_columns, metric_sql
-from perf.store.stats import cache_stats, request_aggregates, success_rule, success_sql
+from perf.store.stats import cache_stats, request_aggregates, success_sql
 from perf.store.database import next_attack_id, transaction
 
 # The columns of `vegeta encode --to csv` (vegeta v12), in order.
@@ -218,10 +217,9 @@ def store_attack(
         f"SELECT requests > successes, {metric_sql('sent_rate')} FROM attack_stats "
         f"WHERE attack_id = ?", [attack_id]).fetchone()
     if failed:
-        (config,) = con.execute("SELECT config FROM runs WHERE run_id = ?",
-                                [attack.run_id]).fetchone() or (None,)
-        insert_error_samples(con, attack_id, csv_files,
-                             success_rule(json.loads(config) if isinstance(config, str) else config))
+        (rule,) = con.execute("SELECT json_extract_string(config, '$.success') FROM runs "
+                              "WHERE run_id = ?", [attack.run_id]).fetchone() or (None,)
+        insert_error_samples(con, attack_id, csv_files, rule)
     loadgen = [s.cpu_percent for s in samples if s.process == "loadgen"]
     loadgen_cpu_max = max(loadgen) if loadgen else None
     ok, note = generator_verdict(attack.mode, attack.target_rate, sent_rate, loadgen_cpu_max)

@@ -5,12 +5,11 @@ counted."""
 
 from __future__ import annotations
 
-from perf.store.stats import REDIRECT_CODES, success_rule
+from perf.store.stats import REDIRECT_CODES, REDIRECT_SQL, success_rule
 
 # The run's non-background answers: (redirects, answers with a status code).
 REDIRECT_COUNT_SQL = f"""
-SELECT count(*) FILTER (WHERE r.code BETWEEN {REDIRECT_CODES[0]} AND {REDIRECT_CODES[1]}),
-       count(*) FILTER (WHERE r.code > 0)
+SELECT count(*) FILTER (WHERE {REDIRECT_SQL}), count(*) FILTER (WHERE code > 0)
 FROM requests r JOIN attacks a USING (attack_id)
 WHERE a.run_id = ? AND coalesce(a.role, '') <> 'background'
 """

@@ -34,15 +34,20 @@ def success_rule(config: dict | None) -> str:
     return rule if rule in SUCCESS_RULES else DEFAULT_SUCCESS_RULE
 
 
+def success_codes(rule: str | None = None) -> tuple[int, int]:
+    """The (lowest, highest) success code under `rule` (None or unknown: the default)."""
+    return SUCCESS_RULES.get(rule or DEFAULT_SUCCESS_RULE, SUCCESS_CODES)
+
+
 def is_success(code, rule: str | None = None):
     """True for a successful status code; works element-wise on a numpy array of codes."""
-    low, high = SUCCESS_RULES.get(rule or DEFAULT_SUCCESS_RULE, SUCCESS_CODES)
+    low, high = success_codes(rule)
     return (code >= low) & (code <= high)
 
 
 def success_sql(rule: str | None = None) -> str:
     """SUCCESS_SQL under a run's rule."""
-    low, high = SUCCESS_RULES.get(rule or DEFAULT_SUCCESS_RULE, SUCCESS_CODES)
+    low, high = success_codes(rule)
     return f"code BETWEEN {low} AND {high}"
 
 
