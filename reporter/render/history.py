@@ -86,7 +86,6 @@ def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
 
 
 def render_markdown(result: History) -> str:
-    
     out = ["## perf history", ""] + [f"- {line}" for line in _summary(result)] + [""]
     for history in result.cells:
         part = markdown_table(cell_table(history, result.metrics))
