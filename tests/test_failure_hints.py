@@ -96,3 +96,11 @@ def test_a_declared_404_on_a_path_id_says_no_such_item_once():
     hint = likely_fix(404, _body("Not Found"), None, "/users/{id}",
                       context=FailureContext(declares_404=True))
     assert hint.count("no such item") == 1 and "--param id=VALUE" in hint, hint
+
+
+def test_a_route_that_never_answers_may_be_an_undeclared_stream():
+    error = "Get \"http://127.0.0.1:1/sse\": context deadline exceeded"
+    every = likely_fix(0, None, error, "/api/components/sse", every=True)
+    assert every.endswith("raise --timeout; a route that never ends (a stream) needs --exclude")
+    some = likely_fix(0, None, error, "/api/components/sse", every=False)
+    assert some.endswith("lower --rates or raise --timeout")

@@ -95,7 +95,7 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
     detail = detail_text(body)
     said = f" ({detail})" if detail else ""
     if code == 0:
-        return _no_response(error or "")
+        return _no_response(error or "", every)
     if code in (400, 401, 403) and (_BAD_LOGIN.search(detail or "") or
                                      (code == 401 and _LOGIN_ROUTE.search(path))):
         if context.login:
@@ -156,12 +156,15 @@ def likely_fix(code: int, body: bytes | None, error: str | None, path: str,
     return f"HTTP {code}{said}"
 
 
-def _no_response(error: str) -> str:
+def _no_response(error: str, every: bool = False) -> str:
     """vegeta's error for a request that got no HTTP answer, said in its consequences."""
     text = error.lower()
     if "deadline exceeded" in text or "timeout" in text:
+        # Not one answer: also what a stream the document does not declare looks like
+        # (declared ones are left out before the attack: collector/requests/side_effects.py).
+        endless = ("; a route that never ends (a stream) needs --exclude" if every else "")
         return ("no response within --timeout: the server fell behind (requests queued) or the "
-                "route is that slow; lower --rates or raise --timeout")
+                f"route is that slow; lower --rates or raise --timeout{endless}")
     if "connection refused" in text:
         return "connection refused: the server was not listening (did it crash? see its log)"
     if "reset" in text or "eof" in text or "broken pipe" in text:
