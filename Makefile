@@ -22,7 +22,7 @@ PLOTLYJS_VERSION := 4.1.1
 PLOTLYJS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLYJS := $(VENV)/share/perf/plotly-cartesian.min.js
 
-.PHONY: demo test suite test-latest install lock vegeta chromium plotlyjs clean-venv
+.PHONY: demo test test-unit suite test-latest install lock vegeta chromium plotlyjs clean-venv
 
 demo: install vegeta
 	$(BIN)/perf doctor
@@ -37,11 +37,17 @@ test: install vegeta chromium
 # The suite in two passes: tests marked `serial` measure timing or need both cores (real
 # attacks whose numbers they check), so they run alone; the rest (mostly waiting on short attacks
 # and server starts, not computing) run three at a time on the two cores (pytest-xdist).
+# The tests are in two tiers: tests/unit runs in-process (it refuses to start a process) and
+# tests/system starts real servers, vegeta, perf and Chromium; both run here.
 # PYTEST_ARGS passes options to both, e.g. `make test PYTEST_ARGS=--random-order`.
 PY ?= $(BIN)/python
 suite:
 	$(PY) -m pytest -q -m "not serial" -n $(or $(JOBS),3) $(PYTEST_ARGS)
 	$(PY) -m pytest -q -m serial $(PYTEST_ARGS)
+
+# The in-process tier alone, while working on a change: no vegeta, server or browser needed.
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit -n 2 $(PYTEST_ARGS)
 
 install: $(STAMP) plotlyjs
 

@@ -15,6 +15,8 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
+
 # Without the browser's own background traffic (updates, time, sign-in, ...), so that any
 # connection to the trap proxy is the page's doing.
 QUIET_ARGS = [
@@ -153,3 +155,45 @@ def open_report(browser, url: str, width: int = 1400, height: int = 900, before_
     page.goto(url)
     page.wait_for_function(SETTLED, timeout=90_000)
     return page, seen, page.evaluate(SETTLED)
+
+
+# What the browser tests evaluate in the page, and their skip rule.
+CHROMIUM = find_chromium()
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="no Chromium (chromium, chromium-browser, google-chrome or PERF_CHROMIUM); "
+           "`make chromium` installs Debian's",
+)
+
+# Per plot div: [id, traces in Plotly's own data, drawn trace groups, hidden, no-data note shown]
+PLOTS = """[...document.querySelectorAll('.plot')].map((d) => [d.id, (d.data || []).length,
+  d.querySelectorAll('.main-svg .trace, .main-svg .hm, .main-svg image').length, d.hidden,
+  !d.nextElementSibling.hidden])"""
+
+NO_ALERT = "window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));"
+
+# What may not cover what in a drawn chart (plotly's mode bar shows on hover, but has its
+# place all along), and titles that do not fit their card.
+OVERLAPS = """(() => {
+  const boxes = (root, sel) => [...root.querySelectorAll(sel)].map((e) => e.getBoundingClientRect())
+    .filter((r) => r.width > 0 && r.height > 0);
+  const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const out = [];
+  for (const div of document.querySelectorAll('.plot')) {
+    if (div.hidden) continue;
+    const title = div.previousElementSibling;
+    const parts = {
+      legend: boxes(div, '.legend > rect.bg'), modebar: boxes(div, '.modebar'),
+      'axis title': boxes(div, '.infolayer [class^="g-x"], .infolayer [class^="g-y"]'),
+      'panel label': boxes(div, '.annotation'), title: boxes(title.parentNode, '.chart-title'),
+      'tick label': boxes(div, '.xtick text, .ytick text'),
+    };
+    for (const [a, b] of [['legend', 'axis title'], ['legend', 'tick label'], ['modebar', 'panel label'],
+                          ['modebar', 'legend'], ['modebar', 'title'], ['panel label', 'title'],
+                          ['legend', 'title'], ['modebar', 'axis title']])
+      for (const x of parts[a]) for (const y of parts[b]) if (hit(x, y)) out.push(div.id + ': ' + a + ' over ' + b);
+    if (title.scrollWidth > title.clientWidth + 1 || !title.textContent.trim()) out.push(div.id + ': title cut or missing');
+  }
+  return out;
+})()"""

@@ -10,7 +10,7 @@ token's life, writing the new credentials into the targets that follow. A closed
 only a few targets ever wait with an old token.
 
 Used only when needed (a token that would not outlive the attack): a file-fed attack is the
-reference, and the lazy feed was measured against it (tests/test_login_refresh.py).
+reference, and the lazy feed was measured against it (tests/system/test_login_refresh.py).
 """
 
 from __future__ import annotations
