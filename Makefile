@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 VEGETA_VERSION := v12.13.0
+ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 # Every package of perf and its test extras, exact versions and sha256 hashes, for every
 # platform and Python 3.11-3.13 (one universal file): `make install` installs exactly these
@@ -22,7 +23,7 @@ PLOTLYJS_VERSION := 4.1.1
 PLOTLYJS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
 PLOTLYJS := $(VENV)/share/perf/plotly-cartesian.min.js
 
-.PHONY: demo test test-unit suite test-latest install lock vegeta chromium plotlyjs clean-venv
+.PHONY: demo test test-unit suite test-latest install lock vegeta chromium actionlint plotlyjs clean-venv
 
 demo: install vegeta
 	$(BIN)/perf doctor
@@ -31,7 +32,7 @@ demo: install vegeta
 	$(BIN)/perf report --store results/perf.duckdb --output results/report.html
 	@echo "report: results/report.html"
 
-test: install vegeta chromium
+test: install vegeta chromium actionlint
 	$(MAKE) --no-print-directory suite PY=$(BIN)/python
 
 # The suite in two passes: tests marked `serial` measure timing or need both cores (real
@@ -125,6 +126,27 @@ vegeta: install
 	echo "building vegeta $(VEGETA_VERSION) into $(BIN) ..."; \
 	cd tools/vegeta && GOFLAGS=-mod=mod GOBIN="$(CURDIR)/$(BIN)" \
 	  go install -ldflags "-X main.Version=$(VEGETA_VERSION)" github.com/tsenart/vegeta/v12
+
+# actionlint checks the workflows under docs/workflows/ as GitHub would (contexts, expressions,
+# pinned actions' inputs) and their shell scripts with shellcheck: built from the pinned module in
+# tools/actionlint with go; shellcheck (and jq, which the comment step's test runs) are Debian's
+# packages, installed when missing and root.
+actionlint: install
+	@if [ ! -x $(BIN)/actionlint ]; then \
+	  if ! command -v go >/dev/null 2>&1; then \
+	    echo "go not found: the workflow lint test will fail (install go, or actionlint $(ACTIONLINT_VERSION) into $(BIN))"; exit 0; \
+	  fi; \
+	  echo "building actionlint $(ACTIONLINT_VERSION) into $(BIN) ..."; \
+	  cd tools/actionlint && GOFLAGS=-mod=mod GOBIN="$(CURDIR)/$(BIN)" \
+	    go install -ldflags "-X github.com/rhysd/actionlint.version=$(ACTIONLINT_VERSION)" \
+	    github.com/rhysd/actionlint/cmd/actionlint; \
+	fi; \
+	if ! { command -v shellcheck && command -v jq; } >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] \
+	   && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing shellcheck and jq (Debian packages) for the workflow tests ..."; \
+	  (apt-get install -y -qq shellcheck jq >/dev/null 2>&1 || { apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck jq >/dev/null; }) || true; \
+	fi
 
 # Browser tests need Chromium; install Debian's package when missing and we are root.
 chromium:
