@@ -582,6 +582,17 @@ def _check_whole(s: Settings, given: dict, config: dict) -> None:
                                 f"rate x duration must be at least 1")
 
 
+def require_target(given: dict[str, object], config: dict) -> None:
+    """perf attacks the app it is told about (--app, --url, or app/url in [tool.perf]). The
+    bundled demo app belongs to `make demo` and to `--app target_app.main:app`, never to a
+    folder that names no app: a user there meant their own."""
+    named = {**config_values(config or {}), **given}
+    if not named.get("app") and not named.get("url"):
+        raise PerfError("which app? pass --app MODULE:ATTR (your FastAPI app as uvicorn names it, "
+                        "e.g. --app myservice.main:app), --url of a server already running, or set "
+                        f"app in [tool.perf] of pyproject.toml (perf's demo app: --app {DEFAULT_APP})")
+
+
 def pyproject_settings(start: Path | None = None) -> dict:
     """[tool.perf] of the nearest pyproject.toml, keys named like the CLI options."""
     return tool_perf(start)[0]

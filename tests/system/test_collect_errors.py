@@ -35,6 +35,21 @@ def test_vegeta_missing(tmp_path):
     assert "vegeta not found" in line and "install" in line
 
 
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_folder_that_names_no_app_asks_for_one(tmp_path, dry_run):
+    """Never the bundled demo app in a user's folder: it belongs to `make demo` and to an
+    explicit --app target_app.main:app."""
+    folder = tmp_path / "service"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[project]\nname = "service"\n')
+    proc = subprocess.run([sys.executable, "-m", "perf.cli", "collect", *dry_run, "--quick",
+                           "--store", str(tmp_path / "s.duckdb")], cwd=folder,
+                          capture_output=True, text=True, timeout=60)
+    line = _one_line_error(proc)
+    assert line.startswith("perf: error: which app? pass --app MODULE:ATTR") and "--url" in line
+    assert proc.stdout == "" and not (tmp_path / "s.duckdb").exists()
+
+
 def test_app_import_fails(tmp_path):
     proc = run_perf(["collect", "--app", "no_such_module.main:app", *QUICK_ARGS,
                      "--store", str(tmp_path / "s.duckdb")], tmp_path)

@@ -185,3 +185,13 @@ def test_login_needs_the_document_and_a_login_route_needs_a_login():
         build_settings({"login": "nopassword"})
     assert build_settings({"login": "alice:pw:with:colons"}).login == ("alice", "pw:with:colons")
     assert build_settings({"login": "alice:secret"}).to_config()["login"] == "alice:***"
+
+
+def test_an_app_must_be_named_on_the_command_line_or_in_pyproject():
+    from perf.collector.settings.settings import require_target
+
+    with pytest.raises(PerfError, match=r"^which app\? pass --app MODULE:ATTR"):
+        require_target({"quick": True}, {"rates": [10]})
+    require_target({"app": "svc.main:app"}, {})
+    require_target({"url": "http://127.0.0.1:8000"}, {})
+    require_target({}, {"app": "svc.main:app"})

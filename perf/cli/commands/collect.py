@@ -5,7 +5,8 @@ import sys
 import click
 
 from perf.collector.settings.background import SCENARIOS
-from perf.collector.settings.settings import DEFAULT_APP, SERVERS, build_settings, default_of, pyproject_settings
+from perf.collector.settings.settings import (SERVERS, build_settings, default_of, pyproject_settings,
+                                              require_target)
 from perf.base.text import plural
 from perf.collector.sweep.progress import make_progress
 from perf.collector.sweep.dry_run import dry_run
@@ -25,7 +26,8 @@ def _default(name: str) -> str:
 
 @click.command()
 @click.option("--app", metavar="MODULE:ATTR",
-              help=f"The ASGI app perf starts, as uvicorn names it  [default: {DEFAULT_APP}]")
+              help="The ASGI app perf starts, as uvicorn names it  [default: app in [tool.perf]; "
+                   "perf's demo app is target_app.main:app]")
 @click.option("--factory", is_flag=True, default=None,
               help="--app names a zero-argument function that returns the app.")
 @click.option("--app-dir", metavar="DIR", help="Import --app from DIR (added to sys.path).")
@@ -163,7 +165,9 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
       perf collect --filter /api/simple --find-capacity --slo "p99<100ms,success>=99.9%" --workers 1,2
     """
     given = {name: value for name, value in options.items() if value not in (None, ())}
-    settings = build_settings(given, pyproject_settings(), quick=quick)
+    config = pyproject_settings()
+    require_target(given, config)
+    settings = build_settings(given, config, quick=quick)
     progress = make_progress()
     if dry_run:
         click.echo(run_dry(settings, store, vegeta, progress, fmt), nl=False)
