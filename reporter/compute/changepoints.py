@@ -4,7 +4,7 @@
 The method follows what performance teams run on CI histories (MongoDB's and Apache Otava's
 E-divisive with a significance test): propose change points, then keep only those that
 separate two significantly different segments. Here the proposals come from PELT (Killick et
-al. 2012, the `ruptures` package) on the log of the series, with a BIC-like penalty of
+al. 2012, compute/pelt.py: ruptures' algorithm in numpy) on the log of the series, with a BIC-like penalty of
 3·σ²·ln n where σ is a robust estimate of the series' noise; each proposal must then pass Welch's t-test (scipy) between its two
 neighbouring segments and the metric's compare threshold (a shift too small to gate a pull
 request is not reported either). The weakest failing proposal is dropped and the rest tested
@@ -22,6 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
+from perf.reporter.compute.pelt import pelt_l2
 from perf.reporter.compute.verdicts import Cell, cells_of, welch_p
 from perf.store.metrics import METRICS
 from perf.reporter.compute.thresholds import KEY_METRICS, CompareSettings, Threshold
@@ -54,16 +55,13 @@ def _noise(x: np.ndarray) -> float:
 
 
 def _proposals(x: np.ndarray, min_size: int) -> list[int]:
-    import ruptures
-
     n = len(x)
     scale = max(float(np.max(np.abs(x))), 1.0)
     sigma = max(_noise(x), 1e-4 * scale)  # a perfectly flat stretch must not make pen zero
     # BIC would charge 2σ²·ln n. Measured on sixteen runs of pure noise, with the t-test but no
     # threshold: 2 leaves a false change point in 10% of histories, 3 in 5%.
     penalty = 3 * sigma**2 * math.log(n)
-    algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(x.reshape(-1, 1))
-    return [b for b in algo.predict(pen=penalty) if b < n]
+    return pelt_l2(x, penalty, min_size)
 
 
 def change_points(values: list[float], threshold: Threshold | None = None, *,
@@ -166,9 +164,12 @@ def cell_histories(attacks: list[dict], runs: list[dict], names: dict[str, str],
     change points of each metric's series."""
     order = {r["run_id"]: i for i, r in enumerate(runs)}
     by_run = {r["run_id"]: r for r in runs}
+    of_run: dict[str, list[dict]] = {}
+    for a in attacks:  # grouped once: a scan per run grows with runs x attacks
+        of_run.setdefault(a["run_id"], []).append(a)
     per_cell: dict[Cell, dict[str, list[dict]]] = {}
     for run_id in order:
-        for cell, cell_attacks in cells_of([a for a in attacks if a["run_id"] == run_id]).items():
+        for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
             per_cell.setdefault(cell, {})[run_id] = cell_attacks
     out = []
     for cell in sorted(per_cell, key=Cell.sort_key):

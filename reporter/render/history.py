@@ -14,7 +14,7 @@ from perf.reporter.compute.thresholds import KEY_METRICS
 from perf.base.text import plural
 
 FORMAT_VERSION = 1
-METHOD = ("PELT (ruptures) on each metric's per-run medians, each change point kept only if "
+METHOD = ("PELT (L2 cost) on each metric's per-run medians, each change point kept only if "
           "Welch's t-test between its neighbouring segments gives p < 0.01 and the shift "
           "passes the metric's compare threshold")
 
