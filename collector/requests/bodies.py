@@ -7,7 +7,7 @@ import json
 import urllib.parse
 
 from perf.collector.requests.sample_files import sample_file
-from perf.collector.requests.schema_values import Schemas
+from perf.collector.requests.schema.document import Schemas
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -17,7 +17,8 @@ from perf.collector.requests.operation import build_operation
 from perf.collector.requests.overrides import Overrides, selectors
 from perf.collector.settings.request_options import HTTP_METHODS as METHODS, METHODS_DEFAULT
 from perf.collector.settings.secrets import mask, secret_values
-from perf.collector.requests.schema_values import Schemas, Unbuildable
+from perf.collector.requests.schema.document import Schemas
+from perf.collector.requests.schema.errors import Unbuildable
 from perf.collector.requests.side_effects import destructive_reason, fetches_url_reason, stream_reason
 from perf.collector.requests.targets_file import load_targets
 from perf.base.errors import PerfError

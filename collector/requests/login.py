@@ -17,7 +17,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from perf.base.errors import PerfError
-from perf.collector.requests.schema_values import Schemas
+from perf.collector.requests.schema.document import Schemas
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 from perf.collector.requests.bodies import JSON, encode, media_kind, pick_media_type
 from perf.collector.requests.overrides import Overrides
-from perf.collector.requests.schema_values import Schemas, Unbuildable, holder_examples, token
+from perf.collector.requests.schema.document import Schemas
+from perf.collector.requests.schema.errors import Unbuildable
+from perf.collector.requests.schema.examples import holder_examples
+from perf.collector.requests.schema.names import token
 
 LOCATIONS = ("path", "query", "header", "cookie")
 

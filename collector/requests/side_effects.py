@@ -48,7 +48,7 @@ def destructive_reason(method: str, path: str, operation: dict) -> str | None:
 def fetches_url_reason(method: str, path: str) -> str | None:
     """Why a write operation looks like it makes the app fetch a URL (import-from-url,
     fetch-url, download-url), or None. URLs perf sends in bodies are loopback ones
-    (collector/requests/schema_values.LOOPBACK_URL); this keeps such routes out of the load."""
+    (collector/requests/schema/examples.LOOPBACK_URL); this keeps such routes out of the load."""
     if method.upper() in ("GET", "HEAD", "OPTIONS"):
         return None
     words = _words(path)

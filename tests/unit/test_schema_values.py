@@ -8,7 +8,10 @@ import re
 
 import pytest
 
-from perf.collector.requests.schema_values import Schemas, Unbuildable, holder_examples, looks_unique, token
+from perf.collector.requests.schema.document import Schemas
+from perf.collector.requests.schema.errors import Unbuildable
+from perf.collector.requests.schema.examples import holder_examples
+from perf.collector.requests.schema.names import looks_unique, token
 from tests.schema_check import assert_valid, errors
 
 COMPONENTS = {"schemas": {
@@ -216,3 +219,23 @@ def test_a_field_that_cannot_vary_keeps_its_value():
 ])
 def test_which_fields_look_unique(name, schema, unique):
     assert looks_unique(name, schema) is unique
+
+
+def test_refs_resolve_as_json_pointers_into_the_whole_document():
+    """`$ref` resolution (referencing): any JSON pointer into the document, its escapes (~1 for
+    '/', ~0 for '~', percent-encoding), list indexes; and one line when it leads nowhere."""
+    spec = {"openapi": "3.0.3", "components": {"schemas": {
+        "a/b~c": {"type": "integer", "minimum": 3, "nullable": True},
+        "Size": {"type": "string", "enum": ["s", "m"]}}},
+        "paths": {"/items/{id}": {"get": {"parameters": [{"name": "id", "in": "path",
+                                                          "schema": {"type": "integer"}}]}}}}
+    schemas = Schemas(spec)
+    # The 3.0 document is resolved as translated: nullable became a null type.
+    assert schemas.lookup("#/components/schemas/a~1b~0c") == {"type": ["integer", "null"], "minimum": 3}
+    assert schemas.lookup("#/paths/~1items~1%7Bid%7D/get/parameters/0/schema") == {"type": "integer"}
+    for ref, words in [("#/paths/~1items~1{id}/get/parameters/x", "does not resolve"),
+                       ("#/paths/~1items~1{id}/get/parameters/0/name", "is not a schema"),
+                       ("#/components/schemas/Size/type/0", "does not resolve"),
+                       ("#Size", "points outside the document")]:
+        with pytest.raises(Unbuildable, match=re.escape(f"$ref {ref!r} {words}")):
+            schemas.lookup(ref)

@@ -1,16 +1,7 @@
-"""Values for an OpenAPI document's JSON Schemas: an example when the document gives a valid
-one, else one built from the schema's type and constraints; each checked against its schema.
-
-Generation is deterministic: randomness (patterns, uuids) comes from a random.Random seeded
-with a string, never from the process. A `unique` token makes a value differ per request
-(emails, usernames, slugs) while it still validates; see `looks_unique`.
-
-Patterns are filled by `rstr` (xeger over Python's own regex parser, with an injectable
-random.Random), then checked with `re.search`; JSON Schema patterns are unanchored.
-Validation uses `jsonschema` (Draft 2020-12, with format checks). An OpenAPI 3.0 document is
-first translated to JSON Schema (`nullable`, boolean `exclusiveMinimum`), so one validator
-serves both versions.
-"""
+"""One value built from a JSON Schema's type and constraints: deterministic (randomness comes from
+a random.Random seeded with a string, never from the process), every format pydantic writes,
+patterns filled by `rstr` (xeger over Python's own regex parser) and checked with `re.search`
+(JSON Schema patterns are unanchored)."""
 
 from __future__ import annotations
 
@@ -21,36 +12,23 @@ import math
 import random
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 import rstr
+
+from perf.collector.requests.schema.errors import Unbuildable
+from perf.collector.requests.schema.examples import LOOPBACK_URL, schema_examples
+from perf.collector.requests.schema.names import looks_unique, named_format
+
+if TYPE_CHECKING:
+    from perf.collector.requests.schema.document import Schemas
 
 _MAX_DEPTH = 24
 _PATTERN_TRIES = 40
 
-# Field names whose values are usually unique keys (creates collide on them). A name or a
-# title is often unique too (RealWorld derives an article's unique slug from its title), and
-# varying a free-text field costs nothing where it is not.
-_UNIQUE_NAMES = {
-    "name", "title",
-    "email", "username", "user_name", "login", "handle", "slug", "sku", "code", "nickname",
-    "nick", "alias", "account", "account_name", "screen_name", "display_name", "external_id",
-    "uuid", "uid", "guid", "id", "key", "token", "isbn", "barcode", "serial", "serial_number",
-    "phone", "phone_number", "domain", "hostname", "url_slug", "name_slug", "title_slug",
-}
-
 # Keywords that say nothing about which values are valid.
 _ANNOTATIONS = ("title", "description", "default", "examples", "example", "deprecated",
                 "readOnly", "writeOnly", "$comment", "externalDocs", "xml", "$schema", "$id")
-
-# Schema keywords whose values are schemas, by shape (used to walk a schema tree).
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SCHEMA_ONE = ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then",
-               "else", "unevaluatedProperties", "unevaluatedItems", "additionalItems")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-
-# Where a URL perf makes up points: loopback, port 9 (discard), where nothing listens, so an
-# app that fetches or calls back a URL it was given never sends anything off the machine.
-LOOPBACK_URL = "http://127.0.0.1:9/"
 
 _FORMATS = {
     "date": "2024-01-15",
@@ -96,336 +74,6 @@ _FORMATS = {
 # The formats pydantic writes for its UUID types (UUID1, UUID3, UUID4, UUID5): each validates
 # the version digit, so the value must carry it.
 _UUID_VERSIONS = {"uuid": 4, "uuid1": 1, "uuid3": 3, "uuid4": 4, "uuid5": 5}
-
-# A plain string whose name says what it holds gets a value of that kind: the app may store it
-# and break on it later (a list route that validates stored rows as EmailStr fails with 500 on
-# one "email-x1y2"). Matched on the name's last word (owner_email, homepage_url, mobile_phone).
-_NAMED_FORMATS = {
-    "email": "email", "mail": "email",
-    "url": "uri", "uri": "uri", "link": "uri", "website": "uri", "homepage": "uri",
-    "webhook": "uri", "callback": "uri",
-    "ip": "ipv4", "ipv4": "ipv4", "ipv6": "ipv6",
-    "date": "date", "birthday": "date", "birthdate": "date", "dob": "date",
-    "datetime": "date-time", "timestamp": "date-time",
-}
-_PHONE_NAMES = {"phone", "mobile", "telephone", "tel", "cellphone"}
-
-
-class Unbuildable(Exception):
-    """No valid value could be made; the message is the one-line reason."""
-
-
-def token(salt: str, index: int) -> str:
-    """A short, stable token for request `index` of an attack with `salt`: what makes unique
-    fields differ per request and per attack."""
-    digest = hashlib.sha256(f"{salt}\x00{index}".encode()).digest()
-    return base36(int.from_bytes(digest[:8], "big"))[:10]
-
-
-def _named_format(name: str) -> str | None:
-    """The format a plain string field's name implies ("phone" for phone numbers), or None."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_").split("_")
-    last = words[-1] if words else ""
-    if last in _PHONE_NAMES or name.lower().replace("_", "") in ("phonenumber", "mobilenumber"):
-        return "phone"
-    if last in ("address", "addr") and len(words) > 1 and words[-2] in ("ip", "email", "mail"):
-        last = "ip" if words[-2] == "ip" else "email"
-    return _NAMED_FORMATS.get(last)
-
-
-def base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
-
-
-def looks_unique(name: str | None, schema: dict) -> bool:
-    """Whether a field probably carries a unique key: an email, a username, a slug, a string
-    id. Integer ids are not: in a body they usually refer to a row that must exist."""
-    if schema.get("format") in ("email", "idn-email"):
-        return True
-    if not name:
-        return False
-    key = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().replace("-", "_")
-    return key in _UNIQUE_NAMES and _kinds(schema) & {"string"} != set()
-
-
-def _kinds(schema: dict) -> set[str]:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return set(kind)
-    if kind:
-        return {kind}
-    kinds: set[str] = set()
-    for branch in schema.get("anyOf", []) + schema.get("oneOf", []):
-        if isinstance(branch, dict):
-            kinds |= _kinds(branch)
-    if not kinds and ("pattern" in schema or "format" in schema):
-        kinds = {"string"}
-    return kinds
-
-
-# ---------------------------------------------------------------- OpenAPI 3.0 -> JSON Schema
-
-def to_json_schema(node: object, openapi_30: bool) -> object:
-    """A copy of a schema (or of a whole components map) that JSON Schema 2020-12 reads as
-    OpenAPI meant it: 3.0's `nullable: true` becomes a null type, its boolean exclusive bounds
-    become numeric ones. 3.1 documents are JSON Schema already and come back as they are."""
-    if not openapi_30:
-        return node
-    return _translate(copy.deepcopy(node))
-
-
-def _translate(schema: object) -> object:
-    if not isinstance(schema, dict):
-        return schema
-    for key in _SCHEMA_MAPS:
-        if isinstance(schema.get(key), dict):
-            schema[key] = {k: _translate(v) for k, v in schema[key].items()}
-    for key in _SCHEMA_ONE:
-        if isinstance(schema.get(key), dict):
-            schema[key] = _translate(schema[key])
-    for key in _SCHEMA_LISTS:
-        if isinstance(schema.get(key), list):
-            schema[key] = [_translate(v) for v in schema[key]]
-    if isinstance(schema.get("schemas"), dict):  # a components object
-        schema["schemas"] = {k: _translate(v) for k, v in schema["schemas"].items()}
-    for bound in ("Minimum", "Maximum"):
-        flag = schema.get("exclusive" + bound)
-        if isinstance(flag, bool):
-            del schema["exclusive" + bound]
-            if flag and bound.lower() in schema:
-                schema["exclusive" + bound] = schema.pop(bound.lower())
-    if schema.pop("nullable", False) is True:
-        kind = schema.get("type")
-        if isinstance(kind, str):
-            schema["type"] = [kind, "null"]
-            if "enum" in schema and None not in schema["enum"]:
-                schema["enum"] = [*schema["enum"], None]
-        elif kind is None:
-            rest = dict(schema)
-            schema.clear()
-            schema["anyOf"] = [rest, {"type": "null"}]
-    return schema
-
-
-# ---------------------------------------------------------------- the generator
-
-class Schemas:
-    """The schemas of one OpenAPI document: $ref resolution, validation, value generation."""
-
-    def __init__(self, spec: dict):
-        self.openapi_30 = str(spec.get("openapi", "3.1")).startswith("3.0")
-        self.spec = spec
-        self.components = to_json_schema(spec.get("components", {}), self.openapi_30)
-        self._validators: dict[int, tuple[dict, object]] = {}  # id(schema) -> (it, validator)
-
-    # ---- references
-
-    def schema(self, raw: dict | None) -> dict:
-        """An OpenAPI schema object as JSON Schema (3.0 translated), `{}` when absent."""
-        if not isinstance(raw, dict):
-            return {} if raw is None or raw is True else {"not": {}}
-        return to_json_schema(raw, self.openapi_30)
-
-    def deref(self, node: dict, seen: tuple[str, ...] = ()) -> tuple[dict, tuple[str, ...]]:
-        """Follow `$ref` chains (components, or any JSON pointer into the document); 3.1
-        siblings of a $ref are kept, overriding the target's keywords."""
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            target = self.lookup(ref)
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            seen = (*seen, ref)
-            node = {**target, **siblings} if siblings and not self.openapi_30 else target
-        return node, seen
-
-    def lookup(self, ref: str) -> dict:
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            raise Unbuildable(f"$ref {ref!r} points outside the document")
-        node: object = {"components": self.components, **{
-            k: v for k, v in self.spec.items() if k != "components"}}
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise Unbuildable(f"$ref {ref!r} does not resolve")
-        if node is True:
-            return {}
-        if not isinstance(node, dict):
-            raise Unbuildable(f"$ref {ref!r} is not a schema")
-        return node
-
-    # ---- validation
-
-    def problem(self, value: object, schema: dict) -> str | None:
-        """Why `value` does not validate against `schema` (one line), or None when it does."""
-        # Imported here, not at the top: `perf collect --help` and the reporter need none of it.
-        import jsonschema
-
-        key = id(schema)
-        if key not in self._validators:
-            root = dict(schema)
-            root["components"] = self.components  # "#/components/..." resolves inside root
-            validator = jsonschema.Draft202012Validator(
-                root, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-            self._validators[key] = (schema, validator)
-        validator = self._validators[key][1]
-        try:
-            error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-        except Exception as exc:  # an unknown type, a bad $ref, a malformed keyword...
-            return f"schema cannot be checked: {_first_line(exc)}"
-        if error is None:
-            return None
-        where = "/".join(str(p) for p in error.absolute_path)
-        return (f"{where}: " if where else "") + _first_line(error.message)
-
-    def valid(self, value: object, schema: dict) -> bool:
-        return self.problem(value, schema) is None
-
-    # ---- values
-
-    def value(self, schema: dict, *, name: str | None = None, seed: str = "",
-              examples: tuple = ()) -> object:
-        """A valid value for `schema`: the first valid of `examples` (already collected from
-        the parameter or media type), then the schema's own examples/example/default, else
-        generated (Unbuildable when nothing valid comes out)."""
-        for candidate in (*examples, *schema_examples(self.deref(schema)[0], default=True)):
-            if self.valid(candidate, schema):
-                return candidate
-        return self.generate(schema, name=name, seed=seed)
-
-    def vary(self, value: object, schema: dict, unique: str, *, name: str | None = None,
-             seed: str = "", fields: list | None = None) -> object:
-        """`value` with every field that looks unique (see looks_unique) remade from the
-        `unique` token, each still valid against its own schema; other fields untouched.
-        `fields` is unique_fields(value, schema, name), when the caller keeps it."""
-        if fields is None:
-            fields = self.unique_fields(value, schema, name)
-        if not fields:
-            return value
-        if fields[0][0] == ():
-            return self._remade(value, fields[0][1], fields[0][2], unique, seed)
-        out = copy.deepcopy(value)
-        for path, field, sub in fields:
-            holder = out
-            for step in path[:-1]:
-                holder = holder[step]
-            indexes = "".join(f".{step}" for step in path if isinstance(step, int))
-            holder[path[-1]] = self._remade(holder[path[-1]], field, sub, unique + indexes,
-                                            f"{seed}/{'/'.join(map(str, path))}")
-        return out
-
-    def _remade(self, value: object, name: str | None, schema: dict, unique: str,
-                seed: str) -> object:
-        try:
-            made = Generation(self, f"{seed}\x00{name}", unique).make(schema, name, 0, ())
-        except Unbuildable:
-            return value
-        return made if self.valid(made, schema) else value
-
-    def unique_fields(self, value: object, schema: dict, name: str | None = None,
-                      path: tuple = ()) -> list[tuple[tuple, str | None, dict]]:
-        """(path, field name, schema) of each string in `value` whose field looks unique."""
-        resolved = self.deref(schema)[0] if isinstance(schema, dict) else {}
-        if "allOf" in resolved:
-            resolved = Generation(self, "", None).merge(resolved)
-        if looks_unique(name, resolved) and isinstance(value, str):
-            return [(path, name, schema)]
-        for key in ("anyOf", "oneOf"):
-            for branch in resolved.get(key, []):
-                if isinstance(branch, dict) and self.valid(value, branch):
-                    return self.unique_fields(value, branch, name, path)
-        out: list = []
-        if isinstance(value, dict):
-            props = resolved.get("properties") or {}
-            extra = resolved.get("additionalProperties")
-            for key, sub in value.items():
-                sub_schema = props.get(key, extra if isinstance(extra, dict) else None)
-                if isinstance(sub_schema, dict):
-                    out += self.unique_fields(sub, sub_schema, key, (*path, key))
-        elif isinstance(value, list):
-            prefix = resolved.get("prefixItems") or []
-            items = resolved.get("items")
-            for index, sub in enumerate(value):
-                sub_schema = prefix[index] if index < len(prefix) else items
-                if isinstance(sub_schema, dict):
-                    out += self.unique_fields(sub, sub_schema, name, (*path, index))
-        return out
-
-    def generate(self, schema: dict, *, name: str | None = None, seed: str = "",
-                 unique: str | None = None) -> object:
-        """Build a value from type and constraints alone; Unbuildable with the reason when no
-        valid one comes out."""
-        made = Generation(self, seed, unique).make(schema, name, 0, ())
-        problem = self.problem(made, schema)
-        if problem:
-            raise Unbuildable(f"generated value does not validate ({problem})")
-        return made
-
-
-def schema_examples(schema: dict, *, default: bool = False) -> list:
-    """A schema's own example values (then its default, if asked), in the order perf tries
-    them."""
-    out = []
-    if isinstance(schema.get("examples"), list):
-        out.extend(schema["examples"])
-    if "example" in schema:
-        out.append(schema["example"])
-    if default and "default" in schema:
-        out.append(schema["default"])
-    return [on_loopback(value) for value in out]
-
-
-def holder_examples(holder: dict | None) -> list:
-    """Example values of a parameter or media type object: `example`, then the `value` of each
-    named entry of `examples` (OpenAPI's map of Example objects)."""
-    if not isinstance(holder, dict):
-        return []
-    out = []
-    if "example" in holder:
-        out.append(holder["example"])
-    examples = holder.get("examples")
-    if isinstance(examples, dict):
-        out.extend(e["value"] for e in examples.values() if isinstance(e, dict) and "value" in e)
-    elif isinstance(examples, list):
-        out.extend(examples)
-    return [on_loopback(value) for value in out]
-
-
-_URL = re.compile(r"(?i)^(https?|wss?|ftp)://([^/?#]*)(.*)$", re.S)
-_LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
-
-
-def on_loopback(value: object) -> object:
-    """`value` with every URL in it that leads off the machine moved to LOOPBACK_URL (its
-    path kept): a document's example "https://example.com/feed.xml" sent to a route that
-    fetches it would make the app send load to the internet."""
-    if isinstance(value, str):
-        match = _URL.match(value)
-        if not match:
-            return value
-        host = match.group(2).rsplit("@", 1)[-1].lower()
-        if host.startswith(_LOOPBACK_HOSTS):
-            return value
-        return LOOPBACK_URL + match.group(3).lstrip("/")
-    if isinstance(value, dict):
-        return {key: on_loopback(sub) for key, sub in value.items()}
-    if isinstance(value, list):
-        return [on_loopback(sub) for sub in value]
-    return value
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip().splitlines()
-    line = text[0] if text else type(error).__name__
-    return line if len(line) <= 160 else line[:157] + "..."
 
 
 class Generation:
@@ -723,7 +371,7 @@ class Generation:
             value = self.make(inner, name, 0, ()) if isinstance(inner, dict) else {}
             return _fit(json.dumps(value, separators=(",", ":")), low, high)
         if fmt is None and name:
-            fmt = _named_format(name)
+            fmt = named_format(name)
             if fmt == "phone":
                 digits = str(int(hashlib.sha256((self.unique or "").encode()).hexdigest(), 16))
                 return _fit("+1555" + digits[:7], low, high)

@@ -1,0 +1,1 @@
+"""An OpenAPI document's JSON Schemas: translated, resolved, validated, and the values perf sends."""
