@@ -20,7 +20,7 @@ class Report:
     errors: dict[int, dict[str, int]] = field(default_factory=dict)  # attack_id -> kind -> n
     # attack_id -> failing status code -> the first 2 KB of one response body with it
     error_samples: dict[int, dict[int, bytes]] = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)  # same cells, every run (query.history)
+    history: list[dict] = field(default_factory=list)  # same cells, their last runs (query.history)
     # The dashboard's within-attack data (with_series): attack_id -> series.OverTime / Spectrum.
     over_time: dict[int, OverTime] | None = None
     spectra: dict[int, Spectrum] = field(default_factory=dict)
@@ -38,13 +38,20 @@ class Report:
     capacity: list[dict] = field(default_factory=list)
 
 
+# The runs of each cell a dashboard's history charts draw by default: enough for a trend and
+# its change points, while the report's cost stays flat as the store grows (perf history and
+# --history 0 show every run).
+HISTORY_WINDOW = 100
+
+
 def build_report(
     con: duckdb.DuckDBPyConnection, sel: Selection, with_history: bool = True,
-    with_series: bool = False,
+    with_series: bool = False, history_window: int | None = HISTORY_WINDOW,
 ) -> Report:
     """Everything a renderer needs, read from the store in a handful of SQL queries.
 
-    `with_history` adds the same cells from every run in the store (the dashboard's trends);
+    `with_history` adds the same cells from the last `history_window` runs holding each (None:
+    every run in the store), the dashboard's trends;
     `with_series` each attack's latency over time and percentile spectrum (the dashboard's
     within-attack charts). Text, json, csv and markdown use neither, so the CLI skips them.
     """
@@ -59,7 +66,7 @@ def build_report(
         statuses=query.status_counts(con, ids),
         errors=query.error_kinds(con, ids),
         error_samples=query.error_samples(con, ids),
-        history=query.history(con, attacks) if with_history else [],
+        history=query.history(con, attacks, history_window) if with_history else [],
         baseline=runs[0]["run_id"] if sel.baseline is not None else None,
         checks=query.server_checks(con, run_ids),
         # A search belongs to the report when its cell was selected (--filter, --workers).

@@ -370,29 +370,41 @@ def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict
 CELL_KEYS = ("endpoint", "server", "workers", "mode", "target_rate", "concurrency")
 
 
-def history(con: duckdb.DuckDBPyConnection, attacks: list[dict]) -> list[dict]:
-    """Summaries of every attack in the store on the same cells as `attacks`
+def history(con: duckdb.DuckDBPyConnection, attacks: list[dict],
+            window: int | None = None) -> list[dict]:
+    """Summaries of the attacks in the store on the same cells as `attacks`
     (same endpoint, server, workers, mode, target_rate/concurrency), ordered by run start;
-    each row also carries its run's `run_name` (compute.run_names over the whole store)."""
+    each row also carries its run's `run_name` (compute.run_names over the whole store).
+
+    `window`: only each cell's last `window` runs (and the runs of `attacks`, however old), so
+    a report's cost stays flat as the store grows; None: every run."""
     cells = {tuple(a[k] for k in CELL_KEYS) for a in attacks}
     if not cells:
         return []
     rows = con.execute(
         """
-        SELECT a.attack_id
-        FROM attacks a
-        JOIN (SELECT unnest($cells::STRUCT(
-                endpoint VARCHAR, server VARCHAR, workers INTEGER, mode VARCHAR,
-                target_rate DOUBLE, concurrency INTEGER)[], recursive := true)) c
-          ON a.endpoint = c.endpoint
-         AND a.mode = c.mode
-         AND a.server IS NOT DISTINCT FROM c.server
-         AND a.workers IS NOT DISTINCT FROM c.workers
-         AND a.target_rate IS NOT DISTINCT FROM c.target_rate
-         AND a.concurrency IS NOT DISTINCT FROM c.concurrency
-        ORDER BY a.attack_id
+        SELECT attack_id FROM (
+            SELECT a.attack_id, a.run_id,
+                dense_rank() OVER (
+                    PARTITION BY a.endpoint, a.mode, a.server, a.workers, a.target_rate, a.concurrency
+                    ORDER BY runs.started_at DESC, a.run_id DESC) AS runs_back
+            FROM attacks a
+            JOIN runs USING (run_id)
+            JOIN (SELECT unnest($cells::STRUCT(
+                    endpoint VARCHAR, server VARCHAR, workers INTEGER, mode VARCHAR,
+                    target_rate DOUBLE, concurrency INTEGER)[], recursive := true)) c
+              ON a.endpoint = c.endpoint
+             AND a.mode = c.mode
+             AND a.server IS NOT DISTINCT FROM c.server
+             AND a.workers IS NOT DISTINCT FROM c.workers
+             AND a.target_rate IS NOT DISTINCT FROM c.target_rate
+             AND a.concurrency IS NOT DISTINCT FROM c.concurrency
+        )
+        WHERE $window IS NULL OR runs_back <= $window OR list_contains($selected, run_id)
+        ORDER BY attack_id
         """,
-        {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)]},
+        {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)],
+         "window": window, "selected": sorted({a["run_id"] for a in attacks})},
     ).fetchall()
     found = summaries(con, [r[0] for r in rows])
     names = run_names(all_runs(con))

@@ -22,11 +22,14 @@ from perf.store.database import store_session
               help="Metric to draw as bars (repeatable) [default: achieved_rps, latency_p99_ms].")
 @click.option("--plotlyjs", type=click.Choice(["embed", "cdn"]), default="embed", show_default=True,
               help="HTML only: embed plotly.js (works offline) or load it from a CDN.")
+@click.option("--history", "history_runs", type=click.IntRange(min=0), default=100, show_default=True,
+              metavar="N", help="HTML only: each cell's history charts draw its last N runs; 0 for "
+                                "every run in the store.")
 @click.option("--baseline", default=None, metavar="RUN",
               help="A run (id, prefix or label) to set the others against: first in tables with a "
                    "Change column; in the dashboard, drawn dashed under the selected run.")
 def report(run, last, label, endpoint, filter, workers, store, fmt, output, ascii_, width, charts,
-           plotlyjs, baseline) -> None:
+           plotlyjs, history_runs, baseline) -> None:
     """Exact metrics of stored runs: tables and bar charts, or json, csv, markdown, html.
 
     \b
@@ -36,6 +39,7 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
       perf report --format json -o results/report.json
       perf report --format markdown >> "$GITHUB_STEP_SUMMARY"
       perf report --run pr --baseline base --output results/pr.html
+      perf report --output results/all.html --history 0   # every run in the history charts
     Latencies are exact percentiles over every request (numpy's linear interpolation).
     """
     from perf.reporter.render.text import text_width
@@ -49,7 +53,8 @@ def report(run, last, label, endpoint, filter, workers, store, fmt, output, asci
     width = text_width(width, sys.stdout if output is None else None)
     with store_session(store, read_only=True) as con:
         dashboard = chosen == "html"
-        result = build_report(con, sel, with_history=dashboard, with_series=dashboard)
+        result = build_report(con, sel, with_history=dashboard, with_series=dashboard,
+                              history_window=history_runs or None)
         if dashboard:
             _verdicts_and_change_points(con, result)
     text = render(result, chosen, ascii=ascii_ or not tty, width=width, plotlyjs=plotlyjs,
