@@ -20,6 +20,7 @@ from perf.collector.load.sampler import Sample
 from perf.collector.settings.secrets import Masker
 from perf.store.failures import BODY_SAMPLE_BYTES
 from perf.store.metrics import metric_columns, metric_sql
+from perf.store.request_counts import cache_counts
 from perf.store.stats import cache_stats, request_aggregates, success_sql
 from perf.store.database import next_attack_id, transaction
 
@@ -213,6 +214,7 @@ def store_attack(
             [(attack_id, s.ts, s.process, s.cpu_percent, s.rss_bytes) for s in samples],
         )
     cache_stats(con, attack_id, attack.run_id)
+    cache_counts(con, attack_id)
     failed, sent_rate = con.execute(
         f"SELECT requests > successes, {metric_sql('sent_rate')} FROM attack_stats "
         f"WHERE attack_id = ?", [attack_id]).fetchone()

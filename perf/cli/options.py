@@ -6,11 +6,19 @@ import click
 
 store_option = click.option(
     "--store",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),  # a folder is refused by the store layer, with what to do instead
     default=None,
     envvar="PERF_STORE",
     show_envvar=True,
     help="DuckDB store file [default: results/perf.duckdb].",
+)
+# Reading commands also take a history folder of exported runs (perf export), or its URL.
+reading_store_option = click.option(
+    "--store",
+    default=None,
+    envvar="PERF_STORE",
+    show_envvar=True,
+    help="DuckDB store file, or a folder of exported runs [default: results/perf.duckdb].",
 )
 
 vegeta_option = click.option(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import keyword
 import sys
 
 import click
@@ -98,18 +99,19 @@ class PerfGroup(click.Group):
 
 
 # The commands, in the order --help lists them; each is perf/cli/commands/NAME.py's NAME.
-COMMANDS = ("doctor", "collect", "ingest", "runs", "report", "compare", "history")
+COMMANDS = ("doctor", "collect", "ingest", "runs", "report", "compare", "history", "export", "import")
 
 
 def _load(name: str) -> click.Command | None:
     """The command of perf/cli/commands/NAME.py; None when that module does not exist (yet)."""
+    attr = f"{name}_" if keyword.iskeyword(name) else name  # `perf import` is import_.py's import_
     try:
-        module = importlib.import_module(f"perf.cli.commands.{name}")
+        module = importlib.import_module(f"perf.cli.commands.{attr}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"perf.cli.commands.{name}":
+        if exc.name != f"perf.cli.commands.{attr}":
             raise
         return None
-    return getattr(module, name)
+    return getattr(module, attr)
 
 
 @click.group(cls=PerfGroup, context_settings={"help_option_names": ["-h", "--help"]})

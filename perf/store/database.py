@@ -19,8 +19,9 @@ from typing import Iterator, NamedTuple
 import duckdb
 
 from perf.base.errors import PerfError, file_error, make_folder
+from perf.store import history_folder
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_STORE = "results/perf.duckdb"
 
 # Each entry migrates a store from version i to i + 1 (index 0: empty file -> v1).
@@ -150,12 +151,23 @@ MIGRATIONS: list[str] = [
         note          VARCHAR              -- how the search ended (bracketed, attack budget spent, ...)
     );
     """,
+    # v4: history that outlives a store (perf export / import): each attack's requests counted
+    # per status code and error kind (perf/store/request_counts.py), so a run kept without its
+    # raw rows still says how its requests failed. Older attacks are counted from raw rows.
+    """
+    CREATE TABLE request_counts (
+        attack_id   BIGINT NOT NULL,
+        code        USMALLINT NOT NULL,    -- 0 when no response
+        kind        VARCHAR,               -- the error, without what varies per request; NULL: none
+        n           BIGINT NOT NULL
+    );
+    """,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 # Tables that only cache what the raw rows already hold (perf/store/stats.py): a store that lost one
 # lost nothing. Readers see it as empty and aggregate the raw rows; the next write recreates it.
-CACHE_TABLES = ("attack_stats",)
+CACHE_TABLES = ("attack_stats", "request_counts")
 
 _LOCK_PID = re.compile(r"PID (\d+)")
 # DuckDB's lock error says this only when the holder has the file open read-only.
@@ -422,7 +434,9 @@ def store_state(path: str | os.PathLike | None) -> StoreState:
         return StoreState(f"cannot be created ({problem})" if problem.endswith("is a file")
                           else f"not writable ({problem})", False)
     if store.is_dir():
-        return StoreState("a folder, not a store file", False)
+        runs = len(history_folder.exported_runs(store))
+        return StoreState(f"a history folder of {runs} exported run{'' if runs == 1 else 's'} "
+                          "(read by report, runs, compare, history; collect needs a store file)", False)
     with open(store, "rb") as fh:
         if fh.read(12)[8:12] != DUCKDB_MAGIC:
             return StoreState("not a DuckDB file", False)
@@ -488,7 +502,13 @@ def _open_cause(exc: BaseException) -> str:
 def open_store(
     path: str | os.PathLike | None = None, *, read_only: bool = False, wait_s: float = 10.0
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating or migrating when writable) the store and check its schema version."""
+    """Open (creating or migrating when writable) the store and check its schema version. A
+    history folder (perf/store/history_folder.py) opens for reading as an in-memory store."""
+    where = str(path or os.environ.get("PERF_STORE") or DEFAULT_STORE)  # a URL stays a URL
+    if history_folder.is_folder(where):
+        if not read_only:
+            raise _folder_not_written(where)
+        return history_folder.open_folder(where, expected_schema().ddl)
     store = resolve_store(path)
     if read_only:
         if not store.exists():
@@ -540,6 +560,12 @@ def store_session(
         con.close()
 
 
+def _folder_not_written(where: str) -> PerfError:
+    return PerfError(f"{where} is a history folder: report, runs, compare and history read it; "
+                     "collect and ingest write a store file (--store FILE), and `perf export` adds "
+                     "its runs to the folder")
+
+
 def next_attack_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT nextval('attack_ids')").fetchone()[0]
 
@@ -566,6 +592,8 @@ def writer_lock(path: str | os.PathLike | None, command: str) -> Iterator[Path]:
     """
     import fcntl
 
+    if history_folder.is_folder(str(path or os.environ.get("PERF_STORE") or DEFAULT_STORE)):
+        raise _folder_not_written(str(path or os.environ.get("PERF_STORE")))
     store = resolve_store(path)
     make_folder(store.parent, "store")
     lock_path = store.with_name(store.name + ".lock")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import datetime, timezone
 
 # What "sustained" means lives beside the stats, shared with the collector's capacity search.
 from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps  # noqa: F401
@@ -121,10 +122,15 @@ def grouped(attacks: list[dict]) -> list[tuple[tuple, list[dict]]]:
     return sorted(groups.items(), key=lambda item: _sort_key(item[0]))
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a run without a start sorts first
+
+
 def endpoints_in_order(attacks: list[dict]) -> list[str]:
-    """Endpoints in the order they were first attacked (the sweep's order)."""
+    """Endpoints in the order they were first attacked (the sweep's order): runs by their
+    start, attacks within a run by id (ids of runs from a history folder do not say which run
+    came first)."""
     seen: dict[str, None] = {}
-    for attack in sorted(attacks, key=lambda a: a["attack_id"]):
+    for attack in sorted(attacks, key=lambda a: (a.get("started_at") or _EPOCH, a["run_id"], a["attack_id"])):
         seen.setdefault(attack["endpoint"], None)
     return list(seen)
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from perf.base.errors import PerfError
+from perf.store.request_counts import COUNTS_SQL
 from perf.store.runref import LATEST, reads_as_id
 from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
 from perf.reporter.compute.tables import run_names
@@ -316,24 +317,11 @@ def status_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict
     if not attack_ids:
         return out
     for attack_id, code, n in con.execute(
-        """
-        SELECT attack_id, code, count(*) FROM requests
-        WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
-        GROUP BY ALL ORDER BY attack_id, code
-        """,
+        f"SELECT attack_id, code, sum(n)::BIGINT FROM ({COUNTS_SQL}) GROUP BY ALL ORDER BY attack_id, code",
         {"ids": list(attack_ids)},
     ).fetchall():
         out[attack_id][int(code)] = n
     return out
-
-
-# vegeta's error strings start with the request (`Get "http://host/path/17": `) and may carry
-# an ephemeral local port; both vary per request, so they are removed to count error kinds.
-ERROR_KIND_SQL = r"""
-regexp_replace(
-    regexp_replace(error, '^[A-Za-z]+ "[^"]*": ', ''),
-    '[0-9]+(\.[0-9]+){3}:[0-9]+->', '', 'g')
-"""
 
 
 def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -342,11 +330,8 @@ def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[i
     if not attack_ids:
         return out
     for attack_id, kind, n in con.execute(
-        f"""
-        SELECT attack_id, {ERROR_KIND_SQL} AS kind, count(*) AS n FROM requests
-        WHERE attack_id IN (SELECT unnest($ids::BIGINT[])) AND error <> ''
-        GROUP BY ALL ORDER BY attack_id, n DESC, kind
-        """,
+        f"SELECT attack_id, kind, sum(n)::BIGINT AS n FROM ({COUNTS_SQL}) WHERE kind IS NOT NULL "
+        "GROUP BY ALL ORDER BY attack_id, n DESC, kind",
         {"ids": list(attack_ids)},
     ).fetchall():
         out[attack_id][kind] = n

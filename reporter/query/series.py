@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 
 from perf.store.stats import ATTACK_RULES_SQL, RULED_SUCCESS_SQL
-from perf.reporter.query.attacks import ERROR_KIND_SQL
+from perf.store.request_counts import ERROR_KIND_SQL
 from perf.reporter.rows import OverTime, Spectrum
 
 MAX_POINTS = 4000

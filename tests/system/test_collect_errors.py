@@ -50,6 +50,15 @@ def test_a_folder_that_names_no_app_asks_for_one(tmp_path, dry_run):
     assert proc.stdout == "" and not (tmp_path / "s.duckdb").exists()
 
 
+def test_a_history_folder_is_read_never_written(tmp_path):
+    folder = tmp_path / "history"
+    folder.mkdir()
+    proc = run_perf(["collect", *QUICK_ARGS, "--store", str(folder)], tmp_path)
+    line = _one_line_error(proc)
+    assert f"{folder} is a history folder" in line and "perf export" in line
+    assert list(folder.iterdir()) == []
+
+
 def test_app_import_fails(tmp_path):
     proc = run_perf(["collect", "--app", "no_such_module.main:app", *QUICK_ARGS,
                      "--store", str(tmp_path / "s.duckdb")], tmp_path)

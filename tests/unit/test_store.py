@@ -79,10 +79,11 @@ _V3_ADDED = [
     "DROP SEQUENCE capacity_ids",
 ]
 _V2_ADDED = ["DROP TABLE attack_stats"]
+_V4_ADDED = ["DROP TABLE request_counts"]
 
 
 def _downgrade(path, version: int) -> None:
-    undo = _V3_ADDED + (_V2_ADDED if version < 2 else [])
+    undo = _V4_ADDED + (_V3_ADDED if version < 3 else []) + (_V2_ADDED if version < 2 else [])
     _execute(path, *undo, f"UPDATE perf_meta SET value = '{version}' WHERE key = 'schema_version'")
 
 
@@ -123,3 +124,23 @@ def test_a_duckdb_file_that_is_not_a_store_is_refused(tmp_path):
     _execute(path, "CREATE TABLE mine (x INTEGER)")
     with pytest.raises(PerfError, match="not a perf store"):
         open_store(path)
+
+
+def test_v3_store_is_migrated_and_its_request_counts_come_from_the_raw_rows(store):
+    """v4 keeps each attack's requests counted by status and error kind (request_counts); a store
+    from before has none, and its reports count them from the raw rows, as before."""
+    con = open_store(store, read_only=True)
+    try:
+        ids = [r[0] for r in con.execute("SELECT attack_id FROM attacks").fetchall()]
+        before = query.status_counts(con, ids), query.error_kinds(con, ids)
+        stored = con.execute("SELECT count(*) FROM request_counts").fetchone()[0]
+    finally:
+        con.close()
+    assert stored > 0 and any(before[1].values())  # the fixture has timeouts and 503s
+    _downgrade(store, 3)
+    con = open_store(store, read_only=True)
+    try:
+        assert (query.status_counts(con, ids), query.error_kinds(con, ids)) == before
+        assert con.execute("SELECT count(*) FROM request_counts").fetchone()[0] == 0
+    finally:
+        con.close()

@@ -5,7 +5,7 @@ import sys
 import click
 
 from perf.base.errors import PerfError
-from perf.cli.options import attack_options, store_option
+from perf.cli.options import attack_options, reading_store_option
 from perf.cli.output import write_output
 from perf.store.database import store_session
 
@@ -14,7 +14,7 @@ from perf.store.database import store_session
 @click.argument("base", required=False)
 @click.argument("candidate", required=False)
 @attack_options
-@store_option
+@reading_store_option
 @click.option("--fail-on", default=None, metavar="SPEC",
               help="The gate: METRIC:CHANGE entries, e.g. 'p99:+10%,achieved_rps:-5%,success:-1pp' "
                    "(also +2ms, +5MB). Only these metrics fail the job [default: "

@@ -5,11 +5,11 @@ import sys
 import click
 
 from perf.cli.doctor import run_checks
-from perf.cli.options import store_option, vegeta_option
+from perf.cli.options import reading_store_option, vegeta_option
 
 
 @click.command()
-@store_option
+@reading_store_option
 @vegeta_option
 def doctor(store: str | None, vegeta: str | None) -> None:
     """Show what perf will use (versions, vegeta, CPU, store) and what is missing.

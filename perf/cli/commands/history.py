@@ -5,13 +5,13 @@ import sys
 import click
 
 from perf.base.errors import PerfError
-from perf.cli.options import attack_options, split_list, store_option
+from perf.cli.options import attack_options, reading_store_option, split_list
 from perf.store.database import store_session
 
 
 @click.command()
 @attack_options
-@store_option
+@reading_store_option
 @click.option("--last", type=int, default=None, metavar="N", help="Only the N most recent runs.")
 @click.option("--metric", "metrics", multiple=True, metavar="NAME",
               help="Metrics to show (repeatable or comma list): achieved_rps, success, p50, p95, "

@@ -4,14 +4,14 @@ import sys
 
 import click
 
-from perf.cli.options import selection_from_options, selection_options, split_list, store_option
+from perf.cli.options import reading_store_option, selection_from_options, selection_options, split_list
 from perf.cli.output import write_output
 from perf.store.database import store_session
 
 
 @click.command()
 @selection_options
-@store_option
+@reading_store_option
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
               help="text, json, csv, markdown or html [default: from --output's extension, else text].")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,

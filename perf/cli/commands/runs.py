@@ -3,12 +3,12 @@ from __future__ import annotations
 import click
 
 from perf.base.errors import PerfError
-from perf.cli.options import store_option
+from perf.cli.options import reading_store_option
 from perf.store.database import resolve_store, spool_path, spooled_attacks, store_session
 
 
 @click.command()
-@store_option
+@reading_store_option
 @click.option("--last", type=int, default=None, metavar="N", help="Only the N most recent runs.")
 @click.option("--format", "fmt", default="text", show_default=True, metavar="FORMAT",
               help="text or json.")

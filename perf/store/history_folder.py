@@ -1,0 +1,281 @@
+"""A history folder: runs exported as files, one immutable folder per run, read as a store.
+
+    DIR/<run_id>/manifest.json       {"format": "perf-run", "layout": 1, "run_id", "schema_version",
+                                      "perf_version", "tables": {table: rows}, "raw_rows": bool}
+    DIR/<run_id>/<table>.parquet     runs, attacks, attack_stats, server_checks, capacity,
+                                     error_samples, request_counts; requests and samples with
+                                     --with-requests
+
+Each table file holds the store's columns (perf/store/database.py, schema version in the
+manifest) for that run only (attack_stats and request_counts for every attack, computed from
+the raw rows where the store had not kept them). The ids a store hands out from its
+sequences (attack_id, check_id, capacity_id) would collide between stores, so an export writes
+global ones instead: a block per run (from md5 of the run id) in [2^52, 2^53), which no
+sequence reaches and JavaScript reads exactly, plus the id's offset in the run, so ids keep
+the order attacks ran (two runs whose blocks collide, about 1 in 10^7 for a pair, are refused
+when read together or imported); an id
+already global (a run imported before) is kept, so exporting a run again gives the same rows.
+A folder of exported runs is a store for every reading command: DuckDB reads the Parquet files
+through one view per table, so concurrent CI jobs each add a folder and nobody holds a lock. An
+export is written beside its place and renamed into it: a folder without its manifest is never
+a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from perf.base.errors import PerfError
+from perf.store.request_counts import COUNTS_SQL
+from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
+
+LAYOUT_VERSION = 1
+MANIFEST = "manifest.json"
+TABLES = ("runs", "attacks", "attack_stats", "server_checks", "capacity", "error_samples",
+          "request_counts")
+RAW_TABLES = ("requests", "samples")
+REMOTE = ("s3://", "gs://", "gcs://", "r2://", "az://", "abfss://", "http://", "https://")
+# Exported ids stay below 2^53, so JavaScript (the dashboard) reads them exactly: at or above
+# 2^52, which no sequence reaches; a run's block of 2^16 ids picked by 36 bits of md5.
+GLOBAL_IDS = 1 << 52
+PER_RUN = 1 << 16  # ids of one kind in one run: the offset from the run's first
+
+# An id as exported: kept when already global, else the run's block (from md5 of kind and run)
+# plus the id's offset from the run's first id of that kind ($first_attack, $first_check,
+# $first_capacity): ids keep the order they had, which is the order attacks ran.
+_GLOBAL_ID_MACRO = f"""
+CREATE OR REPLACE TEMP MACRO perf_gid(kind, run, id, first) AS
+    CASE WHEN id IS NULL THEN NULL WHEN id >= {GLOBAL_IDS} THEN id
+         ELSE {GLOBAL_IDS}
+              + ('0x' || substr(md5(kind || ':' || run), 1, 9))::BIGINT * {PER_RUN}
+              + (id - first)
+    END
+"""
+
+# Each table's rows of one run ($run), with global ids. Child tables find their run through
+# attacks (a: the run's attacks).
+_EXPORTS = {
+    "runs": "SELECT * FROM runs WHERE run_id = $run",
+    "attacks": """SELECT * REPLACE (perf_gid('attack', run_id, attack_id, $first_attack) AS attack_id,
+                                    perf_gid('attack', run_id, foreground_id, $first_attack) AS foreground_id,
+                                    perf_gid('check', run_id, check_id, $first_check) AS check_id)
+                  FROM attacks WHERE run_id = $run ORDER BY attack_id""",
+    "server_checks": """SELECT * REPLACE (perf_gid('check', run_id, check_id, $first_check) AS check_id)
+                        FROM server_checks WHERE run_id = $run ORDER BY check_id""",
+    "capacity": """SELECT * REPLACE (
+                       perf_gid('capacity', run_id, capacity_id, $first_capacity) AS capacity_id,
+                       perf_gid('attack', run_id, passed_attack, $first_attack) AS passed_attack,
+                       perf_gid('attack', run_id, failed_attack, $first_attack) AS failed_attack,
+                       list_transform(attack_ids, lambda x: perf_gid('attack', run_id, x, $first_attack)) AS attack_ids)
+                   FROM capacity WHERE run_id = $run ORDER BY capacity_id""",
+}
+_CHILD = """SELECT t.* REPLACE (perf_gid('attack', $run, t.attack_id, $first_attack) AS attack_id)
+            FROM {table} t WHERE t.attack_id IN (SELECT attack_id FROM attacks WHERE run_id = $run)
+            ORDER BY {order}"""
+_STATS_EXPORT = f"""SELECT * REPLACE (perf_gid('attack', $run, attack_id, $first_attack) AS attack_id)
+                   FROM (SELECT {STATS_VERSION} AS version, * FROM ({STATS_SQL})) ORDER BY attack_id"""
+_COUNTS_EXPORT = f"""SELECT * REPLACE (perf_gid('attack', $run, attack_id, $first_attack) AS attack_id)
+                    FROM ({COUNTS_SQL}) ORDER BY attack_id, code, kind"""
+_CHILD_ORDER = {"error_samples": "t.attack_id, t.code",
+                "requests": "t.attack_id, t.seq", "samples": "t.attack_id, t.ts, t.process"}
+
+
+def is_folder(path: str | os.PathLike) -> bool:
+    """Whether a --store names a history folder (a directory, or a remote prefix) rather than
+    a DuckDB file."""
+    text = str(path)
+    return text.startswith(REMOTE) or Path(text).is_dir()
+
+
+def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
+               with_requests: bool, perf_version: str, schema_version: int) -> str:
+    """Write one run of the store open on `con` as DIR/<run_id>/. Returns "exported", or
+    "unchanged" when the same export is already there; PerfError when a different one is."""
+    tables = TABLES + (RAW_TABLES if with_requests else ())
+    dest.mkdir(parents=True, exist_ok=True)
+    final = dest / run_id
+    scratch = dest / f".{run_id}.{uuid.uuid4().hex[:8]}.partial"
+    scratch.mkdir()
+    try:
+        con.execute(_GLOBAL_ID_MACRO)
+        counts = {}
+        attack_ids = [r[0] for r in con.execute(
+            "SELECT attack_id FROM attacks WHERE run_id = ? ORDER BY attack_id", [run_id]).fetchall()]
+        first = con.execute(
+            "SELECT (SELECT min(attack_id) FROM attacks WHERE run_id = $run), "
+            "(SELECT min(check_id) FROM server_checks WHERE run_id = $run), "
+            "(SELECT min(capacity_id) FROM capacity WHERE run_id = $run)", {"run": run_id}).fetchone()
+        spans = con.execute(
+            "SELECT (SELECT max(attack_id) - min(attack_id) FROM attacks WHERE run_id = $run), "
+            "(SELECT max(check_id) - min(check_id) FROM server_checks WHERE run_id = $run), "
+            "(SELECT max(capacity_id) - min(capacity_id) FROM capacity WHERE run_id = $run)",
+            {"run": run_id}).fetchone()
+        if any(span is not None and span >= PER_RUN for span in spans):
+            raise PerfError(f"run {run_id} spans more than {PER_RUN:,} ids of one kind; "
+                            "a history folder cannot hold it")
+        known = {"run": run_id, "first_attack": first[0] or 0, "first_check": first[1] or 0,
+                 "first_capacity": first[2] or 0}
+        for table in tables:
+            extra: dict = {}
+            if table == "attack_stats":  # every attack's aggregates: cached, else from its rows
+                sql, extra = _STATS_EXPORT, stats_params(con, attack_ids)
+            elif table == "request_counts":  # likewise
+                sql, extra = _COUNTS_EXPORT, {"ids": attack_ids}
+            else:
+                sql = _EXPORTS.get(table) or _CHILD.format(table=table, order=_CHILD_ORDER[table])
+            # DuckDB refuses a named parameter the statement does not use.
+            params = {k: v for k, v in known.items() if f"${k}" in sql} | extra
+            target = scratch / f"{table}.parquet"
+            con.execute(f"COPY ({sql}) TO '{_quoted(target)}' (FORMAT parquet)", params)
+            counts[table] = con.execute(f"SELECT count(*) FROM read_parquet('{_quoted(target)}')").fetchone()[0]
+        manifest = {"format": "perf-run", "layout": LAYOUT_VERSION, "run_id": run_id,
+                    "schema_version": schema_version, "perf_version": perf_version,
+                    "tables": counts, "raw_rows": with_requests}
+        (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        if final.exists():
+            if _same_run(con, scratch, final, tables):
+                return "unchanged"
+            raise PerfError(f"{final} already holds run {run_id} with different rows; "
+                            "an exported run is never overwritten (remove it to export again)")
+        os.rename(scratch, final)
+        return "exported"
+    except OSError as exc:
+        raise PerfError(f"cannot export run {run_id} to {dest}: {exc.strerror or exc}") from None
+    except duckdb.Error as exc:  # e.g. a full disk while writing a Parquet file
+        raise PerfError(f"cannot export run {run_id} to {dest}: {str(exc).splitlines()[0]}") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _same_run(con: duckdb.DuckDBPyConnection, a: Path, b: Path, tables: tuple[str, ...]) -> bool:
+    """Whether two exports of a run hold the same rows (files may differ byte for byte)."""
+    manifest_a, manifest_b = (json.loads((p / MANIFEST).read_text()) for p in (a, b))
+    if manifest_a["tables"] != manifest_b["tables"]:
+        return False
+    for table in tables:
+        left, right = (f"read_parquet('{_quoted(p / f'{table}.parquet')}')" for p in (a, b))
+        differ = con.execute(f"SELECT count(*) FROM ((FROM {left} EXCEPT ALL FROM {right}) "
+                             f"UNION ALL (FROM {right} EXCEPT ALL FROM {left}))").fetchone()[0]
+        if differ:
+            return False
+    return True
+
+
+def exported_runs(source: str | Path) -> list[Path]:
+    """The run folders of a local history folder (those with a manifest), by name."""
+    folder = Path(source)
+    return sorted(p.parent for p in folder.glob(f"*/{MANIFEST}") if not p.parent.name.startswith("."))
+
+
+def read_manifest(run_folder: Path) -> dict:
+    try:
+        manifest = json.loads((run_folder / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise PerfError(f"{run_folder} is not an exported run: {MANIFEST} unreadable ({exc})") from None
+    if manifest.get("format") != "perf-run" or manifest.get("layout") != LAYOUT_VERSION:
+        raise PerfError(f"{run_folder} is not an exported run of layout {LAYOUT_VERSION} "
+                        f"(format {manifest.get('format')!r}, layout {manifest.get('layout')!r})")
+    return manifest
+
+
+def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose tables are views over every exported run's Parquet files; a
+    table no run has (requests without --with-requests) is an empty table of the store's
+    columns. `ddl`: each table's CREATE TABLE statement (perf.store.database.expected_schema)."""
+    text = str(source).rstrip("/")
+    remote = text.startswith(REMOTE)
+    if not remote and not Path(text).is_dir():
+        raise PerfError(f"no history folder at {text}")
+    con = duckdb.connect(":memory:")
+    try:
+        if remote:
+            _load_remote_reader(con, text)
+        runs = [] if remote else exported_runs(text)
+        for table in TABLES + RAW_TABLES:
+            if remote:  # a prefix in object storage: every run folder under it
+                pattern = f"{text}/*/{table}.parquet"
+                files = pattern if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0] else None
+            else:  # only finished exports: a folder with its manifest (never one being written)
+                found = [str(run / f"{table}.parquet") for run in runs
+                         if (run / f"{table}.parquet").exists()]
+                files = found or None
+            if files is None:
+                con.execute(ddl[table])
+            else:
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet($files, union_by_name = true)"
+                            .replace("$files", _sql_list(files)))
+        # Two runs whose id blocks collide would mix their rows: refused, never misread.
+        (clashes,) = con.execute("SELECT count(*) - count(DISTINCT attack_id) FROM attacks").fetchone()
+    except duckdb.Error as exc:
+        con.close()
+        raise PerfError(f"cannot read history folder {text}: {exc}") from None
+    if clashes:
+        con.close()
+        raise PerfError(f"history folder {text} holds runs whose attack ids collide; read them "
+                        "from separate folders")
+    return con
+
+
+def _sql_list(files: str | list[str]) -> str:
+    if isinstance(files, str):
+        return f"'{_quoted(files)}'"
+    return "[" + ", ".join(f"'{_quoted(f)}'" for f in files) + "]"
+
+
+def _load_remote_reader(con: duckdb.DuckDBPyConnection, url: str) -> None:
+    try:
+        con.execute("LOAD httpfs")
+    except duckdb.Error:
+        try:
+            con.execute("INSTALL httpfs")
+            con.execute("LOAD httpfs")
+        except duckdb.Error as exc:
+            raise PerfError(f"cannot read {url}: DuckDB's httpfs extension is not available "
+                            f"here ({str(exc).splitlines()[0]}); sync the folder to disk first") from None
+
+
+def _quoted(path: str | Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def import_run(con: duckdb.DuckDBPyConnection, run_folder: Path, *, schema_version: int,
+               perf_version: str) -> str:
+    """Add one exported run to the store open (writable) on `con`, in one transaction.
+    Returns "imported", or "already there" when the store holds the same run; PerfError when
+    it holds a different run of that id."""
+    manifest = read_manifest(run_folder)
+    run_id = manifest["run_id"]
+    if manifest.get("schema_version", 0) > schema_version:
+        raise PerfError(f"{run_folder} was exported from a store of schema v{manifest['schema_version']}, "
+                        f"newer than this perf knows (v{schema_version}); upgrade perf to import it")
+    tables = [t for t in (*TABLES, *RAW_TABLES) if (run_folder / f"{t}.parquet").exists()]
+    if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]:
+        scratch = run_folder.parent / f".{run_id}.{uuid.uuid4().hex[:8]}.check"
+        try:
+            export_run(con, run_id, scratch, with_requests=bool(manifest.get("raw_rows")),
+                       perf_version=perf_version, schema_version=schema_version)
+            same = _same_run(con, scratch / run_id, run_folder, tuple(tables))
+        except OSError as exc:
+            raise PerfError(f"cannot compare {run_folder} with the store's run: {exc}") from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if same:
+            return "already there"
+        raise PerfError(f"the store already holds a run {run_id} with different rows than "
+                        f"{run_folder}; nothing imported")
+    con.execute("BEGIN")
+    try:
+        for table in tables:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM "
+                        f"read_parquet('{_quoted(run_folder / f'{table}.parquet')}')")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return "imported"
