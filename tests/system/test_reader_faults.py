@@ -24,7 +24,7 @@ import pytest
 from perf.collector.storage.records import AttackRecord
 from perf.collector.storage.run_rows import run_row
 from perf.collector.storage.spool import attack_files, finish_files, run_files, write_entry
-from perf.store.database import open_store, spool_path
+from perf.store.database import SCHEMA_VERSION, open_store, spool_path
 from perf.reporter.compute.verdicts import NO_NOISE
 from tests.fake_sweep import ALL_ENDPOINTS, Endpoint, add_run, attack_rows
 from tests.helpers import PERF, REPO, perf_env, run_perf
@@ -246,14 +246,14 @@ def test_a_lost_cache_is_rebuilt_from_the_raw_rows(tmp_path, healthy, damage, mi
     doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
     assert doctor.returncode == 1
     assert store_line(doctor) == (
-        f"DAMAGED: {store} (perf store v3; damaged: {missing} (only a cache: reports aggregate "
+        f"DAMAGED: {store} (perf store v{SCHEMA_VERSION}; damaged: {missing} (only a cache: reports aggregate "
         "the raw rows, the next perf collect or ingest recreates it))")
     # The next writer recreates it, empty: its rows come back as attacks are stored.
     ingest = run_perf(["ingest", str(vegeta_csv(tmp_path / "r.csv")), "--rate", "20",
                        "--store", str(store)], tmp_path)
     assert ingest.returncode == 0, ingest.stderr
     assert store_line(run_perf(["doctor", "--store", str(store)], tmp_path)) == (
-        f"{store} (perf store v3)")
+        f"{store} (perf store v{SCHEMA_VERSION})")
     assert count(store, "SELECT count(*) FROM attack_stats") == 1
 
 
@@ -278,7 +278,7 @@ def test_what_cannot_be_read_is_one_line(tmp_path, healthy, damage, missing):
     assert store.read_bytes() == before
     doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
     assert doctor.returncode == 1
-    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v3; damaged: {missing}; "
+    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v{SCHEMA_VERSION}; damaged: {missing}; "
                                   "perf cannot read it)")
 
 
@@ -295,7 +295,7 @@ def test_a_lost_sequence_stops_writers_not_readers(tmp_path, healthy):
         "write it (restore it from a copy, or use another --store)")
     doctor = run_perf(["doctor", "--store", str(store)], tmp_path)
     assert doctor.returncode == 1
-    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v3; damaged: sequence "
+    assert store_line(doctor) == (f"DAMAGED: {store} (perf store v{SCHEMA_VERSION}; damaged: sequence "
                                   "attack_ids is missing; perf cannot write it)")
 
 
