@@ -14,8 +14,9 @@ from perf.collector.load.vegeta import find_vegeta
 _TERMINAL = ("COLUMNS", "LINES", "TERM", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
              "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLORTERM")
 # Where vegeta is (make test puts it in the venv; a caller may point elsewhere): a tool's
-# location, not a setting any output depends on.
-_KEPT_PERF = ("PERF_VEGETA",)
+# location, not a setting any output depends on. And the tests' own switches: accepting new
+# snapshots, keeping screenshots.
+_KEPT_PERF = ("PERF_VEGETA", "PERF_UPDATE_SNAPSHOTS", "PERF_SCREENSHOTS")
 
 
 def _fixed_environment() -> None:

@@ -182,9 +182,13 @@ class CompareSettings:
     gate: tuple[str, ...]  # the metrics whose `worse` fails the gate (exit 1)
     alpha: float = DEFAULT_ALPHA  # the significance level of the repeats' test
     source: str = "defaults"  # where the gate came from: defaults | [tool.perf.compare] | --fail-on
+    # With one attack a side there is no measure of noise: a change past the threshold is
+    # inconclusive (shown, never gating) unless the user asks to gate on the threshold alone.
+    gate_without_repeats: bool = False
 
     def as_dict(self) -> dict:
         return {"alpha": self.alpha, "gate": list(self.gate), "source": self.source,
+                "gate_without_repeats": self.gate_without_repeats,
                 "thresholds": {n: t.as_dict() for n, t in self.thresholds.items()}}
 
 
@@ -198,7 +202,7 @@ def _alpha(value, where: str) -> float:
     return alpha
 
 
-PYPROJECT_KEYS = ("fail_on", "alpha")
+PYPROJECT_KEYS = ("fail_on", "alpha", "gate_without_repeats")
 
 
 def pyproject_compare(start: Path | None = None) -> tuple[dict, str]:
@@ -211,9 +215,9 @@ def pyproject_compare(start: Path | None = None) -> tuple[dict, str]:
 
 
 def compare_settings(fail_on: str | None = None, alpha: float | None = None,
-                     config: dict | None = None, config_where: str = "[tool.perf.compare]"
-                     ) -> CompareSettings:
-    """Defaults < [tool.perf.compare] < --fail-on / --alpha.
+                     config: dict | None = None, config_where: str = "[tool.perf.compare]",
+                     gate_without_repeats: bool | None = None) -> CompareSettings:
+    """Defaults < [tool.perf.compare] < --fail-on / --alpha / --gate-without-repeats.
 
     A fail-on list (from either place) is the whole gate: only the metrics it names fail the
     job; every other metric keeps its default threshold and still gets a verdict.
@@ -239,4 +243,9 @@ def compare_settings(fail_on: str | None = None, alpha: float | None = None,
         given = parse_fail_on(fail_on, "--fail-on")
         thresholds = {**DEFAULT_THRESHOLDS, **given}
         gate, source = tuple(given), "--fail-on"
-    return CompareSettings(thresholds, gate, chosen_alpha, source)
+    without = config.get("gate_without_repeats", False)
+    if not isinstance(without, bool):
+        raise PerfError(f"{config_where} gate_without_repeats must be true or false, not {without!r}")
+    if gate_without_repeats is not None:
+        without = gate_without_repeats
+    return CompareSettings(thresholds, gate, chosen_alpha, source, without)

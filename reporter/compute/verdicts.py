@@ -8,8 +8,10 @@ regression. A cell's value in a run is the median over its repeated attacks (`pe
 --repeat N`); the evidence is Welch's t-test over those per-attack values (on their logs, as
 latencies and rates are multiplicative), which unlike an exact rank test can reach a small
 p-value with three repeats a side (Mann-Whitney's two-sided exact p never goes below 0.1 at
-3 vs 3). With a single attack on either side there is no measure of noise: the verdict rests
-on the threshold alone, and says so.
+3 vs 3). With a single attack on either side there is no measure of noise: a change past the
+threshold is `inconclusive`, shown and never gating (a one-attack A/A comparison of identical
+code moves p95 by 19%), unless the user asks to gate on the threshold alone
+(--gate-without-repeats); the basis says which, and how to get a verdict.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ VERDICTS = ("worse", "better", "same", "inconclusive")
 WELCH = "welch"  # Welch's t-test over the repeats
 PAIRED = "paired"  # alternated rounds (--pool): a paired t-test over each round's change
 THRESHOLD_ONLY = "threshold"  # one attack on a side: no evidence beyond the threshold
+# What a one-attack cell's basis says it takes to get a verdict.
+REPEAT_ADVICE = "no noise measure, not gated"
 
 
 @dataclass(frozen=True, order=True)
@@ -201,9 +205,12 @@ def _round_changes(rounds: list[tuple[list[float], list[float]]], log: bool) -> 
 
 def judge(name: str, metric: str, base_values: list, candidate_values: list,
           threshold: Threshold, gate: bool, alpha: float, ratio: bool = False,
-          rounds: list[tuple[list, list]] | None = None) -> MetricChange:
+          rounds: list[tuple[list, list]] | None = None,
+          without_repeats: bool = False) -> MetricChange:
     """One metric of one cell: the change, its evidence, the verdict. `rounds`: the same
-    values as (base, candidate) pairs of alternated runs, the evidence when given."""
+    values as (base, candidate) pairs of alternated runs, the evidence when given.
+    `without_repeats`: with one value on a side, a change past the threshold is a verdict
+    (else inconclusive: there is no measure of noise)."""
     xs = [float(v) for v in base_values if v is not None and math.isfinite(v)]
     ys = [float(v) for v in candidate_values if v is not None and math.isfinite(v)]
     unit = "pp" if ratio else "%"
@@ -239,7 +246,7 @@ def judge(name: str, metric: str, base_values: list, candidate_values: list,
         if noiseless(_on_scale(xs, log)) and noiseless(_on_scale(ys, log)):
             note = _joined(note, NO_NOISE)
     else:
-        significant = True  # threshold only: said in the cell's basis
+        significant = without_repeats  # the threshold alone decides only when asked to
     if not beyond:
         verdict = "same"
     elif not significant:
@@ -272,19 +279,23 @@ def rounds_of(base: list[dict], candidate: list[dict]) -> list[tuple[list[dict],
 
 
 def basis(n_base: int, n_candidate: int, runs_base: int = 1,
-          runs_candidate: int = 1) -> tuple[str, str]:
+          runs_candidate: int = 1, without_repeats: bool = False) -> tuple[str, str]:
     """(method, the words every output shows for what a cell's verdicts rest on)."""
     if n_base >= 2 and n_candidate >= 2:
+        if runs_base == runs_candidate > 1:
+            # Each round is one run a side: say how many attacks each run had, not the pool's.
+            per_run = n_base / runs_base
+            each = (f"{per_run:.0f} attack{'s' if per_run != 1 else ''} a side each"
+                    if n_base == n_candidate and per_run.is_integer()
+                    else f"{n_base} vs {n_candidate} attacks")
+            return PAIRED, f"{runs_base} alternated rounds, {each}"
         words = (f"{n_base} repeats each" if n_base == n_candidate
                  else f"{n_base} vs {n_candidate} repeats")
-        if runs_base == runs_candidate > 1:
-            return PAIRED, f"{runs_base} alternated rounds, {words}"
         if runs_base > 1 or runs_candidate > 1:
             words += f" over {runs_base} vs {runs_candidate} runs"
         return WELCH, words
-    if n_base == n_candidate == 1:
-        return THRESHOLD_ONLY, "1 attack each: threshold only"
-    return THRESHOLD_ONLY, f"{n_base} vs {n_candidate} attacks: threshold only"
+    count = "1 attack each" if n_base == n_candidate == 1 else f"{n_base} vs {n_candidate} attacks"
+    return THRESHOLD_ONLY, f"{count}: " + ("threshold only" if without_repeats else REPEAT_ADVICE)
 
 
 @dataclass
@@ -317,7 +328,7 @@ class CellComparison:
 def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
                  settings: CompareSettings, stalled: dict[int, dict] | None = None) -> CellComparison:
     method, words = basis(len(base), len(candidate), len({a["run_id"] for a in base}),
-                          len({a["run_id"] for a in candidate}))
+                          len({a["run_id"] for a in candidate}), settings.gate_without_repeats)
     rounds = rounds_of(base, candidate) if method == PAIRED else []
     metrics = []
     for name, metric in KEY_METRICS.items():
@@ -325,7 +336,8 @@ def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
             name, metric, [a.get(metric) for a in base], [a.get(metric) for a in candidate],
             settings.thresholds[name], name in settings.gate, settings.alpha,
             ratio=METRICS[metric].unit == "ratio",
-            rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds]))
+            rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds],
+            without_repeats=settings.gate_without_repeats))
     return CellComparison(
         cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
         metrics, any(compute.untrusted(a) for a in base + candidate),
@@ -380,8 +392,10 @@ def compare_capacity(base: list[dict], candidate: list[dict],
         threshold = settings.thresholds[CAPACITY]
         # No rate = not even the lowest rate tried met the SLO: below anything found.
         before, after = old["rate"] or 0.0, row["rate"] or 0.0
+        # A search is one number per run by nature (its attacks bracket the rate): its threshold
+        # decides, as it always did.
         change = judge(CAPACITY, CAPACITY, [before], [after], threshold,
-                       CAPACITY in settings.gate, settings.alpha)
+                       CAPACITY in settings.gate, settings.alpha, without_repeats=True)
         change.base, change.candidate = old["rate"], row["rate"]
         out.append(CapacityChange(row["endpoint"], row["server"], row["workers"], row["slo"], change))
     return out

@@ -66,8 +66,13 @@ def evidence_text(result: Comparison) -> str:
     if any(c.method in ("welch", "paired") for c in result.cells):
         return (f"verdicts rest on {rests}: worse/better need a change beyond the threshold and "
                 f"p < {result.settings.alpha:g} ({evidence_of(result)})")
-    return (f"verdicts rest on {rests} (a change beyond the threshold; without repeats there "
-            "is no measure of noise: `perf collect --repeat 5` gives one)")
+    if result.settings.gate_without_repeats:
+        return (f"verdicts rest on {rests} (a change beyond the threshold, gated as "
+                "--gate-without-repeats asks; without repeats there is no measure of noise: "
+                "`perf collect --repeat 5` gives one)")
+    return (f"verdicts rest on {rests}: a change beyond the threshold is inconclusive and never "
+            "fails the gate; `perf collect --repeat 5` on both sides gives a verdict "
+            "(--gate-without-repeats gates on the threshold alone)")
 
 
 def evidence_of(result: Comparison) -> str:

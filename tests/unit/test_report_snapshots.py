@@ -2,7 +2,7 @@
 fixture store (report_fixtures) and one shaped like a default sweep of target_app (fake_sweep:
 every route x 25, 50, 100/s x 1, 2 workers), the latter at 80 and 120 columns.
 
-To accept a deliberate change of the output: PERF_UPDATE_SNAPSHOTS=1 pytest tests/test_report_snapshots.py
+To accept a deliberate change of the output: PERF_UPDATE_SNAPSHOTS=1 pytest tests/unit/test_report_snapshots.py
 and review the diff of tests/snapshots/.
 """
 

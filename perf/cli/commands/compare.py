@@ -25,6 +25,10 @@ from perf.store.database import store_session
                    "noise both sides share.")
 @click.option("--alpha", default=None, metavar="P",
               help="Significance level of the test over the repeats [default: 0.05].")
+@click.option("--gate-without-repeats", is_flag=True, default=None,
+              help="With one attack a side, let a change past the threshold fail the gate "
+                   "(it is noise-blind: by default such a change is inconclusive, never gating) "
+                   "[default: [tool.perf.compare] gate_without_repeats, else off].")
 @click.option("--format", "fmt", default=None, metavar="FORMAT",
               help="text, json, markdown or html (the dashboard of both runs with the verdicts "
                    "on top) [default: from --output's extension, else text].")
@@ -33,8 +37,8 @@ from perf.store.database import store_session
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
 @click.option("--width", type=int, default=None,
               help="Text width [default: the terminal's, else COLUMNS, else 100].")
-def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, alpha, fmt, output,
-            ascii_, width) -> None:
+def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, alpha,
+            gate_without_repeats, fmt, output, ascii_, width) -> None:
     """Compare two runs cell by cell: the change of each key metric, and whether it is worse,
     better, the same, or inconclusive given the noise measured by repeated attacks.
 
@@ -51,7 +55,8 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
       perf compare base head --pool                 # every run of each label (alternated rounds)
       perf collect --repeat 5 --label pr            # repeats give the verdicts evidence
     Worse/better need a change beyond the metric's threshold and p < alpha in Welch's t-test
-    over the repeated attacks. Exit status: 0 no regression, 1 a gated metric is worse, 2
+    over the repeated attacks; with one attack a side there is no measure of noise, and such a
+    change is inconclusive (never gating) unless --gate-without-repeats. Exit status: 0 no regression, 1 a gated metric is worse, 2
     usage error (bad run, bad --fail-on, no store).
     """
     from perf.reporter.compare import (COMPARE_FORMATS, build_comparison, compare_dashboard,
@@ -64,7 +69,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
     try:
         chosen = pick_format(fmt, output, COMPARE_FORMATS)
         config, where = pyproject_compare()
-        settings = compare_settings(fail_on, alpha, config, where)
+        settings = compare_settings(fail_on, alpha, config, where, gate_without_repeats)
         sel = selection_from_options(endpoint=endpoint, filter=filter, workers=workers)
         with store_session(store, read_only=True) as con:
             result = build_comparison(con, base, candidate, sel, settings, pool=pool)
