@@ -12,6 +12,7 @@ from tests.helpers import REPO
 WORKFLOWS = REPO / "docs" / "workflows"
 PR_WORKFLOW = WORKFLOWS / "perf.yml"
 COMMENT_WORKFLOW = WORKFLOWS / "perf-comment.yml"
+MAIN_WORKFLOW = WORKFLOWS / "perf-main.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
@@ -20,9 +21,8 @@ def load(path: Path) -> dict:
 
 
 def steps(workflow: dict) -> list[dict]:
-    """The steps of the workflow's one job."""
-    (job,) = workflow["jobs"].values()
-    return job["steps"]
+    """The steps of the workflow's jobs, in order."""
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
 
 
 def named(workflow: dict) -> dict[str, dict]:

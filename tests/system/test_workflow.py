@@ -21,7 +21,8 @@ from markdown_it import MarkdownIt
 
 from perf.store.database import open_store
 from tests.helpers import REPO
-from tests.workflows import COMMENT_WORKFLOW, PR_WORKFLOW, WORKFLOWS, load, named, steps, substitute
+from tests.workflows import (COMMENT_WORKFLOW, MAIN_WORKFLOW, PR_WORKFLOW, WORKFLOWS, load, named, steps,
+                             substitute)
 
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
 # Narrows the workflow's own collect options to one endpoint at one rate with short attacks,
@@ -106,8 +107,7 @@ def test_the_perf_steps_run_against_a_local_store(tmp_path):
     gh.env["PERF_COLLECT"] += " " + NARROW
     ran = []
     for step in steps(workflow):
-        commands = [line for line in step.get("run", "").splitlines() if not line.strip().startswith("#")]
-        if not any(re.search(r"(^|[\s(])perf ", line) for line in commands):
+        if not _calls_perf(step):
             continue  # set-up, git, pip: GitHub's part
         done = gh.run(step)
         assert done.returncode == 0, f"step {step['name']!r}:\n{done.stdout}\n{done.stderr}"
@@ -145,6 +145,38 @@ def test_the_perf_steps_run_against_a_local_store(tmp_path):
     assert "2 runs pooled" in summary and "2 alternated rounds" in summary
     assert (out / "perf-report.html").stat().st_size > 100_000
     assert list((out / "server-logs").glob("*.log"))  # the servers' logs go with the artifact
+
+
+def _calls_perf(step: dict) -> bool:
+    commands = [line for line in step.get("run", "").splitlines() if not line.strip().startswith("#")]
+    return any(re.search(r"(^|[\s(])perf ", line) for line in commands)
+
+
+def test_main_adds_each_run_to_the_history_folder_and_builds_the_site(tmp_path):
+    """Two pushes to main: each collect is exported as a folder of its own into the history
+    (what the data branch holds), and the site is built from the folder, not from a store."""
+    workflow = load(MAIN_WORKFLOW)
+    gh = Runner(tmp_path, workflow, **{"github.sha": "0" * 40})
+    _app_venv(gh.temp / "app")  # what the install step makes
+    (gh.temp / "history" / "runs").mkdir(parents=True)  # what the history checkout makes
+    gh.env.update(PERF_APP="target_app.main:app")
+    gh.env["PERF_COLLECT"] = gh.env["PERF_COLLECT"].replace("--repeat 3", "--repeat 1") + " " + NARROW
+    for push in range(2):
+        if push:
+            (gh.temp / "perf.duckdb").unlink()  # each push runs on a fresh runner
+        ran = []
+        for step in steps(workflow):
+            if _calls_perf(step):
+                done = gh.run(step)
+                assert done.returncode == 0, f"step {step['name']!r}:\n{done.stdout}\n{done.stderr}"
+                ran.append(step["name"])
+        assert ran == ["Collect", "Export the run into the history", "Build the site"]
+    runs = sorted(p.name for p in (gh.temp / "history" / "runs").iterdir())
+    assert len(runs) == 2 and all((gh.temp / "history" / "runs" / r / "manifest.json").exists() for r in runs)
+    history = json.loads((gh.workspace / "site" / "history.json").read_text())
+    assert {len(cell["runs"]) for cell in history["cells"]} == {2}
+    assert (gh.workspace / "site" / "index.html").stat().st_size > 100_000
+    assert "perf history" in gh.files["summary.md"].read_text()
 
 
 def test_the_summary_says_so_when_compare_cannot_run(tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from tests.workflows import COMMENT_WORKFLOW, PR_WORKFLOW, WORKFLOWS, load, named, steps
+from tests.workflows import COMMENT_WORKFLOW, MAIN_WORKFLOW, PR_WORKFLOW, WORKFLOWS, load, named, steps
 
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@([0-9a-f]{40})\s+#\s+v\d+(\.\d+)*\s*$")
 
@@ -70,3 +70,17 @@ def test_the_comment_workflow_updates_its_own_marked_comment():
     script = named(comment)["Comment on the pull request"]["run"]
     assert "*[!0-9]*" in script  # the number from a fork's artifact is checked, not trusted
     assert "-X PATCH" in script and "-X POST" in script
+
+
+def test_main_keeps_every_run_in_a_history_of_folders_and_publishes_it():
+    workflow = load(MAIN_WORKFLOW)
+    assert workflow[True]["push"]["branches"] == ["main"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False  # every merge's run is kept
+    assert workflow["permissions"] == {"contents": "write", "pages": "write", "id-token": "write"}
+    by_name = named(workflow)
+    assert 'perf export latest --to "$RUNNER_TEMP/history/runs"' in by_name["Export the run into the history"]["run"]
+    assert by_name["Build the site"]["env"]["PERF_STORE"].endswith("/history/runs")  # the folder is the store
+    push = by_name["Push the history"]["run"]
+    assert "git add runs" in push and "pull --rebase" in push and "--force" not in push
+    assert workflow["jobs"]["deploy"]["needs"] == "collect"
+    assert any(s.get("uses", "").startswith("actions/deploy-pages@") for s in steps(workflow))
