@@ -276,7 +276,7 @@ class Builder:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for a in self.shown:
             series = rep.over_time.get(a["attack_id"])
-            if series is not None:
+            if series is not None and series.requests:  # none: kept without its raw rows
                 self.figures["overtime"][key(a["run_id"], a["endpoint"], a["workers"],
                                              _load_value(a))] = hf.over_time_figure(
                     a, series, self.names[a["run_id"]])
@@ -459,9 +459,12 @@ def _config_items(config) -> list[tuple[str, str]]:
     return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in config.items()]
 
 
-def render_html(report, plotlyjs: str = "embed") -> str:
-    """The dashboard of one report as a complete HTML document."""
-    if plotlyjs not in ("embed", "cdn"):
+def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> str:
+    """The dashboard of one report as a complete HTML document. `plotlyjs`: "embed", "cdn",
+    or a relative URL ending in .js (a page of a published site, which ships plotly.js once);
+    `site_links`: (text, href) pairs above the page's own navigation."""
+    plotly_src = plotlyjs if plotlyjs.endswith(".js") else None
+    if plotlyjs not in ("embed", "cdn") and plotly_src is None:
         raise PerfError(f"--plotlyjs must be embed or cdn, not {plotlyjs!r}")
     if not report.attacks:
         raise PerfError("nothing to draw: the selection holds no attacks")
@@ -500,10 +503,13 @@ def render_html(report, plotlyjs: str = "embed") -> str:
         data=packed,
         plotly=packed_plotlyjs() if plotlyjs == "embed" else None,
         plotly_cdn=cdn_url() if plotlyjs == "cdn" else None,
+        plotly_src=plotly_src,
+        site_links=site_links,
         plotly_integrity=current_bundle().integrity,
         plotly_version=plotlyjs_version(),
         plotly_bundle=current_bundle().describe() if plotlyjs == "embed" else
-        f"plotly.js {plotlyjs_version()} from its CDN",
+        f"plotly.js {plotlyjs_version()} from its CDN" if plotlyjs == "cdn" else
+        f"plotly.js {plotlyjs_version()} shipped once for the site ({plotly_src})",
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         perf_version=__version__,
         n_slots=slots,

@@ -156,7 +156,8 @@ def test_main_adds_each_run_to_the_history_folder_and_builds_the_site(tmp_path):
     """Two pushes to main: each collect is exported as a folder of its own into the history
     (what the data branch holds), and the site is built from the folder, not from a store."""
     workflow = load(MAIN_WORKFLOW)
-    gh = Runner(tmp_path, workflow, **{"github.sha": "0" * 40})
+    gh = Runner(tmp_path, workflow, **{"github.sha": "0" * 40, "github.server_url": "https://github.com",
+                                       "github.repository": "o/r"})
     _app_venv(gh.temp / "app")  # what the install step makes
     (gh.temp / "history" / "runs").mkdir(parents=True)  # what the history checkout makes
     gh.env.update(PERF_APP="target_app.main:app")
@@ -175,7 +176,9 @@ def test_main_adds_each_run_to_the_history_folder_and_builds_the_site(tmp_path):
     assert len(runs) == 2 and all((gh.temp / "history" / "runs" / r / "manifest.json").exists() for r in runs)
     history = json.loads((gh.workspace / "site" / "history.json").read_text())
     assert {len(cell["runs"]) for cell in history["cells"]} == {2}
-    assert (gh.workspace / "site" / "index.html").stat().st_size > 100_000
+    assert (gh.workspace / "site" / "index.html").stat().st_size > 10_000
+    assert (gh.workspace / "site" / "plotly.min.js").exists() and len(list((gh.workspace / "site" / "runs").iterdir())) == 2
+    assert "compare/" in (gh.workspace / "site" / "runs.html").read_text()  # the second run against the first
     assert "perf history" in gh.files["summary.md"].read_text()
 
 
