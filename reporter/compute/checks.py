@@ -59,5 +59,5 @@ def unchecked(checks: list[CheckRow], names: dict[str, str], multi: bool) -> lis
     for check in checks:
         if not check.stall and check.note:
             run = f" (run {names.get(check.run_id, check.run_id)})" if multi else ""
-            out.append(f"{server_words(check)}{run}: {check['note']}")
+            out.append(f"{server_words(check)}{run}: {check.note}")
     return out
