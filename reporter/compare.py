@@ -10,7 +10,7 @@ from perf.base.errors import PerfError
 from perf.reporter.compute import tables as compute
 from perf.reporter.query import attacks as query
 from perf.reporter.compute.changepoints import History, cell_histories
-from perf.reporter.compute.verdicts import Comparison, compare_runs
+from perf.reporter.compute.verdicts import Comparison, compare_runs, verdict_rows
 from perf.reporter.query.selection import Selection
 from perf.reporter.compute.thresholds import KEY_METRICS as KEY_METRICS_OF, CompareSettings
 from perf.reporter.rows import RunRow
@@ -137,7 +137,7 @@ def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: S
 
 
 def add_verdicts(report, result: Comparison) -> None:
-    from perf.reporter.render.compare import headline, verdict_rows
+    from perf.reporter.render.compare import headline
 
     report.verdicts = verdict_rows(result)
     report.verdict_headline = (f"{result.names[result.base.run_id]} → "

@@ -25,8 +25,9 @@ class Report:
     over_time: dict[int, OverTime] | None = None
     spectra: dict[int, Spectrum] = field(default_factory=dict)
     baseline: str | None = None  # run_id of --baseline: runs[0], drawn under the others
-    # perf compare's verdict rows (JSON-able dicts: cell, metric, base, candidate, change,
-    # verdict, rests on, ...), drawn as a table at the top of the dashboard when present.
+    # perf compare's verdict rows (compute.verdicts.verdict_rows, JSON-able dicts: cell, metric,
+    # base, candidate, change, verdict, rests on, ...), drawn as a table at the top of the
+    # dashboard when present.
     verdicts: list[dict] = field(default_factory=list)
     verdict_headline: str | None = None  # "base → pr: 1 regression", above the verdict table
     # Change points of the history charts: compute.history_series_key(row, metric) -> the

@@ -451,6 +451,33 @@ def compare_runs(base_run: RunRow, candidate_run: RunRow, base_attacks: list[Att
                       compare_capacity(list(base_capacity), list(candidate_capacity), settings))
 
 
+def verdict_rows(result: Comparison) -> list[dict]:
+    """The dashboard's verdict table: every changed metric of every cell (regressions first),
+    then one line per cell whose metrics all stayed the same, and the capacity searches."""
+    with_server = result.with_server
+    changed, same = [], []
+    for c in result.cells:
+        title = c.cell.title(with_server)
+        for m in c.changed:
+            changed.append({"cell": title, "metric": m.name, "base": m.value_text(m.base),
+                            "candidate": m.value_text(m.candidate, unit=True),
+                            "change": m.change_text(), "verdict": m.verdict,
+                            "rests on": c.basis + (" (untrusted attack)" if c.untrusted else ""),
+                            "_regression": m.regression})
+        if not c.changed:
+            same.append({"cell": title, "metric": "every key metric", "base": "", "candidate": "",
+                         "change": "", "verdict": "same", "rests on": c.basis,
+                         "_regression": False})
+    for cap in result.capacity:
+        m = cap.change
+        changed.append({"cell": cap.title(), "metric": "capacity", "base": m.value_text(m.base),
+                        "candidate": m.value_text(m.candidate), "change": m.change_text(),
+                        "verdict": m.verdict, "rests on": "capacity search: threshold only",
+                        "_regression": m.regression})
+    changed.sort(key=lambda row: not row["_regression"])
+    return [{k: v for k, v in row.items() if not k.startswith("_")} for row in changed + same]
+
+
 def regression_line(where: str, change: MetricChange, basis_words: str) -> str:
     """'GET /items @ 100/s, 2 workers: p99 12.1 → 15.9 ms (+31%, 3 repeats each)'."""
     return (f"{where}: {change.name} {change.value_text(change.base)} → "
