@@ -10,50 +10,51 @@ from perf.base.errors import PerfError
 from perf.reporter.compute import tables as compute
 from perf.reporter.query import attacks as query
 from perf.reporter.compute.changepoints import History, cell_histories
-from perf.reporter.compute.verdicts import Comparison, compare_runs
+from perf.reporter.compute.verdicts import Comparison, compare_runs, verdict_rows
 from perf.reporter.query.selection import Selection
 from perf.reporter.compute.thresholds import KEY_METRICS as KEY_METRICS_OF, CompareSettings
+from perf.reporter.rows import RunRow
 
 COMPARE_FORMATS = ("text", "json", "markdown", "html")
 HISTORY_FORMATS = ("text", "json", "markdown")
 
 
-def pick_runs(runs: list[dict], base_ref: str | None, candidate_ref: str | None
-              ) -> tuple[dict, dict]:
+def pick_runs(runs: list[RunRow], base_ref: str | None, candidate_ref: str | None
+              ) -> tuple[RunRow, RunRow]:
     """BASE and CANDIDATE from their references; by default the two newest runs with results
     (with only BASE given, the candidate is the newest)."""
     if not runs:
         raise PerfError("the store has no runs yet; run `perf collect` first")
     candidate = query.resolve_ref(candidate_ref or "latest", runs, "CANDIDATE")
     base = query.resolve_ref(base_ref or "latest~1", runs, "BASE")
-    if base["run_id"] == candidate["run_id"]:
-        raise PerfError(f"BASE and CANDIDATE are the same run ({base['run_id']}); "
+    if base.run_id == candidate.run_id:
+        raise PerfError(f"BASE and CANDIDATE are the same run ({base.run_id}); "
                         "name two runs, e.g. `perf compare latest~1 latest`")
     for role, run in (("BASE", base), ("CANDIDATE", candidate)):
-        if not run["attacks"]:
-            raise PerfError(f"{role} run {run['run_id']} has no stored attacks "
-                            f"(status {run['status']})")
+        if not run.attacks:
+            raise PerfError(f"{role} run {run.run_id} has no stored attacks "
+                            f"(status {run.status})")
     return base, candidate
 
 
-def named_runs(runs: list[dict]) -> dict[str, str]:
+def named_runs(runs: list[RunRow]) -> dict[str, str]:
     """{run_id: name}: a run's label when no other of these runs carries it, else its short id
     (compute.run_names)."""
     short = compute.run_names(runs)
-    labels = [r.get("label") for r in runs]
-    return {r["run_id"]: r["label"] if r.get("label") and labels.count(r["label"]) == 1
-            else short[r["run_id"]] for r in runs}
+    labels = [r.label for r in runs]
+    return {r.run_id: r.label if r.label and labels.count(r.label) == 1
+            else short[r.run_id] for r in runs}
 
 
-def pooled_runs(runs: list[dict], ref: str | None, role: str) -> list[dict]:
+def pooled_runs(runs: list[RunRow], ref: str | None, role: str) -> list[RunRow]:
     """--pool: every run with results that carries the label `ref`, oldest first. Runs of the
     two sides collected in alternation (base, head, base, head, ...) are pooled, so a drift of
     the machine between runs counts as noise that both sides share, not as a change."""
     if not ref:
         raise PerfError(f"--pool compares labels: name {role}, e.g. `perf compare base head --pool`")
-    pool = [r for r in runs if r.get("label") == ref and r["attacks"]]
+    pool = [r for r in runs if r.label == ref and r.attacks]
     if not pool:
-        labels = sorted({r["label"] for r in runs if r.get("label") and r["attacks"]})
+        labels = sorted({r.label for r in runs if r.label and r.attacks})
         raise PerfError(f"--pool: no run with results carries the label {ref!r} ({role}); labels "
                         f"in the store: {', '.join(labels) or 'none'}")
     return pool
@@ -68,29 +69,30 @@ def build_comparison(con: duckdb.DuckDBPyConnection, base_ref: str | None,
         candidate_pool = pooled_runs(runs, candidate_ref, "CANDIDATE")
         if base_ref == candidate_ref:
             raise PerfError(f"BASE and CANDIDATE are the same label ({base_ref})")
-        base, candidate = base_pool[-1], candidate_pool[-1]
     else:
         base, candidate = pick_runs(runs, base_ref, candidate_ref)
         base_pool, candidate_pool = [base], [candidate]
-    query.add_request_counts(con, base_pool + candidate_pool)
-    sides = {"base": [r["run_id"] for r in base_pool],
-             "candidate": [r["run_id"] for r in candidate_pool]}
+    counted = query.add_request_counts(con, base_pool + candidate_pool)
+    base_pool, candidate_pool = counted[:len(base_pool)], counted[len(base_pool):]
+    base, candidate = base_pool[-1], candidate_pool[-1]
+    sides = {"base": [r.run_id for r in base_pool],
+             "candidate": [r.run_id for r in candidate_pool]}
     attacks = query.attack_summaries(con, sides["base"] + sides["candidate"], sel)
-    of = {side: [a for a in attacks if a["run_id"] in ids] for side, ids in sides.items()}
+    of = {side: [a for a in attacks if a.run_id in ids] for side, ids in sides.items()}
     capacity = query.capacity_rows(con, sides["base"] + sides["candidate"])
     names = named_runs([base, candidate])
     if pool:  # a pool is named by its label
-        names = {base["run_id"]: base_ref, candidate["run_id"]: candidate_ref}
+        names = {base.run_id: base_ref, candidate.run_id: candidate_ref}
     result = compare_runs(
         base, candidate, of["base"], of["candidate"], settings, names,
-        [r for r in capacity if r["run_id"] in sides["base"]],
-        [r for r in capacity if r["run_id"] in sides["candidate"]],
+        [r for r in capacity if r.run_id in sides["base"]],
+        [r for r in capacity if r.run_id in sides["candidate"]],
         query.server_checks(con, sides["base"] + sides["candidate"]))
     result.base_pool, result.candidate_pool = base_pool, candidate_pool
     if not result.cells and not result.capacity:
         raise PerfError(
-            f"no cell of run {names[base['run_id']]} matches one of run "
-            f"{names[candidate['run_id']]} (same endpoint, rate or concurrency, workers, "
+            f"no cell of run {names[base.run_id]} matches one of run "
+            f"{names[candidate.run_id]} (same endpoint, rate or concurrency, workers, "
             f"server, background): base has {_some(result.only_base)}; candidate has "
             f"{_some(result.only_candidate)}")
     return result
@@ -104,14 +106,14 @@ def _some(cells, limit: int = 3) -> str:
 
 def build_history(con: duckdb.DuckDBPyConnection, sel: Selection, last: int | None,
                   metrics: list[str], settings: CompareSettings) -> History:
-    runs = [r for r in query.all_runs(con) if r["attacks"]]
+    runs = [r for r in query.all_runs(con) if r.attacks]
     if not runs:
         raise PerfError("the store has no run with results yet; run `perf collect` first")
     if last is not None:
         if last < 1:
             raise PerfError("--last must be at least 1")
         runs = runs[-last:]
-    attacks = query.attack_summaries(con, [r["run_id"] for r in runs], sel)
+    attacks = query.attack_summaries(con, [r.run_id for r in runs], sel)
     names = named_runs(runs)
     return History(runs, names, metrics, settings,
                    cell_histories(attacks, runs, names, metrics, settings))
@@ -126,7 +128,7 @@ def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: S
     from perf.reporter.report import build_report
 
     # The dashboard draws one run a side: the newest of each pool.
-    runs = [result.base["run_id"], result.candidate["run_id"]]
+    runs = [result.base.run_id, result.candidate.run_id]
     both = replace(sel, runs=runs, last=None, label=None, baseline=runs[0])
     report = build_report(con, both, with_history=True, with_series=True)
     add_verdicts(report, result)
@@ -135,11 +137,11 @@ def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: S
 
 
 def add_verdicts(report, result: Comparison) -> None:
-    from perf.reporter.render.compare import headline, verdict_rows
+    from perf.reporter.render.compare import headline
 
     report.verdicts = verdict_rows(result)
-    report.verdict_headline = (f"{result.names[result.base['run_id']]} → "
-                               f"{result.names[result.candidate['run_id']]}: {headline(result)}")
+    report.verdict_headline = (f"{result.names[result.base.run_id]} → "
+                               f"{result.names[result.candidate.run_id]}: {headline(result)}")
 
 
 def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareSettings) -> None:
@@ -147,14 +149,14 @@ def baseline_verdicts(con: duckdb.DuckDBPyConnection, report, settings: CompareS
     if report.baseline is None or len(report.runs) < 2:
         return
     base, candidate = report.runs[0], report.runs[-1]
-    of = {r["run_id"]: [a for a in report.attacks if a["run_id"] == r["run_id"]]
+    of = {r.run_id: [a for a in report.attacks if a.run_id == r.run_id]
           for r in (base, candidate)}
-    capacity = query.capacity_rows(con, [base["run_id"], candidate["run_id"]])
+    capacity = query.capacity_rows(con, [base.run_id, candidate.run_id])
     result = compare_runs(
-        base, candidate, of[base["run_id"]], of[candidate["run_id"]], settings,
+        base, candidate, of[base.run_id], of[candidate.run_id], settings,
         named_runs([base, candidate]),
-        [r for r in capacity if r["run_id"] == base["run_id"]],
-        [r for r in capacity if r["run_id"] == candidate["run_id"]], report.checks)
+        [r for r in capacity if r.run_id == base.run_id],
+        [r for r in capacity if r.run_id == candidate.run_id], report.checks)
     if result.cells or result.capacity:
         add_verdicts(report, result)
 
@@ -167,19 +169,19 @@ def add_change_points(report, settings: CompareSettings) -> None:
 
     if not report.history:
         return
-    ids = list(dict.fromkeys(row["run_id"] for row in sorted(
-        report.history, key=lambda r: (r["started_at"], r["run_id"]))))
-    runs = [{"run_id": i, "label": None, "git_commit": None, "started_at": None} for i in ids]
-    names = {i: i for i in ids}
+    # The history rows carry their run's id, label, commit and start: its run, as far as
+    # history needs one.
+    runs = list({row.run_id: RunRow(row.run_id, started_at=row.started_at, label=row.label,
+                                    git_commit=row.git_commit)
+                 for row in sorted(report.history, key=lambda r: (r.started_at, r.run_id))
+                 }.values())
+    names = {r.run_id: r.run_id for r in runs}
     shorts = [ALIASES[m] for m in HISTORY_METRICS if m in ALIASES]
     for h in cell_histories(report.history, runs, names, shorts, settings):
-        anchor = {"endpoint": h.cell.endpoint, "server": h.cell.server,
-                  "workers": h.cell.workers, "mode": h.cell.mode,
-                  "target_rate": h.cell.load if h.cell.mode == "rate" else None,
-                  "concurrency": h.cell.load if h.cell.mode != "rate" else None}
         for short, points in h.change_points.items():
             if points:
-                key = compute.history_series_key(anchor, KEY_METRICS_OF[short])
+                key = compute.series_key(h.cell.endpoint, h.cell.server, h.cell.workers,
+                                         h.cell.mode, h.cell.load, KEY_METRICS_OF[short])
                 report.change_points[key] = [cp.index for cp in points]
 
 

@@ -45,43 +45,43 @@ def publish(con: duckdb.DuckDBPyConnection, root: Path, settings: CompareSetting
             run_pages: int = 30, comparisons: int = 10, commit_url: str | None = None,
             progress=lambda text: None) -> Site:
     """Write the site under `root` (its pages replaced, other files left alone)."""
-    runs = [r for r in query.all_runs(con) if r["attacks"]]
+    runs = [r for r in query.all_runs(con) if r.attacks]
     if not runs:
         raise PerfError("the store has no run with results yet; run `perf collect` first")
     site = Site(root)
     _write(site, root / PLOTLY, current_bundle().js)
     paged = runs[-run_pages:] if run_pages else []
-    compared = {r["run_id"] for r in runs[-comparisons:]} if comparisons else set()
+    compared = {r.run_id for r in runs[-comparisons:]} if comparisons else set()
     compare_pages: dict[str, str] = {}
     for i, run in enumerate(runs):
-        if run["run_id"] not in compared or i == 0:
+        if run.run_id not in compared or i == 0:
             continue
         base = runs[i - 1]
-        progress(f"comparing {base['run_id']} and {run['run_id']}")
-        name = f"compare/{base['run_id']}..{run['run_id']}.html"
+        progress(f"comparing {base.run_id} and {run.run_id}")
+        name = f"compare/{base.run_id}..{run.run_id}.html"
         try:
-            result = build_comparison(con, base["run_id"], run["run_id"], Selection(), settings)
+            result = build_comparison(con, base.run_id, run.run_id, Selection(), settings)
             report = compare_dashboard(con, result, Selection(), settings)
         except PerfError as exc:  # nothing in common between the two runs, e.g.
-            site.skipped.append(f"{base['run_id']} → {run['run_id']}: {str(exc).split(' (')[0]}")
+            site.skipped.append(f"{base.run_id} → {run.run_id}: {str(exc).split(' (')[0]}")
             continue
         _write(site, root / name, render_html(report, f"../{PLOTLY}", site_links=(
             ("All runs", "../runs.html"), ("Latest", "../index.html"))))
-        compare_pages[run["run_id"]] = name
+        compare_pages[run.run_id] = name
     for i, run in enumerate(paged):
-        progress(f"run {i + 1} of {len(paged)}: {run['run_id']}")
+        progress(f"run {i + 1} of {len(paged)}: {run.run_id}")
         links = [("All runs", "../runs.html"), ("Latest", "../index.html")]
-        if run["run_id"] in compare_pages:
-            links.append(("Against the run before", "../" + compare_pages[run["run_id"]]))
-        _write(site, root / "runs" / f"{run['run_id']}.html", _dashboard(
-            con, run["run_id"], settings, f"../{PLOTLY}", tuple(links), history_window=100))
-    latest = runs[-1]["run_id"]
+        if run.run_id in compare_pages:
+            links.append(("Against the run before", "../" + compare_pages[run.run_id]))
+        _write(site, root / "runs" / f"{run.run_id}.html", _dashboard(
+            con, run.run_id, settings, f"../{PLOTLY}", tuple(links), history_window=100))
+    latest = runs[-1].run_id
     links = [("All runs", "runs.html")]
     if latest in compare_pages:
         links.append(("Against the run before", compare_pages[latest]))
     _write(site, root / "index.html", _dashboard(con, latest, settings, PLOTLY, tuple(links),
                                                  history_window=None))
-    paged_ids = {r["run_id"] for r in paged}
+    paged_ids = {r.run_id for r in paged}
     _write(site, root / "runs.html", runs_page(
         list(reversed(runs)), {r: f"runs/{r}.html" for r in paged_ids}, compare_pages,
         commit_url))

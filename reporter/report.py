@@ -9,33 +9,34 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.reporter.query import attacks as query, series
 from perf.reporter.query.selection import Selection
-from perf.reporter.rows import OverTime, Spectrum
+from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, HistoryRow, OverTime, RunRow, Spectrum
 
 
 @dataclass
 class Report:
-    runs: list[dict]  # query.select_runs rows, oldest first (a --baseline run first)
-    attacks: list[dict]  # query.attack_summaries rows (keys: query.SUMMARY_KEYS)
+    runs: list[RunRow]  # query.select_runs, oldest first (a --baseline run first)
+    attacks: list[AttackRow]  # query.attack_summaries
     statuses: dict[int, dict[int, int]] = field(default_factory=dict)  # attack_id -> code -> n
     errors: dict[int, dict[str, int]] = field(default_factory=dict)  # attack_id -> kind -> n
     # attack_id -> failing status code -> the first 2 KB of one response body with it
     error_samples: dict[int, dict[int, bytes]] = field(default_factory=dict)
-    history: list[dict] = field(default_factory=list)  # same cells, their last runs (query.history)
+    history: list[HistoryRow] = field(default_factory=list)  # same cells, their last runs (query.history)
     # The dashboard's within-attack data (with_series): attack_id -> series.OverTime / Spectrum.
     over_time: dict[int, OverTime] | None = None
     spectra: dict[int, Spectrum] = field(default_factory=dict)
     baseline: str | None = None  # run_id of --baseline: runs[0], drawn under the others
-    # perf compare's verdict rows (JSON-able dicts: cell, metric, base, candidate, change,
-    # verdict, rests on, ...), drawn as a table at the top of the dashboard when present.
+    # perf compare's verdict rows (compute.verdicts.verdict_rows, JSON-able dicts: cell, metric,
+    # base, candidate, change, verdict, rests on, ...), drawn as a table at the top of the
+    # dashboard when present.
     verdicts: list[dict] = field(default_factory=list)
     verdict_headline: str | None = None  # "base → pr: 1 regression", above the verdict table
     # Change points of the history charts: compute.history_series_key(row, metric) -> the
     # indexes, oldest first, of the runs of that series where a change was detected.
     change_points: dict[str, list[int]] = field(default_factory=dict)
     # The server self-checks of these runs (query.server_checks): one per server start.
-    checks: list[dict] = field(default_factory=list)
+    checks: list[CheckRow] = field(default_factory=list)
     # Capacity searches of the selected cells (query.capacity_rows).
-    capacity: list[dict] = field(default_factory=list)
+    capacity: list[CapacityRow] = field(default_factory=list)
 
 
 # The runs of each cell a dashboard's history charts draw by default: enough for a trend and
@@ -56,10 +57,10 @@ def build_report(
     within-attack charts). Text, json, csv and markdown use neither, so the CLI skips them.
     """
     runs = query.select_runs(con, sel)
-    run_ids = [r["run_id"] for r in runs]
+    run_ids = [r.run_id for r in runs]
     attacks = query.attack_summaries(con, run_ids, sel)
-    ids = [a["attack_id"] for a in attacks]
-    cells = {(a["run_id"], a["endpoint"], a["workers"]) for a in attacks}
+    ids = [a.attack_id for a in attacks]
+    cells = {(a.run_id, a.endpoint, a.workers) for a in attacks}
     report = Report(
         runs=runs,
         attacks=attacks,
@@ -67,11 +68,11 @@ def build_report(
         errors=query.error_kinds(con, ids),
         error_samples=query.error_samples(con, ids),
         history=query.history(con, attacks, history_window) if with_history else [],
-        baseline=runs[0]["run_id"] if sel.baseline is not None else None,
+        baseline=runs[0].run_id if sel.baseline is not None else None,
         checks=query.server_checks(con, run_ids),
         # A search belongs to the report when its cell was selected (--filter, --workers).
         capacity=[c for c in query.capacity_rows(con, run_ids)
-                  if (c["run_id"], c["endpoint"], c["workers"]) in cells],
+                  if (c.run_id, c.endpoint, c.workers) in cells],
     )
     if with_series:
         points = series.per_series_points(len(ids))

@@ -26,6 +26,7 @@ from perf.reporter.compute.pelt import pelt_l2
 from perf.reporter.compute.verdicts import Cell, cells_of, welch_p
 from perf.store.metrics import METRICS
 from perf.reporter.compute.thresholds import KEY_METRICS, CompareSettings, Threshold
+from perf.reporter.rows import AttackRow, RunRow
 
 # The metrics whose history the dashboard charts, marked with their change points.
 HISTORY_METRICS = ["latency_p50_ms", "latency_p99_ms", "achieved_rps", "cpu_s_per_1k"]
@@ -146,7 +147,7 @@ class CellHistory:
 
 @dataclass
 class History:
-    runs: list[dict]
+    runs: list[RunRow]
     names: dict[str, str]
     metrics: list[str]  # short names
     settings: CompareSettings
@@ -158,16 +159,16 @@ def _median(values: list) -> float | None:
     return statistics.median(kept) if kept else None
 
 
-def cell_histories(attacks: list[dict], runs: list[dict], names: dict[str, str],
+def cell_histories(attacks: list[AttackRow], runs: list[RunRow], names: dict[str, str],
                    metrics: list[str], settings: CompareSettings) -> list[CellHistory]:
     """Per cell: its runs in time order with each metric's median over the repeats, and the
     change points of each metric's series."""
-    order = {r["run_id"]: i for i, r in enumerate(runs)}
-    by_run = {r["run_id"]: r for r in runs}
-    of_run: dict[str, list[dict]] = {}
+    order = {r.run_id: i for i, r in enumerate(runs)}
+    by_run = {r.run_id: r for r in runs}
+    of_run: dict[str, list[AttackRow]] = {}
     for a in attacks:  # grouped once: a scan per run grows with runs x attacks
-        of_run.setdefault(a["run_id"], []).append(a)
-    per_cell: dict[Cell, dict[str, list[dict]]] = {}
+        of_run.setdefault(a.run_id, []).append(a)
+    per_cell: dict[Cell, dict[str, list[AttackRow]]] = {}
     for run_id in order:
         for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
             per_cell.setdefault(cell, {})[run_id] = cell_attacks
@@ -177,9 +178,10 @@ def cell_histories(attacks: list[dict], runs: list[dict], names: dict[str, str],
         for run_id in sorted(per_cell[cell], key=order.__getitem__):
             run, cell_attacks = by_run[run_id], per_cell[cell][run_id]
             points.append(RunPoint(
-                run_id, names[run_id], run.get("label"), run.get("git_commit"),
-                run.get("started_at"), len(cell_attacks),
-                {name: _median([a.get(KEY_METRICS[name]) for a in cell_attacks]) for name in metrics}))
+                run_id, names[run_id], run.label, run.git_commit, run.started_at,
+                len(cell_attacks),
+                {name: _median([a.metric(KEY_METRICS[name]) for a in cell_attacks])
+                 for name in metrics}))
         history = CellHistory(cell, points)
         for name in metrics:
             series = [p.values[name] for p in points]

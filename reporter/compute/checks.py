@@ -7,56 +7,57 @@ server carries it: every output says so in plain words, naming the cause the che
 ("responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off (uvicorn 0.54.0 --workers > 1;
 fixed in 0.55.0)").
 
-Pure: plain rows (query.server_checks, query.SUMMARY_KEYS) in, words out.
+Pure: rows (query.server_checks, query.attack_summaries) in, words out.
 """
 
 from __future__ import annotations
 
+from perf.reporter.rows import AttackRow, CheckRow
 
-def server_words(check: dict) -> str:
+
+def server_words(check: CheckRow) -> str:
     """'uvicorn, 2 workers', or 'the --url server'."""
-    if check.get("server") in (None, "external"):
+    if check.server in (None, "external"):
         return "the --url server"
-    workers = check.get("workers")
-    if workers is None:
-        return check["server"]
-    return f"{check['server']}, {workers} worker" + ("" if workers == 1 else "s")
+    if check.workers is None:
+        return check.server
+    return f"{check.server}, {check.workers} worker" + ("" if check.workers == 1 else "s")
 
 
-def stalled(checks: list[dict]) -> dict[int, dict]:
+def stalled(checks: list[CheckRow]) -> dict[int, CheckRow]:
     """check_id -> check, of the checks that found a stall."""
-    return {c["check_id"]: c for c in checks if c.get("stall")}
+    return {c.check_id: c for c in checks if c.stall}
 
 
-def attack_stall(attack: dict, stalls: dict[int, dict]) -> str | None:
+def attack_stall(attack: AttackRow, stalls: dict[int, CheckRow]) -> str | None:
     """The stall warning of the server start `attack` ran on, or None."""
-    check = stalls.get(attack.get("check_id"))
-    return check["note"] if check else None
+    check = stalls.get(attack.check_id)
+    return check.note if check else None
 
 
-def warnings(checks: list[dict], names: dict[str, str], multi: bool,
-             attacks: list[dict] | None = None) -> list[str]:
+def warnings(checks: list[CheckRow], names: dict[str, str], multi: bool,
+             attacks: list[AttackRow] | None = None) -> list[str]:
     """One line per stalled server (starts of the same server in a run said once):
     'uvicorn, 2 workers: responses on kept-alive connections stall ~42 ms: TCP_NODELAY is off
     (uvicorn --workers > 1); every latency measured on it carries the stall'. With `attacks`,
     only checks some of them ran after."""
-    used = None if attacks is None else {a.get("check_id") for a in attacks}
+    used = None if attacks is None else {a.check_id for a in attacks}
     lines: dict[tuple, str] = {}
     for check in checks:
-        if not check.get("stall") or (used is not None and check["check_id"] not in used):
+        if not check.stall or (used is not None and check.check_id not in used):
             continue
-        run = f" (run {names.get(check['run_id'], check['run_id'])})" if multi else ""
-        key = (check["run_id"], check.get("server"), check.get("workers"))
-        lines.setdefault(key, f"{server_words(check)}{run}: {check['note']}; every latency "
+        run = f" (run {names.get(check.run_id, check.run_id)})" if multi else ""
+        key = (check.run_id, check.server, check.workers)
+        lines.setdefault(key, f"{server_words(check)}{run}: {check.note}; every latency "
                               f"measured on it carries the stall")
     return list(lines.values())
 
 
-def unchecked(checks: list[dict], names: dict[str, str], multi: bool) -> list[str]:
+def unchecked(checks: list[CheckRow], names: dict[str, str], multi: bool) -> list[str]:
     """Checks that could not decide (a probe that timed out or was refused), in words."""
     out = []
     for check in checks:
-        if not check.get("stall") and check.get("note"):
-            run = f" (run {names.get(check['run_id'], check['run_id'])})" if multi else ""
-            out.append(f"{server_words(check)}{run}: {check['note']}")
+        if not check.stall and check.note:
+            run = f" (run {names.get(check.run_id, check.run_id)})" if multi else ""
+            out.append(f"{server_words(check)}{run}: {check.note}")
     return out

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from perf.store.redirects import is_redirect, redirect_note
 from perf.store.stats import DEFAULT_SUCCESS_RULE, SUCCESS_RULES, success_rule
+from perf.reporter.rows import RunRow
 
 
-def redirect_warnings(report, names: dict[str, str], runs: list[dict] | None = None) -> list[str]:
+def redirect_warnings(report, names: dict[str, str], runs: list[RunRow] | None = None) -> list[str]:
     """One line per run (of `runs`, default all) some of whose answers were redirects."""
     runs = report.runs if runs is None else runs
     multi = len(report.runs) > 1
@@ -16,20 +17,20 @@ def redirect_warnings(report, names: dict[str, str], runs: list[dict] | None = N
     for run in runs:
         redirects = answers = 0
         for attack in report.attacks:
-            if attack["run_id"] != run["run_id"] or attack.get("role") == "background":
+            if attack.run_id != run.run_id or attack.role == "background":
                 continue
-            for code, n in (report.statuses.get(attack["attack_id"]) or {}).items():
+            for code, n in (report.statuses.get(attack.attack_id) or {}).items():
                 answers += n if code > 0 else 0
                 redirects += n if is_redirect(code) else 0
-        note = redirect_note(redirects, answers, run.get("config"))
+        note = redirect_note(redirects, answers, run.config)
         if note:
-            out.append((f"run {names.get(run['run_id'], run['run_id'])}: " if multi else "") + note)
+            out.append((f"run {names.get(run.run_id, run.run_id)}: " if multi else "") + note)
     return out
 
 
-def success_words(runs: list[dict]) -> str:
+def success_words(runs: list[RunRow]) -> str:
     """'200-399', or what runs collected with --success 2xx count."""
-    rules = {success_rule(r.get("config")) for r in runs}
+    rules = {success_rule(r.config) for r in runs}
     low, high = SUCCESS_RULES[DEFAULT_SUCCESS_RULE]
     if rules == {DEFAULT_SUCCESS_RULE}:
         return f"{low}-{high}"

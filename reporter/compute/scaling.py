@@ -1,6 +1,6 @@
 """Worker scaling: how throughput grows with workers, what each worker costs, what to run.
 
-Pure (plain rows in, plain rows out), per (run, endpoint, server) measured at several worker
+Pure (typed rows in, plain dicts out), per (run, endpoint, server) measured at several worker
 counts:
 - RPS(n): the capacity found under an SLO (`capacity` rows) when the run searched for it, else
   the highest rate sustained (compute.max_sustainable_rates). Either may be a lower bound: the
@@ -19,45 +19,48 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
-from perf.reporter.compute.tables import max_sustainable_rates, runs_by_id
+from perf.reporter.compute.tables import max_sustainable_rates
+from perf.reporter.rows import AttackRow, CapacityRow, RunRow
 from perf.base.text import plural
 
 GAIN = 0.10  # throughput within 10% of the best counts as no gain: below attack-to-attack noise
 STILL_SCALING = 0.70  # efficiency at the most workers tested that says "more workers help"
 
 
-def from_capacity(rows: list[dict]) -> list[dict]:
-    """Throughput rows from `capacity` rows (run_id, endpoint, server, workers, rate,
-    failed_attack): a search with no missed rate above its answer found a lower bound."""
+def lower_bound(search: CapacityRow) -> bool:
+    """A search with no missed rate above its answer found a lower bound."""
+    return search.rate is not None and search.failed_attack is None
+
+
+def from_capacity(rows: list[CapacityRow]) -> list[dict]:
+    """Throughput rows from capacity searches."""
     return [{
-        "run_id": r["run_id"], "endpoint": r["endpoint"], "server": r["server"],
-        "workers": r["workers"], "rps": r["rate"],
-        "lower_bound": r["rate"] is not None and r.get("failed_attack") is None,
+        "run_id": r.run_id, "endpoint": r.endpoint, "server": r.server,
+        "workers": r.workers, "rps": r.rate, "lower_bound": lower_bound(r),
         "source": "capacity",
     } for r in rows]
 
 
-def capacity_results(capacity: list[dict], attacks: list[dict]) -> list[dict]:
+def capacity_results(capacity: list[CapacityRow], attacks: list[AttackRow]) -> list[dict]:
     """Capacity searches as the reports show them ("sustainable RPS by worker count"): each
     `capacity` row with `lower_bound` (met at every rate tried: the capacity is higher) and
     `tested` (the rates its attacks tried, ascending, from the attacks at hand)."""
-    rates = {a["attack_id"]: a.get("target_rate") for a in attacks}
+    rates = {a.attack_id: a.target_rate for a in attacks}
     out = []
     for r in capacity:
-        ids = list(r.get("attack_ids") or [])
+        ids = list(r.attack_ids)
         out.append({
-            "run_id": r["run_id"], "endpoint": r["endpoint"], "server": r["server"],
-            "workers": r["workers"], "slo": r["slo"], "rate": r["rate"],
-            "lower_bound": r["rate"] is not None and r.get("failed_attack") is None,
+            "run_id": r.run_id, "endpoint": r.endpoint, "server": r.server,
+            "workers": r.workers, "slo": r.slo, "rate": r.rate, "lower_bound": lower_bound(r),
             "tested": sorted({rates[i] for i in ids if rates.get(i) is not None}),
-            "attacks": len(ids), "attack_ids": ids, "passed_attack": r.get("passed_attack"),
-            "failed_attack": r.get("failed_attack"), "note": r.get("note"),
+            "attacks": len(ids), "attack_ids": ids, "passed_attack": r.passed_attack,
+            "failed_attack": r.failed_attack, "note": r.note,
         })
     return out
 
 
-def cpu_counts(runs: list[dict]) -> dict[str, int | None]:
-    return {run_id: run.get("cpu_count") for run_id, run in runs_by_id(runs).items()}
+def cpu_counts(runs: list[RunRow]) -> dict[str, int | None]:
+    return {run.run_id: run.cpu_count for run in runs}
 
 
 def report_scaling(report) -> list[dict]:
@@ -67,7 +70,7 @@ def report_scaling(report) -> list[dict]:
                    cpu_counts(report.runs))
 
 
-def from_sustained(attacks: list[dict]) -> list[dict]:
+def from_sustained(attacks: list[AttackRow]) -> list[dict]:
     """Throughput rows from the highest rate each cell sustained."""
     return [{
         "run_id": r["run_id"], "endpoint": r["endpoint"], "server": r["server"],
@@ -77,7 +80,7 @@ def from_sustained(attacks: list[dict]) -> list[dict]:
     } for r in max_sustainable_rates(attacks)]
 
 
-def throughput(capacity: list[dict], attacks: list[dict]) -> list[dict]:
+def throughput(capacity: list[CapacityRow], attacks: list[AttackRow]) -> list[dict]:
     """Capacity results where a (run, endpoint, server) has them, sustained rates elsewhere."""
     searched = from_capacity(capacity)
     covered = {(r["run_id"], r["endpoint"], r["server"]) for r in searched}
@@ -85,12 +88,13 @@ def throughput(capacity: list[dict], attacks: list[dict]) -> list[dict]:
                        if (r["run_id"], r["endpoint"], r["server"]) not in covered]
 
 
-def _memory(attacks: list[dict]) -> dict[tuple, float]:
+def _memory(attacks: list[AttackRow]) -> dict[tuple, float]:
     """(run, endpoint, server, workers) -> the median of its attacks' average RSS, MB."""
     cells: dict[tuple, list[float]] = defaultdict(list)
     for a in attacks:
-        if a.get("rss_avg_mb") is not None:
-            cells[(a["run_id"], a["endpoint"], a["server"], a["workers"])].append(a["rss_avg_mb"])
+        rss = a.metric("rss_avg_mb")
+        if rss is not None:
+            cells[(a.run_id, a.endpoint, a.server, a.workers)].append(rss)
     return {key: statistics.median(values) for key, values in cells.items()}
 
 
@@ -104,7 +108,7 @@ def _slope(points: list[tuple[int, float]]) -> float | None:
             / sum((x - mx) ** 2 for x, _ in points))
 
 
-def scaling(throughput_rows: list[dict], attacks: list[dict],
+def scaling(throughput_rows: list[dict], attacks: list[AttackRow],
             cpu_counts: dict[str, int | None]) -> list[dict]:
     """One row per (run, endpoint, server) measured at two or more worker counts.
 

@@ -1,6 +1,7 @@
-"""Pure functions on the query's plain rows: grouping into tables, sustainable rates, flags.
+"""Pure functions on the query's rows (perf.reporter.rows): grouping into tables, sustainable
+rates, flags.
 
-No IO here: plain dicts and lists in, plain dicts and lists out.
+No IO here: rows and lists in, plain dicts and lists out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 # What "sustained" means lives beside the stats, shared with the collector's capacity search.
 from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps  # noqa: F401
 from perf.base.text import load_label  # noqa: F401  (one home: perf/base/text.py)
+from perf.reporter.rows import AttackRow, RunRow
 
 # The metrics of the terminal / markdown table, after Endpoint and Target.
 TABLE_METRICS = [
@@ -21,24 +23,24 @@ TABLE_METRICS = [
 CHART_METRICS = ["achieved_rps", "latency_p99_ms"]
 
 
-def load_of(attack: dict) -> float | int | None:
+def load_of(attack: AttackRow) -> float | int | None:
     """An attack's load: the offered rate (open loop) or the concurrency (closed loop)."""
-    return attack["target_rate"] if attack["mode"] == "rate" else attack["concurrency"]
+    return attack.target_rate if attack.mode == "rate" else attack.concurrency
 
 
-def load_text(attack: dict) -> str:
+def load_text(attack: AttackRow) -> str:
     """An attack's load as every output writes it: `50/s` or `c=5`."""
-    return load_label(attack["mode"], load_of(attack))
+    return load_label(attack.mode, load_of(attack))
 
 
-def untrusted(attack: dict) -> bool:
+def untrusted(attack: AttackRow) -> bool:
     """The generator check failed: the load generator, not the server, may have set the numbers."""
-    return attack.get("generator_ok") is False
+    return attack.generator_ok is False
 
 
-def short_ids(runs: list[dict], min_length: int = 8) -> dict[str, str]:
+def short_ids(runs: list[RunRow], min_length: int = 8) -> dict[str, str]:
     """The shortest id prefix (at least `min_length` characters) that tells these runs apart."""
-    ids = [r["run_id"] for r in runs]
+    ids = [r.run_id for r in runs]
     if not ids:
         return {}
     length = min_length
@@ -47,7 +49,7 @@ def short_ids(runs: list[dict], min_length: int = 8) -> dict[str, str]:
     return {i: i[:length] for i in ids}
 
 
-def run_names(runs: list[dict], min_length: int = 8) -> dict[str, str]:
+def run_names(runs: list[RunRow], min_length: int = 8) -> dict[str, str]:
     """What outputs call each run: its label, else its short id. A label carried by several of
     these runs is numbered from the second on, oldest first (`base`, `base#2`); a name that
     would still clash (a label that looks like another run's id) gets the short id added.
@@ -56,19 +58,19 @@ def run_names(runs: list[dict], min_length: int = 8) -> dict[str, str]:
     called the same in every report (`base#3` is always the third run labelled base); those
     are kept as long as they tell these runs apart.
     """
-    given = [r.get("name") for r in runs]
+    given = [r.name for r in runs]
     if runs and all(given) and len(set(given)) == len(given):
-        return {r["run_id"]: r["name"] for r in runs}
+        return {r.run_id: r.name for r in runs}
     ids = short_ids(runs, min_length)
     names: dict[str, str] = {}
     seen: dict[str, int] = defaultdict(int)
     for run in runs:
-        label = (run.get("label") or "").strip()
+        label = (run.label or "").strip()
         if not label:
-            names[run["run_id"]] = ids[run["run_id"]]
+            names[run.run_id] = ids[run.run_id]
             continue
         seen[label] += 1
-        names[run["run_id"]] = label if seen[label] == 1 else f"{label}#{seen[label]}"
+        names[run.run_id] = label if seen[label] == 1 else f"{label}#{seen[label]}"
     taken: dict[str, int] = defaultdict(int)
     for name in names.values():
         taken[name] += 1
@@ -83,16 +85,22 @@ def change(base: float | None, value: float | None) -> float | None:
     return (value - base) / abs(base)
 
 
-def history_series_key(attack: dict, metric: str) -> str:
+def series_key(endpoint: str, server: str | None, workers: int | None, mode: str,
+               load: float | int | None, metric: str) -> str:
     """The key of one history line (a cell at one load, one metric) in Report.change_points:
     JSON of [endpoint, server, workers, mode, load, metric]."""
-    return json.dumps([attack["endpoint"], attack.get("server"), attack.get("workers"),
-                       attack["mode"], load_of(attack), metric])
+    return json.dumps([endpoint, server, workers, mode, load, metric])
 
 
-def group_key(attack: dict) -> tuple:
+def history_series_key(attack: AttackRow, metric: str) -> str:
+    """series_key of the history line `attack` is a point of."""
+    return series_key(attack.endpoint, attack.server, attack.workers, attack.mode,
+                      load_of(attack), metric)
+
+
+def group_key(attack: AttackRow) -> tuple:
     """One table per (mode, rate or concurrency, workers, server)."""
-    return (attack["mode"], load_of(attack), attack["workers"], attack["server"])
+    return (attack.mode, load_of(attack), attack.workers, attack.server)
 
 
 def _sort_key(key: tuple) -> tuple:
@@ -114,9 +122,9 @@ def group_title(key: tuple, servers: int = 1) -> str:
     return title
 
 
-def grouped(attacks: list[dict]) -> list[tuple[tuple, list[dict]]]:
+def grouped(attacks: list[AttackRow]) -> list[tuple[tuple, list[AttackRow]]]:
     """[(group key, attacks)], groups by rate/concurrency then workers, attacks in input order."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[tuple, list[AttackRow]] = defaultdict(list)
     for attack in attacks:
         groups[group_key(attack)].append(attack)
     return sorted(groups.items(), key=lambda item: _sort_key(item[0]))
@@ -125,36 +133,36 @@ def grouped(attacks: list[dict]) -> list[tuple[tuple, list[dict]]]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a run without a start sorts first
 
 
-def endpoints_in_order(attacks: list[dict]) -> list[str]:
+def endpoints_in_order(attacks: list[AttackRow]) -> list[str]:
     """Endpoints in the order they were first attacked (the sweep's order): runs by their
     start, attacks within a run by id (ids of runs from a history folder do not say which run
     came first)."""
     seen: dict[str, None] = {}
-    for attack in sorted(attacks, key=lambda a: (a.get("started_at") or _EPOCH, a["run_id"], a["attack_id"])):
-        seen.setdefault(attack["endpoint"], None)
+    for attack in sorted(attacks, key=lambda a: (a.started_at or _EPOCH, a.run_id, a.attack_id)):
+        seen.setdefault(attack.endpoint, None)
     return list(seen)
 
 
-def by_endpoint_and_run(attacks: list[dict]) -> dict[str, dict[str, dict]]:
+def by_endpoint_and_run(attacks: list[AttackRow]) -> dict[str, dict[str, AttackRow]]:
     """{endpoint: {run_id: attack}} for one group; a repeated cell keeps the run's last attack."""
-    out: dict[str, dict[str, dict]] = defaultdict(dict)
-    for attack in sorted(attacks, key=lambda a: a["attack_id"]):
-        out[attack["endpoint"]][attack["run_id"]] = attack
+    out: dict[str, dict[str, AttackRow]] = defaultdict(dict)
+    for attack in sorted(attacks, key=lambda a: a.attack_id):
+        out[attack.endpoint][attack.run_id] = attack
     return out
 
 
-def is_sustained(attack: dict) -> bool:
-    target = attack.get("target_rate")
-    if attack["mode"] != "rate" or not target:
+def is_sustained(attack: AttackRow) -> bool:
+    if attack.mode != "rate" or not attack.target_rate:
         return False
-    ratio, achieved = attack.get("success_ratio"), attack.get("achieved_rps")
+    ratio, achieved = attack.metric("success_ratio"), attack.metric("achieved_rps")
     if ratio is None or achieved is None:
         return False
+    # keeping_up_rps is shared with the collector, which holds an attack as a dict.
     return (ratio >= SUSTAINED_SUCCESS
-            and achieved >= SUSTAINED_ACHIEVED * keeping_up_rps(attack))
+            and achieved >= SUSTAINED_ACHIEVED * keeping_up_rps(attack.as_dict()))
 
 
-def max_sustainable_rates(attacks: list[dict],
+def max_sustainable_rates(attacks: list[AttackRow],
                           statuses: dict[int, dict[int, int]] | None = None) -> list[dict]:
     """Per (run, endpoint, server, workers) of rate attacks: the highest rate sustained.
 
@@ -165,13 +173,13 @@ def max_sustainable_rates(attacks: list[dict],
     refuses, e.g. 401 without a token) and failing_code (its most common status, from
     `statuses` = {attack_id: {code: requests}} when given).
     """
-    cells: dict[tuple, list[dict]] = defaultdict(list)
+    cells: dict[tuple, list[AttackRow]] = defaultdict(list)
     for attack in attacks:
-        if attack["mode"] == "rate" and attack.get("target_rate"):
-            cells[(attack["run_id"], attack["endpoint"], attack["server"], attack["workers"])].append(attack)
+        if attack.mode == "rate" and attack.target_rate:
+            cells[(attack.run_id, attack.endpoint, attack.server, attack.workers)].append(attack)
     rows = []
     for (run_id, endpoint, server, workers), cell in cells.items():
-        cell = sorted(cell, key=lambda a: (a["target_rate"], a["attack_id"]))
+        cell = sorted(cell, key=lambda a: (a.target_rate, a.attack_id))
         sustained = [a for a in cell if is_sustained(a)]
         best = sustained[-1] if sustained else None
         rows.append({
@@ -179,25 +187,21 @@ def max_sustainable_rates(attacks: list[dict],
             "endpoint": endpoint,
             "server": server,
             "workers": workers,
-            "rate": best["target_rate"] if best else None,
+            "rate": best.target_rate if best else None,
             "all_sustained": len(sustained) == len(cell),
-            "tested": sorted({a["target_rate"] for a in cell}),
+            "tested": sorted({a.target_rate for a in cell}),
             "untrusted": bool(best and untrusted(best)),
-            "failed": all(not a.get("successes") for a in cell),
+            "failed": all(not a.metric("successes") for a in cell),
             "failing_code": _most_common_code(cell, statuses),
         })
     return rows
 
 
-def _most_common_code(cell: list[dict], statuses: dict[int, dict[int, int]] | None) -> int | None:
-    if not statuses or any(a.get("successes") for a in cell):
+def _most_common_code(cell: list[AttackRow], statuses: dict[int, dict[int, int]] | None) -> int | None:
+    if not statuses or any(a.metric("successes") for a in cell):
         return None
     counts: dict[int, int] = defaultdict(int)
     for attack in cell:
-        for code, n in (statuses.get(attack["attack_id"]) or {}).items():
+        for code, n in (statuses.get(attack.attack_id) or {}).items():
             counts[code] += n
     return max(counts, key=counts.get) if counts else None
-
-
-def runs_by_id(runs: list[dict]) -> dict[str, dict]:
-    return {r["run_id"]: r for r in runs}

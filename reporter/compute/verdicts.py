@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from perf.reporter.compute import checks as server_checks, tables as compute
 from perf.store.metrics import METRICS, format_value
 from perf.reporter.compute.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshold
+from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, RunRow
 
 VERDICTS = ("worse", "better", "same", "inconclusive")
 WELCH = "welch"  # Welch's t-test over the repeats
@@ -47,10 +48,9 @@ class Cell:
     background: str | None = None  # the background load of a mix
 
     @classmethod
-    def of(cls, attack: dict) -> "Cell":
-        return cls(attack["endpoint"], attack["method"], attack["mode"], compute.load_of(attack),
-                   attack["workers"], attack["server"], attack.get("role"),
-                   attack.get("background"))
+    def of(cls, attack: AttackRow) -> "Cell":
+        return cls(attack.endpoint, attack.method, attack.mode, compute.load_of(attack),
+                   attack.workers, attack.server, attack.role, attack.background)
 
     def sort_key(self) -> tuple:
         return (self.mode != "rate", self.load if self.load is not None else -1,
@@ -78,16 +78,16 @@ class Cell:
                 "role": self.role, "background": self.background}
 
 
-def cells_of(attacks: list[dict]) -> dict[Cell, list[dict]]:
+def cells_of(attacks: list[AttackRow]) -> dict[Cell, list[AttackRow]]:
     """{cell: its attacks, in repeat order} for one run's attacks."""
-    out: dict[Cell, list[dict]] = defaultdict(list)
-    for attack in sorted(attacks, key=lambda a: (a.get("repeat_index") or 0, a["attack_id"])):
+    out: dict[Cell, list[AttackRow]] = defaultdict(list)
+    for attack in sorted(attacks, key=lambda a: (a.repeat_index or 0, a.attack_id)):
         out[Cell.of(attack)].append(attack)
     return dict(out)
 
 
-def match_cells(base: list[dict], candidate: list[dict]
-                ) -> tuple[list[tuple[Cell, list[dict], list[dict]]], list[Cell], list[Cell]]:
+def match_cells(base: list[AttackRow], candidate: list[AttackRow]
+                ) -> tuple[list[tuple[Cell, list[AttackRow], list[AttackRow]]], list[Cell], list[Cell]]:
     """([(cell, base attacks, candidate attacks)], cells only in base, cells only in candidate)."""
     b, c = cells_of(base), cells_of(candidate)
     matched = [(cell, b[cell], c[cell]) for cell in sorted(b.keys() & c.keys(), key=Cell.sort_key)]
@@ -265,13 +265,14 @@ def _finite(values: list) -> list[float]:
     return [float(v) for v in values if v is not None and math.isfinite(v)]
 
 
-def rounds_of(base: list[dict], candidate: list[dict]) -> list[tuple[list[dict], list[dict]]]:
+def rounds_of(base: list[AttackRow], candidate: list[AttackRow]
+              ) -> list[tuple[list[AttackRow], list[AttackRow]]]:
     """Alternated runs as rounds: the i-th base run (by start) with the i-th candidate run;
     [] unless both sides span the same number (>= 2) of runs."""
-    def by_run(attacks: list[dict]) -> list[list[dict]]:
-        runs: dict[str, list[dict]] = {}
-        for a in sorted(attacks, key=lambda a: (a.get("started_at") or 0, a["attack_id"])):
-            runs.setdefault(a["run_id"], []).append(a)
+    def by_run(attacks: list[AttackRow]) -> list[list[AttackRow]]:
+        runs: dict[str, list[AttackRow]] = {}
+        for a in sorted(attacks, key=lambda a: (a.started_at or 0, a.attack_id)):
+            runs.setdefault(a.run_id, []).append(a)
         return list(runs.values())
 
     b, c = by_run(base), by_run(candidate)
@@ -325,33 +326,36 @@ class CellComparison:
         }
 
 
-def compare_cell(cell: Cell, base: list[dict], candidate: list[dict],
-                 settings: CompareSettings, stalled: dict[int, dict] | None = None) -> CellComparison:
-    method, words = basis(len(base), len(candidate), len({a["run_id"] for a in base}),
-                          len({a["run_id"] for a in candidate}), settings.gate_without_repeats)
+def compare_cell(cell: Cell, base: list[AttackRow], candidate: list[AttackRow],
+                 settings: CompareSettings, stalled: dict[int, CheckRow] | None = None
+                 ) -> CellComparison:
+    method, words = basis(len(base), len(candidate), len({a.run_id for a in base}),
+                          len({a.run_id for a in candidate}), settings.gate_without_repeats)
     rounds = rounds_of(base, candidate) if method == PAIRED else []
     metrics = []
     for name, metric in KEY_METRICS.items():
         metrics.append(judge(
-            name, metric, [a.get(metric) for a in base], [a.get(metric) for a in candidate],
+            name, metric, [a.metric(metric) for a in base], [a.metric(metric) for a in candidate],
             settings.thresholds[name], name in settings.gate, settings.alpha,
             ratio=METRICS[metric].unit == "ratio",
-            rounds=[([a.get(metric) for a in b], [a.get(metric) for a in c]) for b, c in rounds],
+            rounds=[([a.metric(metric) for a in b], [a.metric(metric) for a in c])
+                    for b, c in rounds],
             without_repeats=settings.gate_without_repeats))
     return CellComparison(
-        cell, [a["attack_id"] for a in base], [a["attack_id"] for a in candidate], method, words,
+        cell, [a.attack_id for a in base], [a.attack_id for a in candidate], method, words,
         metrics, any(compute.untrusted(a) for a in base + candidate),
         cell_stalls(base, candidate, stalled or {}))
 
 
-def cell_stalls(base: list[dict], candidate: list[dict], stalled: dict[int, dict]) -> list[dict]:
+def cell_stalls(base: list[AttackRow], candidate: list[AttackRow],
+                stalled: dict[int, CheckRow]) -> list[dict]:
     """Which side of a cell ran on a server whose self-check found kept-alive responses
     stalled (perf.reporter.compute.checks.stalled), and its warning: its latencies carry the stall, so a change
     between the sides may be the server's socket options, not the code."""
     out = []
     for side, attacks in (("base", base), ("candidate", candidate)):
-        notes = dict.fromkeys(stalled[a["check_id"]]["note"] for a in attacks
-                              if a.get("check_id") in stalled)
+        notes = dict.fromkeys(stalled[a.check_id].note for a in attacks
+                              if a.check_id in stalled)
         out += [{"side": side, "note": note} for note in notes]
     return out
 
@@ -376,12 +380,12 @@ class CapacityChange:
                 "slo": self.slo, "title": self.title(), **self.change.as_dict()}
 
 
-def compare_capacity(base: list[dict], candidate: list[dict],
+def compare_capacity(base: list[CapacityRow], candidate: list[CapacityRow],
                      settings: CompareSettings) -> list[CapacityChange]:
-    """Capacity rows (endpoint, server, workers, slo, rate) found in both runs. A search is
+    """Capacity searches of the same cell and SLO found in both runs. A search is
     one number per run, so its verdict rests on the threshold (by default: any drop)."""
-    def key(row: dict) -> tuple:
-        return (row["endpoint"], row["server"], row["workers"], row["slo"])
+    def key(row: CapacityRow) -> tuple:
+        return (row.endpoint, row.server, row.workers, row.slo)
 
     b = {key(r): r for r in base}
     out = []
@@ -391,20 +395,20 @@ def compare_capacity(base: list[dict], candidate: list[dict],
             continue
         threshold = settings.thresholds[CAPACITY]
         # No rate = not even the lowest rate tried met the SLO: below anything found.
-        before, after = old["rate"] or 0.0, row["rate"] or 0.0
+        before, after = old.rate or 0.0, row.rate or 0.0
         # A search is one number per run by nature (its attacks bracket the rate): its threshold
         # decides, as it always did.
         change = judge(CAPACITY, CAPACITY, [before], [after], threshold,
                        CAPACITY in settings.gate, settings.alpha, without_repeats=True)
-        change.base, change.candidate = old["rate"], row["rate"]
-        out.append(CapacityChange(row["endpoint"], row["server"], row["workers"], row["slo"], change))
+        change.base, change.candidate = old.rate, row.rate
+        out.append(CapacityChange(row.endpoint, row.server, row.workers, row.slo, change))
     return out
 
 
 @dataclass
 class Comparison:
-    base: dict  # the runs row
-    candidate: dict
+    base: RunRow
+    candidate: RunRow
     names: dict[str, str]  # run_id -> name (label, else short id)
     settings: CompareSettings
     cells: list[CellComparison]
@@ -412,8 +416,8 @@ class Comparison:
     only_candidate: list[Cell]
     capacity: list[CapacityChange] = field(default_factory=list)
     # --pool: every run of each side (alternated collects), oldest first; else [base], [candidate]
-    base_pool: list[dict] = field(default_factory=list)
-    candidate_pool: list[dict] = field(default_factory=list)
+    base_pool: list[RunRow] = field(default_factory=list)
+    candidate_pool: list[RunRow] = field(default_factory=list)
 
     @property
     def with_server(self) -> bool:
@@ -447,17 +451,45 @@ class Comparison:
         return out
 
 
-def compare_runs(base_run: dict, candidate_run: dict, base_attacks: list[dict],
-                 candidate_attacks: list[dict], settings: CompareSettings,
-                 names: dict[str, str], base_capacity: list[dict] = (),
-                 candidate_capacity: list[dict] = (), checks: list[dict] = ()) -> Comparison:
-    """The whole comparison of two runs' attack summaries (query.SUMMARY_KEYS rows);
+def compare_runs(base_run: RunRow, candidate_run: RunRow, base_attacks: list[AttackRow],
+                 candidate_attacks: list[AttackRow], settings: CompareSettings,
+                 names: dict[str, str], base_capacity: list[CapacityRow] = (),
+                 candidate_capacity: list[CapacityRow] = (), checks: list[CheckRow] = ()
+                 ) -> Comparison:
+    """The whole comparison of two runs' attack summaries (query.attack_summaries);
     `checks`: the server self-checks of both runs (query.server_checks)."""
     stalled = server_checks.stalled(list(checks))
     matched, only_base, only_candidate = match_cells(base_attacks, candidate_attacks)
     cells = [compare_cell(cell, b, c, settings, stalled) for cell, b, c in matched]
     return Comparison(base_run, candidate_run, names, settings, cells, only_base, only_candidate,
                       compare_capacity(list(base_capacity), list(candidate_capacity), settings))
+
+
+def verdict_rows(result: Comparison) -> list[dict]:
+    """The dashboard's verdict table: every changed metric of every cell (regressions first),
+    then one line per cell whose metrics all stayed the same, and the capacity searches."""
+    with_server = result.with_server
+    changed, same = [], []
+    for c in result.cells:
+        title = c.cell.title(with_server)
+        for m in c.changed:
+            changed.append({"cell": title, "metric": m.name, "base": m.value_text(m.base),
+                            "candidate": m.value_text(m.candidate, unit=True),
+                            "change": m.change_text(), "verdict": m.verdict,
+                            "rests on": c.basis + (" (untrusted attack)" if c.untrusted else ""),
+                            "_regression": m.regression})
+        if not c.changed:
+            same.append({"cell": title, "metric": "every key metric", "base": "", "candidate": "",
+                         "change": "", "verdict": "same", "rests on": c.basis,
+                         "_regression": False})
+    for cap in result.capacity:
+        m = cap.change
+        changed.append({"cell": cap.title(), "metric": "capacity", "base": m.value_text(m.base),
+                        "candidate": m.value_text(m.candidate), "change": m.change_text(),
+                        "verdict": m.verdict, "rests on": "capacity search: threshold only",
+                        "_regression": m.regression})
+    changed.sort(key=lambda row: not row["_regression"])
+    return [{k: v for k, v in row.items() if not k.startswith("_")} for row in changed + same]
 
 
 def regression_line(where: str, change: MetricChange, basis_words: str) -> str:

@@ -23,19 +23,19 @@ def failure_rows(report) -> list[dict]:
     totals: dict[tuple, int] = defaultdict(int)
     bodies: dict[tuple, bytes] = {}
     paths: dict[str, str] = {}
-    rules = {r["run_id"]: success_rule(r.get("config")) for r in report.runs}
+    rules = {r.run_id: success_rule(r.config) for r in report.runs}
     for attack in report.attacks:
-        where = (attack["run_id"], attack["endpoint"])
-        paths[attack["endpoint"]] = attack.get("path") or ""
-        totals[where] += attack.get("requests") or 0
-        samples = report.error_samples.get(attack["attack_id"], {})
-        for code, n in (report.statuses.get(attack["attack_id"]) or {}).items():
-            if is_success(code, rules.get(attack["run_id"])):
+        where = (attack.run_id, attack.endpoint)
+        paths[attack.endpoint] = attack.path or ""
+        totals[where] += attack.metric("requests") or 0
+        samples = report.error_samples.get(attack.attack_id, {})
+        for code, n in (report.statuses.get(attack.attack_id) or {}).items():
+            if is_success(code, rules.get(attack.run_id)):
                 continue
             counts[(*where, code)] += n
             if code in samples:
                 bodies.setdefault((*where, code), samples[code])
-    configs = {r["run_id"]: r.get("config") for r in report.runs}
+    configs = {r.run_id: r.config for r in report.runs}
     rows = []
     for (run_id, endpoint, code), n in counts.items():
         body = bodies.get((run_id, endpoint, code))
@@ -45,8 +45,8 @@ def failure_rows(report) -> list[dict]:
             # vegeta also names an HTTP answer's status as an error ("500 Internal Server
             # Error"): only the others belong to requests that got no answer.
             error = next((kind for a in report.attacks
-                          if a["run_id"] == run_id and a["endpoint"] == endpoint
-                          for kind in report.errors.get(a["attack_id"], {})
+                          if a.run_id == run_id and a.endpoint == endpoint
+                          for kind in report.errors.get(a.attack_id, {})
                           if not _HTTP_STATUS.match(kind)), None)
         rows.append({"run_id": run_id, "endpoint": endpoint, "code": code, "requests": n,
                      "share": n / total if total else None, "body": body_text(body),
@@ -56,6 +56,6 @@ def failure_rows(report) -> list[dict]:
                                            configs.get(run_id), endpoint))})
     order: dict[tuple, int] = {}
     for i, a in enumerate(report.attacks):
-        order.setdefault((a["run_id"], a["endpoint"]), i)
+        order.setdefault((a.run_id, a.endpoint), i)
     rows.sort(key=lambda r: (order[(r["run_id"], r["endpoint"])], -r["requests"]))
     return rows

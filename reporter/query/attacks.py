@@ -7,6 +7,7 @@ per run or per attack. Metric definitions are those of perf/store/metrics.py (DE
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
 from datetime import datetime, timezone
 
 import duckdb
@@ -18,8 +19,9 @@ from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
 from perf.reporter.compute.tables import run_names
 from perf.store.metrics import METRICS, metric_columns
 from perf.reporter.query.selection import Selection
+from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, HistoryRow, RunRow
 
-# Summary keys besides the METRICS names. The attacks columns `duration_s` (the planned
+# SUMMARY_SQL's columns besides the METRICS names. The attacks columns `duration_s` (the planned
 # length) and `started_at`/`finished_at` are renamed, because `duration_s` is also the
 # measured metric and `started_at` is the run's start (what history is ordered by).
 ATTACK_KEYS = [
@@ -55,8 +57,6 @@ LEFT JOIN st USING (attack_id)
 ORDER BY runs.started_at, a.run_id, a.attack_id
 """
 
-SUMMARY_KEYS = ATTACK_KEYS + list(METRICS)
-
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in cursor.description]
@@ -69,9 +69,18 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     return rows
 
 
+def _row(cls, row: dict):
+    """A typed row from the columns its class names (a store may hold more, or fewer)."""
+    return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
 
 
-def all_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def _attack(row: dict, cls: type[AttackRow] = AttackRow, **extra) -> AttackRow:
+    """A SUMMARY_SQL row: its ATTACK_KEYS, then every metric keyed by its registry name."""
+    return cls(**{k: row[k] for k in ATTACK_KEYS},
+               metrics={name: row[name] for name in METRICS}, **extra)
+
+
+def all_runs(con: duckdb.DuckDBPyConnection) -> list[RunRow]:
     """Every run, oldest first, with its number of stored attacks (cheap: no request scan)."""
     runs = _dicts(con.execute(
         """
@@ -88,11 +97,11 @@ def all_runs(con: duckdb.DuckDBPyConnection) -> list[dict]:
     for run in runs:
         if isinstance(run.get("config"), str):
             run["config"] = json.loads(run["config"])
-    return runs
+    return [_row(RunRow, run) for run in runs]
 
 
-def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list[dict]:
-    """Set each run's `requests` (stored request rows), read from the attack_stats cache;
+def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list[RunRow]:
+    """The runs with their `requests` (stored request rows), read from the attack_stats cache;
     only attacks the cache lacks (old stores, another STATS_VERSION) are counted row by row."""
     counts: dict[str, int] = {}
     uncached: list[int] = []
@@ -106,7 +115,7 @@ def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list
             WHERE list_contains($runs, a.run_id)
             GROUP BY a.run_id
             """,
-            {"runs": [r["run_id"] for r in runs]},
+            {"runs": [r.run_id for r in runs]},
         ).fetchall():
             counts[run_id] = cached
             uncached += missing or []
@@ -120,67 +129,66 @@ def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[dict]) -> list
             {"ids": uncached},
         ).fetchall():
             counts[run_id] += n
-    for run in runs:
-        run["requests"] = counts.get(run["run_id"], 0)
-    return runs
+    return [replace(run, requests=counts.get(run.run_id, 0)) for run in runs]
 
 
-def _run_names(runs: list[dict], limit: int = 5) -> str:
-    shown = [r["run_id"] + (f" ({r['label']})" if r.get("label") else "") for r in runs[-limit:]]
+def _run_names(runs: list[RunRow], limit: int = 5) -> str:
+    shown = [r.run_id + (f" ({r.label})" if r.label else "") for r in runs[-limit:]]
     more = f" and {len(runs) - limit} older" if len(runs) > limit else ""
     return ", ".join(reversed(shown)) + more
 
 
-def _resolve(ref: str, runs: list[dict], option: str = "--run") -> dict:
+def _resolve(ref: str, runs: list[RunRow], option: str = "--run") -> RunRow:
     """A run by exact id, unique id prefix, or label (the latest run carrying it)."""
     for run in runs:
-        if run["run_id"] == ref:
+        if run.run_id == ref:
             return run
-    prefixed = [r for r in runs if reads_as_id(ref, r["run_id"])]
+    prefixed = [r for r in runs if reads_as_id(ref, r.run_id)]
     if len(prefixed) == 1:
         return prefixed[0]
     if len(prefixed) > 1:
-        ids = ", ".join(r["run_id"] for r in prefixed[:5])
+        ids = ", ".join(r.run_id for r in prefixed[:5])
         raise PerfError(f"{option} {ref} is ambiguous: it starts {len(prefixed)} run ids ({ids})")
-    labelled = [r for r in runs if r.get("label") == ref]
+    labelled = [r for r in runs if r.label == ref]
     if labelled:
         return labelled[-1]
     raise PerfError(f"no run with id, id prefix or label {ref!r}; runs in the store: {_run_names(runs)}")
 
 
-def resolve_ref(ref: str, runs: list[dict], option: str = "--run") -> dict:
+def resolve_ref(ref: str, runs: list[RunRow], option: str = "--run") -> RunRow:
     """`latest`, `latest~N` (the Nth run before the latest, counting only runs that stored
     attacks), or a run id, unique id prefix or label."""
     match = LATEST.match(ref.strip())
     if not match:
         return _resolve(ref.strip(), runs, option)
     back = int(match.group(1) or 0)
-    stored = [r for r in runs if r["attacks"]]
+    stored = [r for r in runs if r.attacks]
     if back >= len(stored):
         have = f"only {len(stored)} run(s) with results" if stored else "no run with results"
         raise PerfError(f"{option} {ref}: the store has {have}")
     return stored[-1 - back]
 
 
-def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+def capacity_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[CapacityRow]:
     """Capacity-search results of these runs (table `capacity`), oldest capacity_id first."""
-    return _dicts(con.execute(
+    rows = _dicts(con.execute(
         "SELECT * FROM capacity WHERE list_contains($runs, run_id) ORDER BY capacity_id",
         {"runs": list(run_ids)},
     ))
+    return [_row(CapacityRow, {**r, "attack_ids": list(r["attack_ids"] or [])}) for r in rows]
 
 
-def server_checks(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[dict]:
+def server_checks(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[CheckRow]:
     """The server self-checks of these runs (table `server_checks`), one per server start, in
     the order they ran."""
-    return _dicts(con.execute(
+    return [_row(CheckRow, r) for r in _dicts(con.execute(
         """SELECT * REPLACE (timezone('UTC', checked_at) AS checked_at) FROM server_checks
            WHERE list_contains($runs, run_id) ORDER BY check_id""",
         {"runs": list(run_ids)},
-    ))
+    ))]
 
 
-def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
+def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[RunRow]:
     """The runs a selection names, oldest first (each row: runs columns + attacks, requests);
     a --baseline run comes first, whatever its age.
 
@@ -189,14 +197,13 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
     """
     runs = all_runs(con)
     names = run_names(runs)
-    for run in runs:
-        run["name"] = names[run["run_id"]]
+    runs = [replace(run, name=names[run.run_id]) for run in runs]
     picked = _pick_runs(runs, sel)
     if sel.baseline is not None:
         base = _resolve(sel.baseline, runs)
-        if not base["attacks"]:
-            raise PerfError(f"--baseline {sel.baseline}: run {base['run_id']} has no stored attacks")
-        picked = [r for r in picked if r["run_id"] != base["run_id"]]
+        if not base.attacks:
+            raise PerfError(f"--baseline {sel.baseline}: run {base.run_id} has no stored attacks")
+        picked = [r for r in picked if r.run_id != base.run_id]
         if not picked:
             raise PerfError(f"--baseline {sel.baseline} is the run being reported; "
                             "pick the candidate with --run, --last or --label")
@@ -204,31 +211,31 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[dict]:
     return add_request_counts(con, picked)
 
 
-def _pick_runs(runs: list[dict], sel: Selection) -> list[dict]:
+def _pick_runs(runs: list[RunRow], sel: Selection) -> list[RunRow]:
     """Selection rules on the list of runs (see select_runs)."""
     if not runs:
         raise PerfError("the store has no runs yet; run `perf collect` first")
     if sel.runs:
         if sel.last is not None or sel.label is not None:
             raise PerfError("--run cannot be combined with --last or --label")
-        chosen: dict[str, dict] = {}
+        chosen: dict[str, RunRow] = {}
         for ref in sel.runs:
             run = resolve_ref(ref, runs)
-            chosen[run["run_id"]] = run
-        picked = [r for r in runs if r["run_id"] in chosen]
-        empty = [r for r in picked if not r["attacks"]]
+            chosen[run.run_id] = run
+        picked = [r for r in runs if r.run_id in chosen]
+        empty = [r for r in picked if not r.attacks]
         if empty and len(empty) == len(picked):
             run = empty[0]
             raise PerfError(
-                f"run {run['run_id']} has no stored attacks (status {run['status']}); "
-                f"runs with results: {_run_names([r for r in runs if r['attacks']])}"
+                f"run {run.run_id} has no stored attacks (status {run.status}); "
+                f"runs with results: {_run_names([r for r in runs if r.attacks])}"
             )
         return picked
-    candidates = [r for r in runs if r["attacks"]]
+    candidates = [r for r in runs if r.attacks]
     if sel.label is not None:
-        candidates = [r for r in candidates if r.get("label") == sel.label]
+        candidates = [r for r in candidates if r.label == sel.label]
         if not candidates:
-            labels = sorted({r["label"] for r in runs if r.get("label")})
+            labels = sorted({r.label for r in runs if r.label})
             raise PerfError(
                 f"no run with results is labelled {sel.label!r}; labels in the store: "
                 + (", ".join(labels) if labels else "none")
@@ -280,15 +287,19 @@ def selected_attack_ids(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel:
     return [r[0] for r in rows]
 
 
-def summaries(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[dict]:
-    """Exact metrics of the given attacks, computed from their raw rows."""
+def _summary_dicts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[dict]:
     if not attack_ids:
         return []
     return _dicts(con.execute(SUMMARY_SQL, stats_params(con, attack_ids)))
 
 
-def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[dict]:
-    """One dict per selected attack of these runs (keys: SUMMARY_KEYS), runs oldest first.
+def summaries(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[AttackRow]:
+    """Exact metrics of the given attacks, computed from their raw rows."""
+    return [_attack(row) for row in _summary_dicts(con, attack_ids)]
+
+
+def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[AttackRow]:
+    """One row per selected attack of these runs, runs oldest first.
 
     Raises PerfError naming what the runs hold when the filters leave nothing.
     """
@@ -355,15 +366,16 @@ def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict
 CELL_KEYS = ("endpoint", "server", "workers", "mode", "target_rate", "concurrency")
 
 
-def history(con: duckdb.DuckDBPyConnection, attacks: list[dict],
-            window: int | None = None) -> list[dict]:
+def history(con: duckdb.DuckDBPyConnection, attacks: list[AttackRow],
+            window: int | None = None) -> list[HistoryRow]:
     """Summaries of the attacks in the store on the same cells as `attacks`
     (same endpoint, server, workers, mode, target_rate/concurrency), ordered by run start;
     each row also carries its run's `run_name` (compute.run_names over the whole store).
 
     `window`: only each cell's last `window` runs (and the runs of `attacks`, however old), so
     a report's cost stays flat as the store grows; None: every run."""
-    cells = {tuple(a[k] for k in CELL_KEYS) for a in attacks}
+    cells = {(a.endpoint, a.server, a.workers, a.mode, a.target_rate, a.concurrency)
+             for a in attacks}
     if not cells:
         return []
     rows = con.execute(
@@ -389,10 +401,8 @@ def history(con: duckdb.DuckDBPyConnection, attacks: list[dict],
         ORDER BY attack_id
         """,
         {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)],
-         "window": window, "selected": sorted({a["run_id"] for a in attacks})},
+         "window": window, "selected": sorted({a.run_id for a in attacks})},
     ).fetchall()
-    found = summaries(con, [r[0] for r in rows])
     names = run_names(all_runs(con))
-    for row in found:
-        row["run_name"] = names[row["run_id"]]
-    return found
+    return [_attack(row, HistoryRow, run_name=names[row["run_id"]])
+            for row in _summary_dicts(con, [r[0] for r in rows])]

@@ -7,11 +7,12 @@ from __future__ import annotations
 from perf.base.jsontext import json_document
 from perf.reporter.compute import tables as compute
 from perf.reporter.render.blocks import Block, Lines, Table, WARN_ASCII, WARN_UNICODE, endpoint_labels
-from perf.reporter.render.shared import column_header, iso, markdown_table, when
+from perf.reporter.render.shared import column_header, markdown_table, when
 from perf.reporter.compute.verdicts import CellComparison, Comparison, MetricChange, regression_line
 from perf.reporter.render.escape import markdown_text, terminal_text
 from perf.store.metrics import METRICS
-from perf.reporter.render.json_doc import RUN_KEYS
+from perf.reporter.render.json_doc import run_dict
+from perf.reporter.rows import RunRow
 from perf.reporter.compute.thresholds import KEY_METRICS
 from perf.base.text import plural
 
@@ -22,15 +23,16 @@ PAIRED_EVIDENCE = ("a paired t-test over each alternated round's change (--pool)
 MARK = {"worse": "worse", "better": "better", "same": "", "inconclusive": "?"}
 
 
-def run_text(run: dict, name: str, markdown: bool = False, pool: list[dict] | None = None) -> str:
+def run_text(run: RunRow, name: str, markdown: bool = False,
+             pool: list[RunRow] | None = None) -> str:
     """'pr (run 5e6f7a8b, commit def5678, 2025-06-02 09:30:00 UTC)'; a pool of several runs:
     'pr (3 runs pooled, the newest 5e6f7a8b, ...)'; `markdown`: escaped, the name in bold."""
-    facts = [f"run {run['run_id'][:8]}"] if name != run["run_id"][:len(name)] else []
+    facts = [f"run {run.run_id[:8]}"] if name != run.run_id[:len(name)] else []
     if pool and len(pool) > 1:
-        facts = [f"{len(pool)} runs pooled, the newest {run['run_id'][:8]}"]
-    if run.get("git_commit"):
-        facts.append(f"commit {run['git_commit'][:7]}" + ("+" if run.get("git_dirty") else ""))
-    facts.append(when(run.get("started_at")))
+        facts = [f"{len(pool)} runs pooled, the newest {run.run_id[:8]}"]
+    if run.git_commit:
+        facts.append(f"commit {run.git_commit[:7]}" + ("+" if run.git_dirty else ""))
+    facts.append(when(run.started_at))
     if markdown:
         return f"**{markdown_text(name)}** ({markdown_text(', '.join(facts))})"
     return f"{name} ({', '.join(facts)})"
@@ -165,9 +167,9 @@ def changes(result: Comparison) -> list[str]:
 
 
 def unmatched_lines(result: Comparison) -> list[str]:
-    lines = [f"only in base ({result.names[result.base['run_id']]}): {c.title(result.with_server)}"
+    lines = [f"only in base ({result.names[result.base.run_id]}): {c.title(result.with_server)}"
              for c in result.only_base]
-    lines += [f"only in candidate ({result.names[result.candidate['run_id']]}): "
+    lines += [f"only in candidate ({result.names[result.candidate.run_id]}): "
               f"{c.title(result.with_server)}" for c in result.only_candidate]
     return lines
 
@@ -210,8 +212,8 @@ def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str
 
     mark = WARN_ASCII if ascii else WARN_UNICODE
     base, cand = result.base, result.candidate
-    head = [f"base:      {run_text(base, result.names[base['run_id']], pool=result.base_pool)}",
-            f"candidate: {run_text(cand, result.names[cand['run_id']], pool=result.candidate_pool)}",
+    head = [f"base:      {run_text(base, result.names[base.run_id], pool=result.base_pool)}",
+            f"candidate: {run_text(cand, result.names[cand.run_id], pool=result.candidate_pool)}",
             evidence_text(result), gate_text(result)]
     blocks: list[Block] = [Lines(f"perf compare: {headline(result)}", head)]
     tables, note = cell_tables(result, width, mark)
@@ -249,8 +251,8 @@ def render_text(result: Comparison, ascii: bool = True, width: int = 100) -> str
 # ---- json -------------------------------------------------------------------------------
 
 def compare_dict(result: Comparison) -> dict:
-    def run(r: dict) -> dict:
-        return {**{k: iso(r.get(k)) for k in RUN_KEYS}, "name": result.names[r["run_id"]]}
+    def run(r: RunRow) -> dict:
+        return {**run_dict(r), "name": result.names[r.run_id]}
 
     with_server = result.with_server
     return {
@@ -262,8 +264,8 @@ def compare_dict(result: Comparison) -> dict:
                     for name, metric in KEY_METRICS.items()},
         "base": run(result.base),
         "candidate": run(result.candidate),
-        "base_runs": [r["run_id"] for r in result.base_pool or [result.base]],
-        "candidate_runs": [r["run_id"] for r in result.candidate_pool or [result.candidate]],
+        "base_runs": [r.run_id for r in result.base_pool or [result.base]],
+        "candidate_runs": [r.run_id for r in result.candidate_pool or [result.candidate]],
         "settings": {**result.settings.as_dict(), "evidence": evidence_of(result)},
         "verdict": headline(result),
         "exit_code": result.exit_code,
@@ -277,33 +279,6 @@ def compare_dict(result: Comparison) -> dict:
         "regressions": [{"title": where, "metric": m.name, "line": regression_line(where, m, b)}
                         for where, m, b in result.regressions],
     }
-
-
-def verdict_rows(result: Comparison) -> list[dict]:
-    """The dashboard's verdict table: every changed metric of every cell (regressions first),
-    then one line per cell whose metrics all stayed the same, and the capacity searches."""
-    with_server = result.with_server
-    changed, same = [], []
-    for c in result.cells:
-        title = c.cell.title(with_server)
-        for m in c.changed:
-            changed.append({"cell": title, "metric": m.name, "base": m.value_text(m.base),
-                            "candidate": m.value_text(m.candidate, unit=True),
-                            "change": m.change_text(), "verdict": m.verdict,
-                            "rests on": c.basis + (" (untrusted attack)" if c.untrusted else ""),
-                            "_regression": m.regression})
-        if not c.changed:
-            same.append({"cell": title, "metric": "every key metric", "base": "", "candidate": "",
-                         "change": "", "verdict": "same", "rests on": c.basis,
-                         "_regression": False})
-    for cap in result.capacity:
-        m = cap.change
-        changed.append({"cell": cap.title(), "metric": "capacity", "base": m.value_text(m.base),
-                        "candidate": m.value_text(m.candidate), "change": m.change_text(),
-                        "verdict": m.verdict, "rests on": "capacity search: threshold only",
-                        "_regression": m.regression})
-    changed.sort(key=lambda row: not row["_regression"])
-    return [{k: v for k, v in row.items() if not k.startswith("_")} for row in changed + same]
 
 
 def render_json(result: Comparison) -> str:
@@ -351,8 +326,8 @@ def render_markdown(result: Comparison) -> str:
     icon = "❌" if result.regressions else "✅"
     text = environment(html=False).get_template("compare.md.j2").render(
         verdict=f"{icon} perf compare: {headline(result)}",
-        base=run_text(base, result.names[base["run_id"]], markdown=True, pool=result.base_pool),
-        candidate=run_text(cand, result.names[cand["run_id"]], markdown=True,
+        base=run_text(base, result.names[base.run_id], markdown=True, pool=result.base_pool),
+        candidate=run_text(cand, result.names[cand.run_id], markdown=True,
                            pool=result.candidate_pool),
         cells=plural(len(result.cells), "cell"),
         evidence=markdown_text(evidence_text(result)),

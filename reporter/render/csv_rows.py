@@ -20,13 +20,13 @@ def render_csv(report) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for a in report.attacks:
-        row = dict(a)
-        row["run_label"] = a.get("label")
-        row["run_started_at"] = iso(a.get("started_at"))
+        row = a.as_dict()
+        row["run_label"] = a.label
+        row["run_started_at"] = iso(a.started_at)
         # code:count pairs, ';'-separated, so a spreadsheet keeps one attack per row.
         row["status_codes"] = ";".join(
-            f"{code}:{n}" for code, n in report.statuses.get(a["attack_id"], {}).items())
+            f"{code}:{n}" for code, n in report.statuses.get(a.attack_id, {}).items())
         row["errors"] = ";".join(
-            f"{kind}:{n}" for kind, n in report.errors.get(a["attack_id"], {}).items())
+            f"{kind}:{n}" for kind, n in report.errors.get(a.attack_id, {}).items())
         writer.writerow(["" if row.get(c) is None else row.get(c) for c in COLUMNS])
     return buffer.getvalue()

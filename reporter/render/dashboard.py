@@ -29,6 +29,7 @@ from perf.reporter.render.plotly_bundle import cdn_url, current_bundle, pack, pa
 from perf.reporter.render.templating import environment
 from perf.reporter.compute.why_failed import failure_rows
 from perf.reporter.compute.redirects import redirect_warnings
+from perf.reporter.rows import AttackRow, HistoryRow, RunRow
 
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
@@ -72,7 +73,7 @@ def key(*parts) -> str:
     return KEY_SEP.join(str(p) for p in parts)
 
 
-def _load_value(attack: dict) -> str:
+def _load_value(attack: AttackRow) -> str:
     load = compute.load_of(attack)
     return "" if load is None else f"{load:g}"
 
@@ -93,22 +94,23 @@ class Builder:
         self.base_name = self.names.get(self.base) if self.base else None
         self.attacks = report.attacks
         # The runs the selectors choose between: every run but the baseline, drawn under them.
-        self.candidates = [r["run_id"] for r in self.runs if r["run_id"] != self.base
-                           and any(a["run_id"] == r["run_id"] for a in self.attacks)]
+        self.candidates = [r.run_id for r in self.runs if r.run_id != self.base
+                           and any(a.run_id == r.run_id for a in self.attacks)]
         shown = set(self.candidates)
-        self.shown = [a for a in self.attacks if a["run_id"] in shown]
+        self.shown = [a for a in self.attacks if a.run_id in shown]
         self.endpoints = compute.endpoints_in_order(self.attacks)
-        self.workers = sorted({a["workers"] for a in self.attacks if a["workers"] is not None})
+        self.workers = sorted({a.workers for a in self.attacks if a.workers is not None})
         self.ep_colours = {ep: hf.colour(i) for i, ep in enumerate(self.endpoints)}
         self.w_colours = {_workers_text(w): hf.colour(i) for i, w in enumerate(self.workers)}
-        self.run_mode = {r: next((a["mode"] for a in self.attacks if a["run_id"] == r), "rate")
+        self.run_mode = {r: next((a.mode for a in self.attacks if a.run_id == r), "rate")
                          for r in self.candidates}
 
-    def base_attacks(self, **match) -> list[dict]:
+    def base_attacks(self, endpoint: str, workers: int | None) -> list[AttackRow]:
+        """The baseline run's attacks of one endpoint and worker count."""
         if not self.base:
             return []
-        return [a for a in self.attacks if a["run_id"] == self.base
-                and all(a[k] == v for k, v in match.items())]
+        return [a for a in self.attacks if a.run_id == self.base
+                and a.endpoint == endpoint and a.workers == workers]
 
     # selects -----------------------------------------------------------------------------
     def run_select(self) -> Select:
@@ -224,10 +226,10 @@ class Builder:
         sec.slots.sort(key=lambda s: not s.wide)  # the wide latency panels first, then a grid
         for run in self.candidates:
             for w in self.workers or [None]:
-                cell = [a for a in self.shown if a["run_id"] == run and a["workers"] == w]
+                cell = [a for a in self.shown if a.run_id == run and a.workers == w]
                 if not cell:
                     continue
-                lines = [(ep, [a for a in cell if a["endpoint"] == ep]) for ep in self.endpoints]
+                lines = [(ep, [a for a in cell if a.endpoint == ep]) for ep in self.endpoints]
                 lines = [(ep, pts) for ep, pts in lines if pts]
                 base = [(ep, self.base_attacks(endpoint=ep, workers=w)) for ep, _ in lines]
                 base = [(ep, pts) for ep, pts in base if pts]
@@ -247,10 +249,10 @@ class Builder:
         sec.slots.sort(key=lambda s: not s.wide)
         for run in self.candidates:
             for ep in self.endpoints:
-                cell = [a for a in self.shown if a["run_id"] == run and a["endpoint"] == ep]
+                cell = [a for a in self.shown if a.run_id == run and a.endpoint == ep]
                 if not cell:
                     continue
-                lines = [(_workers_text(w), [a for a in cell if a["workers"] == w]) for w in self.workers]
+                lines = [(_workers_text(w), [a for a in cell if a.workers == w]) for w in self.workers]
                 lines = [(name, pts) for name, pts in lines if pts]
                 base = [(_workers_text(w), self.base_attacks(endpoint=ep, workers=w))
                         for w in self.workers]
@@ -273,19 +275,19 @@ class Builder:
                        self.load_select()])
         sec.slots = [Slot("overtime", ["run", "endpoint", "workers", "load"], wide=True),
                      Slot("spectrum", ["run", "endpoint", "workers"], wide=True)]
-        groups: dict[tuple, list[dict]] = defaultdict(list)
+        groups: dict[tuple, list[AttackRow]] = defaultdict(list)
         for a in self.shown:
-            series = rep.over_time.get(a["attack_id"])
+            series = rep.over_time.get(a.attack_id)
             if series is not None and series.requests:  # none: kept without its raw rows
-                self.figures["overtime"][key(a["run_id"], a["endpoint"], a["workers"],
+                self.figures["overtime"][key(a.run_id, a.endpoint, a.workers,
                                              _load_value(a))] = hf.over_time_figure(
-                    a, series, self.names[a["run_id"]])
-            groups[(a["run_id"], a["endpoint"], a["workers"])].append(a)
+                    a, series, self.names[a.run_id])
+            groups[(a.run_id, a.endpoint, a.workers)].append(a)
 
-        def by_load(attacks: list[dict]) -> list[tuple[str, object]]:
-            attacks = sorted((a for a in attacks if a["attack_id"] in rep.spectra),
+        def by_load(attacks: list[AttackRow]) -> list[tuple[str, object]]:
+            attacks = sorted((a for a in attacks if a.attack_id in rep.spectra),
                              key=lambda a: (compute.load_of(a) is None, compute.load_of(a) or 0))
-            return [(compute.load_text(a), rep.spectra[a["attack_id"]]) for a in attacks]
+            return [(compute.load_text(a), rep.spectra[a.attack_id]) for a in attacks]
 
         for (run, ep, w), attacks in groups.items():
             lines = by_load(attacks)
@@ -307,13 +309,13 @@ class Builder:
         rep = self.report
         for run in self.candidates:
             for w in self.workers or [None]:
-                cell = [a for a in self.shown if a["run_id"] == run and a["workers"] == w]
+                cell = [a for a in self.shown if a.run_id == run and a.workers == w]
                 if cell:
                     self.figures["err-heat"][key(run, w)] = hf.error_heatmap(
                         cell, rep.statuses, rep.errors,
                         f"Failed requests · {_workers_text(w)} · run {self.names[run]}")
                 for ep in self.endpoints:
-                    one = [a for a in cell if a["endpoint"] == ep]
+                    one = [a for a in cell if a.endpoint == ep]
                     if one:
                         self.figures["err-codes"][key(run, ep, w)] = hf.status_bars(
                             one, rep.statuses,
@@ -322,7 +324,7 @@ class Builder:
 
     def history(self) -> Section | None:
         rows = self.report.history
-        runs_seen = {r["run_id"] for r in rows}
+        runs_seen = {r.run_id for r in rows}
         if len(runs_seen) < 2:
             return None
         sec = Section("history", "History",
@@ -331,15 +333,15 @@ class Builder:
                       "are in the hover; a ring and a dotted line mark a detected change point.",
                       [self.endpoint_select(), self.workers_select()])
         sec.slots = [Slot(f"hist-{m}", ["endpoint", "workers"]) for m in hf.HISTORY_METRICS]
-        order = {}
-        for row in sorted(rows, key=lambda r: (r["started_at"], r["run_id"])):
-            order.setdefault(row["run_id"], {"run_id": row["run_id"], "label": row.get("label"),
-                                             "name": row.get("run_name")})
+        order: dict[str, RunRow] = {}
+        for row in sorted(rows, key=lambda r: (r.started_at, r.run_id)):
+            order.setdefault(row.run_id, RunRow(row.run_id, label=row.label,
+                                                name=row.run_name or None))
         runs = list(order.values())
         names = compute.run_names(runs)
-        cells: dict[tuple, list[dict]] = defaultdict(list)
+        cells: dict[tuple, list[HistoryRow]] = defaultdict(list)
         for row in rows:
-            cells[(row["endpoint"], row["workers"])].append(row)
+            cells[(row.endpoint, row.workers)].append(row)
         for (ep, w), cell in cells.items():
             for metric in hf.HISTORY_METRICS:
                 self.figures[f"hist-{metric}"][key(ep, w)] = hf.history_figure(
@@ -369,7 +371,7 @@ def attack_table(report) -> dict:
     Columns outside DASHBOARD_COLUMNS are marked `extra` (hidden until asked for)."""
     names = compute.run_names(report.runs)
     multi = len(report.runs) > 1
-    servers = len({a.get("server") for a in report.attacks}) > 1
+    servers = len({a.server for a in report.attacks}) > 1
     head = ([{"label": "Run", "unit": "", "extra": False, "title": ""}] if multi else [])
     head += [{"label": "Endpoint", "unit": "", "extra": False, "title": ""}]
     head += [{"label": "Server", "unit": "", "extra": not servers, "title": ""}]
@@ -379,30 +381,32 @@ def attack_table(report) -> dict:
     rows = []
     for a in report.attacks:
         flagged = compute.untrusted(a)
-        endpoint = a["endpoint"] + (" ⚠" if flagged else "")
-        cells = ([(names[a["run_id"]], None)] if multi else []) + [
-            (endpoint, None), (a.get("server") or "-", None),
-            (a["workers"] if a["workers"] is not None else "-", _sort_value(a["workers"])),
+        endpoint = a.endpoint + (" ⚠" if flagged else "")
+        cells = ([(names[a.run_id], None)] if multi else []) + [
+            (endpoint, None), (a.server or "-", None),
+            (a.workers if a.workers is not None else "-", _sort_value(a.workers)),
             (compute.load_text(a), _sort_value(compute.load_of(a))),
         ]
-        cells += [(format_value(name, a.get(name)), _sort_value(a.get(name))) for name in METRICS]
+        cells += [(format_value(name, a.metric(name)), _sort_value(a.metric(name)))
+                  for name in METRICS]
         rows.append({"cells": [{"text": t, "v": v} for t, v in cells], "flagged": flagged,
-                     "note": ("generator check failed: " + (a.get("generator_note") or "no reason recorded"))
+                     "note": ("generator check failed: " + (a.generator_note or "no reason recorded"))
                      if flagged else ""})
     return {"head": head, "rows": rows}
 
 
 def error_table(report) -> list[dict]:
     names = compute.run_names(report.runs)
-    by_id = {a["attack_id"]: a for a in report.attacks}
+    by_id = {a.attack_id: a for a in report.attacks}
     out = []
     for attack_id, kinds in report.errors.items():
         a = by_id.get(attack_id)
         if a is None:
             continue
+        requests = a.metric("requests")
         for kind, n in kinds.items():
-            share = n / a["requests"] if a.get("requests") else None
-            out.append({"run": names[a["run_id"]], "endpoint": a["endpoint"], "workers": a["workers"],
+            share = n / requests if requests else None
+            out.append({"run": names[a.run_id], "endpoint": a.endpoint, "workers": a.workers,
                         "load": compute.load_text(a), "load_v": _sort_value(compute.load_of(a)),
                         "kind": kind, "n": n, "share": "" if share is None else share})
     return out
@@ -418,8 +422,8 @@ def warnings(report) -> list[str]:
     out = []
     for a in report.attacks:
         if compute.untrusted(a):
-            out.append(f"{a['endpoint']} at {compute.load_text(a)}, {_workers_text(a['workers'])}, run "
-                       f"{names[a['run_id']]}: {a.get('generator_note') or 'not trustworthy'}")
+            out.append(f"{a.endpoint} at {compute.load_text(a)}, {_workers_text(a.workers)}, run "
+                       f"{names[a.run_id]}: {a.generator_note or 'not trustworthy'}")
     return out + redirect_warnings(report, names)
 
 
@@ -490,16 +494,16 @@ def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> s
     slots = sum(len(s.slots) for s in sections + ([hist] if hist else []))
     names = b.names
     return env.get_template("dashboard.html.j2").render(
-        title="perf report · " + ", ".join(names[r["run_id"]] for r in report.runs[-3:]),
-        runs=[{**r, "name": names[r["run_id"]], "is_base": r["run_id"] == report.baseline,
-               "config_items": _config_items(r.get("config"))} for r in report.runs],
+        title="perf report · " + ", ".join(names[r.run_id] for r in report.runs[-3:]),
+        runs=[{**r.as_dict(), "name": names[r.run_id], "is_base": r.run_id == report.baseline,
+               "config_items": _config_items(r.config)} for r in report.runs],
         warnings=warnings(report),
         server_warnings=server_checks.warnings(report.checks, names, len(report.runs) > 1,
                                                report.attacks),
         verdicts=verdict_table(report.verdicts, report.verdict_headline),
         sections=sections,
         history=hist,
-        history_runs=len({r["run_id"] for r in report.history}),
+        history_runs=len({r.run_id for r in report.history}),
         data=packed,
         plotly=packed_plotlyjs() if plotlyjs == "embed" else None,
         plotly_cdn=cdn_url() if plotlyjs == "cdn" else None,

@@ -12,7 +12,7 @@ the text they are, never as escape sequences or markup.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from perf.base.terminal import terminal_text
 
@@ -48,8 +48,9 @@ def plain_report(report):
     """The report with control characters out of every stored string (terminal_text), done
     before any column is measured so tables still line up. Error kinds that differed only in
     control characters merge."""
-    def clean(row: dict) -> dict:
-        return {k: terminal_text(v) if isinstance(v, str) else v for k, v in row.items()}
+    def clean(row):
+        return replace(row, **{f.name: terminal_text(getattr(row, f.name)) for f in fields(row)
+                               if isinstance(getattr(row, f.name), str)})
 
     errors = {}
     for attack_id, kinds in report.errors.items():

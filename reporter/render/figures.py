@@ -25,7 +25,7 @@ from perf.reporter.compute.tables import (endpoints_in_order, history_series_key
                               load_text, untrusted)
 from perf.store.metrics import METRICS
 from perf.reporter.compute import changepoints
-from perf.reporter.rows import OverTime, Spectrum
+from perf.reporter.rows import AttackRow, HistoryRow, OverTime, RunRow, Spectrum
 
 PALETTE = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692",
            "#B6E880", "#FF97FF", "#FECB52", "#1F77B4", "#8C564B", "#7F7F7F", "#BCBD22",
@@ -112,9 +112,9 @@ def figure(title: str, data: list[dict], layout: dict) -> dict:
     return fig
 
 
-def _flag(attack: dict) -> str:
+def _flag(attack: AttackRow) -> str:
     if untrusted(attack):
-        return f"<br>⚠ generator: {txt(attack.get('generator_note') or 'not trustworthy')}"
+        return f"<br>⚠ generator: {txt(attack.generator_note or 'not trustworthy')}"
     return ""
 
 
@@ -144,11 +144,11 @@ LOAD_CHART_TITLES = {"achieved": "Achieved RPS vs offered load", "success": "Suc
                      "latency": "Latency percentiles vs load"}
 
 
-def _points(points: list[dict]) -> list[dict]:
+def _points(points: list[AttackRow]) -> list[AttackRow]:
     return sorted((p for p in points if load_of(p) is not None), key=load_of)
 
 
-def _line(name: str, points: list[dict], metric: str, colour_: str, mode: str, *,
+def _line(name: str, points: list[AttackRow], metric: str, colour_: str, mode: str, *,
           xaxis: str = "x", yaxis: str = "y", legend: bool = True, group: str | None = None,
           base: str | None = None) -> dict:
     """One name's metric against load; `base`: the baseline run's name, drawn dashed and
@@ -161,7 +161,7 @@ def _line(name: str, points: list[dict], metric: str, colour_: str, mode: str, *
         "legendgroup": txt(group or name), "showlegend": legend,
         "xaxis": xaxis, "yaxis": yaxis,
         "x": [load_of(p) for p in points],
-        "y": sig([p.get(metric) for p in points]),
+        "y": sig([p.metric(metric) for p in points]),
         "customdata": [_flag(p) for p in points],
         "line": {"color": colour_, "width": 1.5 if base else 2, "dash": BASE_DASH if base else "solid"},
         "opacity": 0.6 if base else 1,
@@ -174,14 +174,14 @@ def _line(name: str, points: list[dict], metric: str, colour_: str, mode: str, *
     }
 
 
-def _bar(name: str, point: dict, metric: str, colour_: str, *, xaxis: str = "x", yaxis: str = "y",
+def _bar(name: str, point: AttackRow, metric: str, colour_: str, *, xaxis: str = "x", yaxis: str = "y",
          legend: bool = True, base: str | None = None) -> dict:
     """One name's value at the only tested load, as a bar (a lone point is no chart)."""
     shown = f"{name} · {base}" if base else name
     # One category (the load), a bar per name beside the others, coloured as in the legend.
     return {
         "type": "bar", "name": txt(shown), "legendgroup": txt(name), "showlegend": legend,
-        "xaxis": xaxis, "yaxis": yaxis, "x": [load_text(point)], "y": sig([point.get(metric)]),
+        "xaxis": xaxis, "yaxis": yaxis, "x": [load_text(point)], "y": sig([point.metric(metric)]),
         "offsetgroup": txt(shown), "customdata": [_flag(point)],
         "marker": {"color": colour_, "opacity": 0.55 if base else 1,
                    "pattern": {"shape": BASE_PATTERN if base else ("x" if untrusted(point) else "")},
@@ -190,8 +190,8 @@ def _bar(name: str, point: dict, metric: str, colour_: str, *, xaxis: str = "x",
     }
 
 
-def load_figure(slot: str, lines: list[tuple[str, list[dict]]], mode: str, title_suffix: str,
-                colours: dict[str, str], base_lines: list[tuple[str, list[dict]]] | None = None,
+def load_figure(slot: str, lines: list[tuple[str, list[AttackRow]]], mode: str, title_suffix: str,
+                colours: dict[str, str], base_lines: list[tuple[str, list[AttackRow]]] | None = None,
                 base_name: str | None = None) -> dict:
     """One by-load chart: a line per (name, attacks) pair, x = offered load; with `base_lines`
     (a --baseline run's attacks of the same names) each also drawn dashed underneath.
@@ -225,7 +225,7 @@ def load_figure(slot: str, lines: list[tuple[str, list[dict]]], mode: str, title
 
     def y_axis(metric: str) -> dict:
         if METRICS[metric].unit == "ms":
-            values = [p.get(metric) for _, pts in lines + list(base.items()) for p in pts]
+            values = [p.metric(metric) for _, pts in lines + list(base.items()) for p in pts]
             return latency_axis(values, "latency (ms, log scale)")
         return zero_axis(metric)
 
@@ -250,7 +250,7 @@ def load_figure(slot: str, lines: list[tuple[str, list[dict]]], mode: str, title
     # The panel labels sit above each panel, below the mode bar's strip (the top 30 px).
     traces, layout = [], _layout("", "", barmode="group", height=420,
                                  margin={"l": 64, "r": 20, "t": 58, "b": 56})
-    all_values = [p.get(m) for m in metrics for _, pts in lines + list(base.items()) for p in pts]
+    all_values = [p.metric(m) for m in metrics for _, pts in lines + list(base.items()) for p in pts]
     shared = latency_axis(all_values)
     gap = 0.06
     width = (1 - gap * (len(metrics) - 1)) / len(metrics)
@@ -280,10 +280,10 @@ def cumsum_ms(seconds: list[float]) -> dict:
     return {"cumsum": [b - a for a, b in zip([0] + ms, ms)], "scale": 0.001}
 
 
-def over_time_figure(attack: dict, series: OverTime, run_name: str) -> dict:
+def over_time_figure(attack: AttackRow, series: OverTime, run_name: str) -> dict:
     """Latency of (downsampled) requests over the attack; failures in their own colour."""
-    workers = "-" if attack["workers"] is None else attack["workers"]
-    title = (f"{attack['endpoint']} · {load_text(attack)} · {workers} worker"
+    workers = "-" if attack.workers is None else attack.workers
+    title = (f"{attack.endpoint} · {load_text(attack)} · {workers} worker"
              f"{'' if workers == 1 else 's'} · run {run_name} · {series.requests:,} requests, "
              f"{series.errors:,} errors")
     traces = [{
@@ -347,28 +347,28 @@ def spectrum_figure(title: str, lines: list[tuple[str, Spectrum]], colours: list
     return figure(title, traces, layout)
 
 
-def error_heatmap(attacks: list[dict], statuses: dict, errors: dict, title: str) -> dict:
+def error_heatmap(attacks: list[AttackRow], statuses: dict, errors: dict, title: str) -> dict:
     """Share of failed requests by endpoint (rows) x load (columns), details on hover."""
     endpoints = endpoints_in_order(attacks)
     loads = sorted({load_of(a) for a in attacks if load_of(a) is not None})
-    by_cell = {(a["endpoint"], load_of(a)): a for a in attacks}
+    by_cell = {(a.endpoint, load_of(a)): a for a in attacks}
     z, hover = [], []
     for ep in endpoints:
         row_z, row_h = [], []
         for load in loads:
             a = by_cell.get((ep, load))
-            if a is None or not a.get("requests"):
+            if a is None or not a.metric("requests"):
                 row_z.append(None)
                 row_h.append("no attack")
                 continue
-            row_z.append(1 - (a.get("success_ratio") or 0))
-            codes = ", ".join(f"{c}: {n:,}" for c, n in sorted(statuses.get(a["attack_id"], {}).items()))
+            row_z.append(1 - (a.metric("success_ratio") or 0))
+            codes = ", ".join(f"{c}: {n:,}" for c, n in sorted(statuses.get(a.attack_id, {}).items()))
             kinds = "".join(f"<br>{n:,} × {txt(k[:90])}"
-                            for k, n in list(errors.get(a["attack_id"], {}).items())[:4])
+                            for k, n in list(errors.get(a.attack_id, {}).items())[:4])
             row_h.append(f"status {codes}{kinds}")
         z.append(row_z)
         hover.append(row_h)
-    mode = attacks[0]["mode"] if attacks else "rate"
+    mode = attacks[0].mode if attacks else "rate"
     return figure(title, [{
         "type": "heatmap", "x": [f"{v:g}" for v in loads], "y": [txt(e) for e in endpoints],
         "z": z, "customdata": hover, "zmin": 0, "zmax": 1,
@@ -384,13 +384,13 @@ def error_heatmap(attacks: list[dict], statuses: dict, errors: dict, title: str)
                 margin={"l": 20, "r": 20, "t": 34, "b": 56}))
 
 
-def status_bars(attacks: list[dict], statuses: dict, title: str) -> dict:
+def status_bars(attacks: list[AttackRow], statuses: dict, title: str) -> dict:
     """Requests by status code (stacked) at each load of one endpoint; 0 = no response."""
     attacks = sorted((a for a in attacks if load_of(a) is not None), key=load_of)
     loads = [f"{load_of(a):g}" for a in attacks]
     per_code: dict[int, list[int]] = defaultdict(lambda: [0] * len(attacks))
     for i, a in enumerate(attacks):
-        for code, n in statuses.get(a["attack_id"], {}).items():
+        for code, n in statuses.get(a.attack_id, {}).items():
             per_code[int(code)][i] = n
     traces = []
     for code in sorted(per_code):
@@ -401,7 +401,7 @@ def status_bars(attacks: list[dict], statuses: dict, title: str) -> dict:
             "marker": {"color": col, "opacity": 0.55 if is_success(code) else 1},
             "hovertemplate": f"status {code}: %{{y:,d}} requests at %{{x}}<extra></extra>",
         })
-    mode = attacks[0]["mode"] if attacks else "rate"
+    mode = attacks[0].mode if attacks else "rate"
     return figure(title, traces, _layout(
         load_title(mode), "", barmode="stack", yaxis=zero_axis(title="requests"),
         xaxis={"type": "category", "title": {"text": load_title(mode)}}))
@@ -413,27 +413,27 @@ HISTORY_TITLES = {"achieved_rps": "Achieved RPS across runs", "latency_p99_ms": 
                   "cpu_s_per_1k": "CPU-seconds per 1,000 successful requests across runs"}
 
 
-def history_figure(metric: str, rows: list[dict], runs: list[dict], names: dict[str, str],
+def history_figure(metric: str, rows: list[HistoryRow], runs: list[RunRow], names: dict[str, str],
                    title_suffix: str, change_points: dict[str, list[int]] | None = None) -> dict:
     """One metric of the same cells across runs (oldest first), a line per load; the x axis
     names runs as every output does (label, else short id), the id is in the hover. A change
     point (an index into the line's runs) is marked with a ring and a dotted line."""
-    order = [r["run_id"] for r in runs]
+    order = [r.run_id for r in runs]
     categories = [txt(names[r]) for r in order]
-    by_load: dict[float, list[dict]] = defaultdict(list)
+    by_load: dict[float, list[HistoryRow]] = defaultdict(list)
     for row in rows:
         by_load[load_of(row)].append(row)
     traces, shapes, marked = [], [], set()
     for i, load in enumerate(sorted(by_load, key=lambda v: (v is None, v))):
-        pts = sorted(by_load[load], key=lambda r: order.index(r["run_id"]))
-        mode = pts[0]["mode"]
+        pts = sorted(by_load[load], key=lambda r: order.index(r.run_id))
+        mode = pts[0].mode
         name = load_label(mode, load)
         traces.append({
             "type": "scatter", "mode": "lines+markers" if len(pts) > 1 else "markers", "name": name,
-            "x": [txt(names[r["run_id"]]) for r in pts], "y": sig([r.get(metric) for r in pts]),
+            "x": [txt(names[r.run_id]) for r in pts], "y": sig([r.metric(metric) for r in pts]),
             "customdata": [
-                f"run {txt(r['run_id'])}<br>{r['started_at']:%Y-%m-%d %H:%M} UTC<br>"
-                f"commit {txt(r.get('git_commit') or '?')}" + _flag(r)
+                f"run {txt(r.run_id)}<br>{r.started_at:%Y-%m-%d %H:%M} UTC<br>"
+                f"commit {txt(r.git_commit or '?')}" + _flag(r)
                 for r in pts
             ],
             "line": {"color": colour(i)}, "marker": {"size": 8},
@@ -444,23 +444,23 @@ def history_figure(metric: str, rows: list[dict], runs: list[dict], names: dict[
         # repeats a run has several points on the line; its first one carries the mark.
         first_of_run = {}
         for r in pts:
-            first_of_run.setdefault(r["run_id"], r)
+            first_of_run.setdefault(r.run_id, r)
         line_runs = list(first_of_run.values())
         points = (change_points or {}).get(history_series_key(pts[0], metric), [])
         at = [line_runs[k] for k in points if 0 <= k < len(line_runs)]
         if at:
             traces.append({
                 "type": "scatter", "mode": "markers", "name": f"change ({name})",
-                "x": [txt(names[r["run_id"]]) for r in at], "y": sig([r.get(metric) for r in at]),
+                "x": [txt(names[r.run_id]) for r in at], "y": sig([r.metric(metric) for r in at]),
                 "marker": {"symbol": "circle-open", "size": 18, "color": CHANGE_COLOUR,
                            "line": {"width": 3, "color": CHANGE_COLOUR}},
                 "hovertemplate": f"change point ({name}) · %{{x}}<extra></extra>",
             })
             for r in at:
-                if r["run_id"] not in marked:
-                    marked.add(r["run_id"])
+                if r.run_id not in marked:
+                    marked.add(r.run_id)
                     shapes.append({"type": "line", "xref": "x", "yref": "paper",
-                                   "x0": txt(names[r["run_id"]]), "x1": txt(names[r["run_id"]]),
+                                   "x0": txt(names[r.run_id]), "x1": txt(names[r.run_id]),
                                    "y0": 0, "y1": 1,
                                    "line": {"color": CHANGE_COLOUR, "dash": "dot", "width": 1.5}})
     return figure(HISTORY_TITLES.get(metric, f"{METRICS[metric].label} across runs") + title_suffix,

@@ -106,8 +106,8 @@ def history_dict(result: History) -> dict:
                         "unit": METRICS[KEY_METRICS[n]].unit,
                         "threshold": result.settings.thresholds[n].text()}
                     for n in result.metrics},
-        "runs": [{"run_id": r["run_id"], "name": result.names[r["run_id"]], "label": r.get("label"),
-                  "git_commit": r.get("git_commit")} for r in result.runs],
+        "runs": [{"run_id": r.run_id, "name": result.names[r.run_id], "label": r.label,
+                  "git_commit": r.git_commit} for r in result.runs],
         "cells": [h.as_dict() for h in result.cells],
     }
 

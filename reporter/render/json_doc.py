@@ -13,6 +13,7 @@ from perf.reporter.compute.why_failed import failure_rows
 from perf.reporter.compute.redirects import redirect_warnings
 from perf.reporter.render.shared import iso
 from perf.store.metrics import METRICS
+from perf.reporter.rows import RunRow
 
 FORMAT_VERSION = 1
 RUN_KEYS = [
@@ -26,8 +27,12 @@ ATTACK_KEYS = [
     "loadgen_cpu_max", "generator_ok", "generator_note", "repeat_index", "role", "background",
     "check_id",
 ]
-CHECK_KEYS = ["check_id", "run_id", "server", "workers", "checked_at", "url", "keepalive_ms",
-              "fresh_ms", "stall", "note"]
+
+
+def run_dict(run: RunRow) -> dict:
+    """A run as every JSON output writes it (RUN_KEYS, times as ISO text)."""
+    stored = run.as_dict()
+    return {k: iso(stored.get(k)) for k in RUN_KEYS}
 
 
 def report_dict(report) -> dict:
@@ -35,15 +40,16 @@ def report_dict(report) -> dict:
     attacks = []
     stalls = server_checks.stalled(report.checks)
     for a in report.attacks:
-        row = {k: a.get(k) for k in ATTACK_KEYS}
-        row["started_at"] = iso(a.get("attack_started_at"))
-        row["finished_at"] = iso(a.get("attack_finished_at"))
+        stored = a.as_dict()
+        row = {k: stored.get(k) for k in ATTACK_KEYS}
+        row["started_at"] = iso(a.attack_started_at)
+        row["finished_at"] = iso(a.attack_finished_at)
         row["server_stall"] = server_checks.attack_stall(a, stalls)
-        row["metrics"] = {name: a.get(name) for name in METRICS}
-        row["status_codes"] = {str(code): n for code, n in report.statuses.get(a["attack_id"], {}).items()}
-        row["errors"] = dict(report.errors.get(a["attack_id"], {}))
+        row["metrics"] = {name: a.metric(name) for name in METRICS}
+        row["status_codes"] = {str(code): n for code, n in report.statuses.get(a.attack_id, {}).items()}
+        row["errors"] = dict(report.errors.get(a.attack_id, {}))
         row["error_samples"] = {str(code): body_text(body, BODY_SAMPLE_BYTES) for code, body
-                                in report.error_samples.get(a["attack_id"], {}).items()}
+                                in report.error_samples.get(a.attack_id, {}).items()}
         attacks.append(row)
     return {
         "format": "perf-report",
@@ -52,11 +58,11 @@ def report_dict(report) -> dict:
             m.name: {"label": m.label, "unit": m.unit, "higher_is_better": m.higher_is_better}
             for m in METRICS.values()
         },
-        "runs": [{k: iso(r.get(k)) for k in RUN_KEYS} for r in report.runs],
+        "runs": [run_dict(r) for r in report.runs],
         "attacks": attacks,
         "max_sustainable_rate": compute.max_sustainable_rates(report.attacks, report.statuses),
         "failures": failure_rows(report),
-        "server_checks": [{k: iso(c.get(k)) for k in CHECK_KEYS} for c in report.checks],
+        "server_checks": [{k: iso(v) for k, v in c.as_dict().items()} for c in report.checks],
         "warnings": server_checks.warnings(report.checks, compute.run_names(report.runs),
                                            len(report.runs) > 1, report.attacks)
         + redirect_warnings(report, compute.run_names(report.runs)),

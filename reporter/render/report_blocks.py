@@ -11,6 +11,7 @@ from perf.reporter.compute.redirects import redirect_warnings, success_words
 from perf.reporter.render.shared import column_header, when
 from perf.store.metrics import METRICS, format_value, metric
 from perf.base.text import plural
+from perf.reporter.rows import AttackRow, RunRow
 
 CHANGE_HEADER = "Change"
 
@@ -22,28 +23,28 @@ def row_header(name: str) -> str:
     return m.label
 
 
-def _environment(run: dict) -> dict[str, str]:
-    git = run.get("git_commit")
+def _environment(run: RunRow) -> dict[str, str]:
+    git = run.git_commit
     git_text = "-"
     if git:
-        extra = [x for x in (run.get("git_branch"), "dirty" if run.get("git_dirty") else None) if x]
+        extra = [x for x in (run.git_branch, "dirty" if run.git_dirty else None) if x]
         git_text = git[:10] + (f" ({', '.join(extra)})" if extra else "")
-    cpu = run.get("cpu_model") or "-"
-    if run.get("cpu_count"):
-        cpu += f" x {run['cpu_count']}"
+    cpu = run.cpu_model or "-"
+    if run.cpu_count:
+        cpu += f" x {run.cpu_count}"
     return {
-        "host": run.get("host") or "-",
+        "host": run.host or "-",
         "cpu": cpu,
-        "os": run.get("os") or "-",
-        "python": run.get("python_version") or "-",
-        "vegeta": run.get("vegeta_version") or "-",
-        "perf": run.get("perf_version") or "-",
+        "os": run.os or "-",
+        "python": run.python_version or "-",
+        "vegeta": run.vegeta_version or "-",
+        "perf": run.perf_version or "-",
         "git": git_text,
-        "target": run.get("target") or "-",
+        "target": run.target or "-",
     }
 
 
-def environment_lines(runs: list[dict], names: dict[str, str], max_values: int = 4) -> list[str]:
+def environment_lines(runs: list[RunRow], names: dict[str, str], max_values: int = 4) -> list[str]:
     """What the runs ran on: shared facts three to a line, then each fact that differs
     with its values and the runs that had them."""
     envs = [_environment(r) for r in runs]
@@ -54,39 +55,39 @@ def environment_lines(runs: list[dict], names: dict[str, str], max_values: int =
             continue
         values: dict[str, list[str]] = {}
         for run, env in zip(runs, envs):
-            values.setdefault(env[key], []).append(names[run["run_id"]])
+            values.setdefault(env[key], []).append(names[run.run_id])
         shown = [f"{v} [{', '.join(names)}]" for v, names in list(values.items())[-max_values:]]
         more = len(values) - len(shown)
         lines.append(f"{key}: " + "; ".join(shown) + (f"; and {more} more" if more else ""))
     return lines
 
 
-def runs_table(runs: list[dict], names: dict[str, str]) -> Table:
+def runs_table(runs: list[RunRow], names: dict[str, str]) -> Table:
     """The runs side by side: the name every table heads its column with, then the run."""
     rows = [
-        [names[r["run_id"]], r["run_id"],
-         r["started_at"].strftime("%Y-%m-%d %H:%M") if r.get("started_at") else "-",
-         (r.get("git_commit") or "-")[:10], r["status"], str(r["attacks"]), f"{r['requests']:,}"]
+        [names[r.run_id], r.run_id,
+         r.started_at.strftime("%Y-%m-%d %H:%M") if r.started_at else "-",
+         (r.git_commit or "-")[:10], r.status, str(r.attacks), f"{r.requests:,}"]
         for r in runs
     ]
     return Table("Runs", ["Name", "Run", "Started (UTC)", "Commit", "Status", "Attacks", "Requests"],
                  rows, ["l", "l", "l", "l", "l", "r", "r"])
 
 
-def _warn(attack: dict | None, mark: str) -> str:
+def _warn(attack: AttackRow | None, mark: str) -> str:
     return mark if attack is not None and compute.untrusted(attack) else ""
 
 
-def single_run_table(key: tuple, attacks: list[dict], labels: dict[str, str], servers: int,
+def single_run_table(key: tuple, attacks: list[AttackRow], labels: dict[str, str], servers: int,
                      mark: str) -> Table:
     header = ["Endpoint", "Target"] + [column_header(n) for n in compute.TABLE_METRICS]
     rows = []
     for endpoint in compute.endpoints_in_order(attacks):
-        for attack in [a for a in attacks if a["endpoint"] == endpoint]:
+        for attack in [a for a in attacks if a.endpoint == endpoint]:
             warn = _warn(attack, mark)
             rows.append(
                 [labels[endpoint] + (f" {warn}" if warn else ""), compute.load_text(attack)]
-                + [format_value(n, attack[n]) for n in compute.TABLE_METRICS]
+                + [format_value(n, attack.metric(n)) for n in compute.TABLE_METRICS]
             )
     return Table(compute.group_title(key, servers), header, rows,
                  ["l"] + ["r"] * (len(header) - 1), keep=2)
@@ -100,22 +101,22 @@ def change_text(base: float | None, value: float | None) -> str:
     return "0.0%" if text in ("+0.0%", "-0.0%") else text
 
 
-def multi_run_table(key: tuple, attacks: list[dict], runs: list[dict], labels: dict[str, str],
-                    servers: int, mark: str, names: dict[str, str]) -> Table:
+def multi_run_table(key: tuple, attacks: list[AttackRow], runs: list[RunRow],
+                    labels: dict[str, str], servers: int, mark: str, names: dict[str, str]) -> Table:
     """Each metric per run side by side: a row per metric under each endpoint, a column per
     run that has this group's attacks, and the change from the first of them to the last."""
-    present = {a["run_id"] for a in attacks}
-    runs = [r for r in runs if r["run_id"] in present]
+    present = {a.run_id for a in attacks}
+    runs = [r for r in runs if r.run_id in present]
     changes = len(runs) > 1
-    header = ["Endpoint"] + [names[r["run_id"]] for r in runs] + ([CHANGE_HEADER] if changes else [])
+    header = ["Endpoint"] + [names[r.run_id] for r in runs] + ([CHANGE_HEADER] if changes else [])
     cells = compute.by_endpoint_and_run(attacks)
     rows, sections = [], set()
     for endpoint in compute.endpoints_in_order(attacks):
-        per_run = [cells[endpoint].get(r["run_id"]) for r in runs]
+        per_run = [cells[endpoint].get(r.run_id) for r in runs]
         sections.add(len(rows))
         rows.append([labels[endpoint]] + [_warn(a, mark) for a in per_run] + ([""] if changes else []))
         for name in compute.TABLE_METRICS:
-            values = [a[name] if a else None for a in per_run]
+            values = [a.metric(name) if a else None for a in per_run]
             rows.append(["  " + row_header(name)] + [format_value(name, v) for v in values]
                         + ([change_text(values[0], values[-1])] if changes else []))
     return Table(compute.group_title(key, servers), header, rows,
@@ -134,7 +135,7 @@ def _rate_text(rate: float | None, lower_bound: bool, tested: list[float]) -> st
     return (">= " if lower_bound else "") + f"{rate:g}/s"
 
 
-def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, str],
+def sustainable_table(attacks: list[AttackRow], runs: list[RunRow], labels: dict[str, str],
                       mark: str, names: dict[str, str],
                       statuses: dict[int, dict[int, int]] | None = None) -> Table | None:
     rows_in = compute.max_sustainable_rates(attacks, statuses)
@@ -155,9 +156,9 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
         cells.setdefault((row["endpoint"], row["workers"], row["server"]), {})[row["run_id"]] = row
     order = {e: i for i, e in enumerate(compute.endpoints_in_order(attacks))}
     keys = sorted(cells, key=lambda k: (order[k[0]], k[1] if k[1] is not None else -1, k[2] or ""))
-    servers = len({a["server"] for a in attacks})
+    servers = len({a.server for a in attacks})
     present = {row["run_id"] for row in rows_in}
-    runs = [r for r in runs if r["run_id"] in present]
+    runs = [r for r in runs if r.run_id in present]
 
     def workers_text(workers, server) -> str:
         text = "-" if workers is None else str(workers)
@@ -166,14 +167,14 @@ def sustainable_table(attacks: list[dict], runs: list[dict], labels: dict[str, s
     if len(runs) == 1:
         rows = []
         for endpoint, workers, server in keys:
-            row = cells[(endpoint, workers, server)][runs[0]["run_id"]]
+            row = cells[(endpoint, workers, server)][runs[0].run_id]
             rows.append([labels[endpoint], workers_text(workers, server), value(row),
                          ", ".join(f"{r:g}" for r in row["tested"])])
         return Table(SUSTAINABLE_TITLE, ["Endpoint", "Workers", "Max rate", "Tested rates (req/s)"],
                      rows, ["l", "r", "r", "l"], keep=2)
-    rows = [[labels[e], workers_text(w, s)] + [value(cells[(e, w, s)].get(r["run_id"])) for r in runs]
+    rows = [[labels[e], workers_text(w, s)] + [value(cells[(e, w, s)].get(r.run_id)) for r in runs]
             for e, w, s in keys]
-    return Table(SUSTAINABLE_TITLE, ["Endpoint", "Workers"] + [names[r["run_id"]] for r in runs],
+    return Table(SUSTAINABLE_TITLE, ["Endpoint", "Workers"] + [names[r.run_id] for r in runs],
                  rows, ["l", "r"] + ["r"] * len(runs), keep=2)
 
 
@@ -256,7 +257,7 @@ def check_block(report, names: dict[str, str], mark: str) -> Lines | None:
 CHART_TITLES = {"achieved_rps": "Achieved RPS", "latency_p99_ms": "P99 latency"}
 
 
-def charts(groups: list[tuple[tuple, list[dict]]], runs: list[dict], labels: dict[str, str],
+def charts(groups: list[tuple[tuple, list[AttackRow]]], runs: list[RunRow], labels: dict[str, str],
            servers: int, metrics: list[str], names: dict[str, str]) -> list[Chart]:
     """A bar per attack, grouped as the tables are; side by side, a group per endpoint with a
     bar per run (labelled by the run's name)."""
@@ -270,36 +271,36 @@ def charts(groups: list[tuple[tuple, list[dict]]], runs: list[dict], labels: dic
             title = compute.group_title(key, servers)
             if not multi:
                 chart_groups.append((title, [
-                    (labels[a["endpoint"]], a[name], compute.untrusted(a))
+                    (labels[a.endpoint], a.metric(name), compute.untrusted(a))
                     for endpoint in compute.endpoints_in_order(attacks)
-                    for a in [cells[endpoint].get(runs[0]["run_id"])] if a is not None]))
+                    for a in [cells[endpoint].get(runs[0].run_id)] if a is not None]))
                 continue
             for endpoint in compute.endpoints_in_order(attacks):
-                shown = [(names[r["run_id"]], cells[endpoint][r["run_id"]]) for r in runs
-                         if r["run_id"] in cells[endpoint]]
+                shown = [(names[r.run_id], cells[endpoint][r.run_id]) for r in runs
+                         if r.run_id in cells[endpoint]]
                 chart_groups.append((f"{title}: {labels[endpoint]}", [
-                    (run_name, a[name], compute.untrusted(a)) for run_name, a in shown]))
+                    (run_name, a.metric(name), compute.untrusted(a)) for run_name, a in shown]))
         out.append(Chart(f"{CHART_TITLES.get(name, m.label)} ({m.unit})", name, chart_groups))
     return out
 
 
 def problems(report, labels: dict[str, str], servers: int, mark: str,
-             names: dict[str, str], runs: list[dict], limit: int = 20) -> Lines | None:
+             names: dict[str, str], runs: list[RunRow], limit: int = 20) -> Lines | None:
     """Attacks of `runs` that failed the generator check, and their error kinds, one line
     each, at most `limit` lines of each kind (json and csv have them all)."""
     flags, errors_lines = [], []
     multi = len(report.runs) > 1
-    shown = {r["run_id"] for r in runs}
+    shown = {r.run_id for r in runs}
     for attack in report.attacks:
-        if attack["run_id"] not in shown:
+        if attack.run_id not in shown:
             continue
-        where = (f"{labels[attack['endpoint']]} at "
+        where = (f"{labels[attack.endpoint]} at "
                  f"{compute.group_title(compute.group_key(attack), servers)}"
-                 + (f" (run {names[attack['run_id']]})" if multi else ""))
+                 + (f" (run {names[attack.run_id]})" if multi else ""))
         if compute.untrusted(attack):
             flags.append(f"{mark} {where}: generator check failed: "
-                         f"{attack.get('generator_note') or 'no reason recorded'}")
-        errors = report.errors.get(attack["attack_id"]) or {}
+                         f"{attack.generator_note or 'no reason recorded'}")
+        errors = report.errors.get(attack.attack_id) or {}
         if errors:
             total = sum(errors.values())
             kinds = "; ".join(f"{n:,} x {kind}" for kind, n in list(errors.items())[:3])
@@ -320,13 +321,13 @@ def problems(report, labels: dict[str, str], servers: int, mark: str,
     return Lines("Warnings", lines)
 
 
-def why_failed(report, labels: dict[str, str], names: dict[str, str], runs: list[dict],
+def why_failed(report, labels: dict[str, str], names: dict[str, str], runs: list[RunRow],
                limit: int = 20) -> Lines | None:
     """Per endpoint, each failing status code: how many requests, and the likely fix (from the
     body the app sent: perf.reporter.compute.why_failed)."""
     from perf.reporter.compute.why_failed import failure_rows
 
-    shown = {r["run_id"] for r in runs}
+    shown = {r.run_id for r in runs}
     multi = len(report.runs) > 1
     lines = []
     for row in failure_rows(report):
@@ -356,16 +357,16 @@ def report_blocks(report, *, width: int | None, mark: str, chart_metrics: list[s
     """
     report = plain_report(report)
     runs, attacks = report.runs, report.attacks
-    servers = len({a["server"] for a in attacks})
+    servers = len({a.server for a in attacks})
     groups = compute.grouped(attacks)
     names = compute.run_names(runs)
     out: list[Block] = []
     if len(runs) == 1:
         run = runs[0]
-        head = f"perf report - run {run['run_id']}"
-        if run.get("label"):
-            head += f" ({run['label']})"
-        head += f" - {run['status']} - {when(run['started_at'])}"
+        head = f"perf report - run {run.run_id}"
+        if run.label:
+            head += f" ({run.label})"
+        head += f" - {run.status} - {when(run.started_at)}"
         out.append(Lines(head, environment_lines(runs, names)))
     else:
         out.append(Lines(f"perf report - {len(runs)} runs", []))

@@ -33,7 +33,7 @@ def test_pyproject_settings_and_their_errors(store, tmp_path):
     done = perf("compare", "base", "slow")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip() == (f"perf: error: {project / 'pyproject.toml'} [tool.perf.compare] "
-                                   "has unknown keys: fail_in; known: fail_on, alpha")
+                                   "has unknown keys: fail_in; known: fail_on, alpha, gate_without_repeats")
 
 
 def test_exit_codes_through_the_installed_command(store, tmp_path):

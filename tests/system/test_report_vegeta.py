@@ -81,23 +81,23 @@ def test_metrics_agree_with_vegeta_report(vegeta, http_server, tmp_path):
         "SELECT latency_ns FROM requests WHERE attack_id = ?", [attack_id]).fetchall()])
     con.close()
 
-    assert ours["requests"] == vegeta_report["requests"] == 100
-    assert ours["success_ratio"] == pytest.approx(vegeta_report["success"], rel=1e-12)
-    assert 0.5 < ours["success_ratio"] < 0.8
-    assert ours["sent_rate"] == pytest.approx(vegeta_report["rate"], rel=1e-9)
-    assert ours["achieved_rps"] == pytest.approx(vegeta_report["throughput"], rel=1e-9)
-    assert ours["duration_s"] == pytest.approx(vegeta_report["duration"] / 1e9, rel=1e-12)
-    assert ours["wait_s"] == pytest.approx(vegeta_report["wait"] / 1e9, rel=1e-12)
+    assert ours.metric("requests") == vegeta_report["requests"] == 100
+    assert ours.metric("success_ratio") == pytest.approx(vegeta_report["success"], rel=1e-12)
+    assert 0.5 < ours.metric("success_ratio") < 0.8
+    assert ours.metric("sent_rate") == pytest.approx(vegeta_report["rate"], rel=1e-9)
+    assert ours.metric("achieved_rps") == pytest.approx(vegeta_report["throughput"], rel=1e-9)
+    assert ours.metric("duration_s") == pytest.approx(vegeta_report["duration"] / 1e9, rel=1e-12)
+    assert ours.metric("wait_s") == pytest.approx(vegeta_report["wait"] / 1e9, rel=1e-12)
     assert {str(k): v for k, v in codes.items()} == vegeta_report["status_codes"]
     lat = vegeta_report["latencies"]
-    assert abs(ours["latency_mean_ms"] * 1e6 - lat["mean"]) <= 1  # vegeta truncates to whole ns
+    assert abs(ours.metric("latency_mean_ms") * 1e6 - lat["mean"]) <= 1  # vegeta truncates to whole ns
     # ms is a float, so ns come back through a binary fraction: round before comparing whole ns.
-    assert round(ours["latency_max_ms"] * 1e6) == lat["max"]
+    assert round(ours.metric("latency_max_ms") * 1e6) == lat["max"]
     # Exact percentiles (numpy's) vs vegeta's t-digest estimates: within a few percent, or at
     # worst between the two raw latencies around the rank (t-digest interpolates centroids).
     ordered = np.sort(latencies)
     for key, q in (("50th", 50), ("90th", 90), ("95th", 95), ("99th", 99)):
-        exact = ours[f"latency_p{q}_ms"] * 1e6
+        exact = ours.metric(f"latency_p{q}_ms") * 1e6
         assert exact == pytest.approx(np.percentile(latencies, q), abs=1)
         rank = q / 100 * (len(ordered) - 1)
         low, high = ordered[max(0, int(rank) - 1)], ordered[min(len(ordered) - 1, int(rank) + 2)]

@@ -21,6 +21,7 @@ from perf.cli.root import cli
 from perf.base.errors import PerfError
 from perf.store.database import open_store
 from perf.reporter.compute.verdicts import Cell, basis, judge, match_cells
+from perf.reporter.rows import AttackRow
 from perf.reporter.compute.thresholds import (DEFAULT_THRESHOLDS, Threshold, compare_settings, metric_name,
                                  parse_fail_on)
 
@@ -213,11 +214,11 @@ def test_unmatched_cells_are_listed_not_dropped(store):
     assert len(doc["cells"]) == 3 and len(doc["only_base"]) == 3 and len(doc["only_candidate"]) == 3
 
 
-def _attack(**kw) -> dict:
-    base = {"attack_id": 1, "endpoint": "POST /x", "method": "POST", "mode": "rate",
-            "target_rate": 10.0, "concurrency": None, "workers": 1, "server": "uvicorn",
-            "role": None, "background": None, "repeat_index": 0}
-    return {**base, **kw}
+def _attack(**kw) -> AttackRow:
+    base = {"attack_id": 1, "run_id": "r1", "endpoint": "POST /x", "method": "POST",
+            "mode": "rate", "target_rate": 10.0, "concurrency": None, "workers": 1,
+            "server": "uvicorn", "role": None, "background": None, "repeat_index": 0}
+    return AttackRow(**{**base, **kw})
 
 
 def test_cells_match_on_background_and_server_too():

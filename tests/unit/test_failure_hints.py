@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 from perf.reporter.compute.why_failed import failure_rows
+from perf.reporter.rows import AttackRow, RunRow
 from perf.store.failures import FailureContext, likely_fix
 
 NONE = FailureContext()
@@ -55,8 +56,8 @@ def test_the_context_of_a_run_comes_from_its_stored_config():
 
 def test_no_response_is_labelled_with_the_error_of_the_requests_that_got_none():
     report = SimpleNamespace(
-        runs=[{"run_id": "r", "config": {}}],
-        attacks=[{"run_id": "r", "endpoint": "GET /x", "path": "/x", "attack_id": 1, "requests": 10}],
+        runs=[RunRow("r", config={})],
+        attacks=[AttackRow(1, run_id="r", endpoint="GET /x", path="/x", metrics={"requests": 10})],
         statuses={1: {500: 6, 0: 4}},
         errors={1: {"500 Internal Server Error": 6, "read: connection reset by peer": 4}},
         error_samples={})

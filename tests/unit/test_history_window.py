@@ -37,7 +37,7 @@ def _history_runs(store, sel: Selection, window: int | None) -> list[str]:
         report = build_report(con, sel, with_history=True, history_window=window)
     finally:
         con.close()
-    cells = {(h["endpoint"], h["run_id"]) for h in report.history}
+    cells = {(h.endpoint, h.run_id) for h in report.history}
     per_endpoint = {}
     for endpoint, run_id in sorted(cells):
         per_endpoint.setdefault(endpoint, []).append(run_id)

@@ -282,8 +282,8 @@ def test_baseline_overlay_draws_the_baseline_dashed_under_the_candidate(overlay_
     data = packed_data(overlay_file.read_text(encoding="utf-8"))
     con = open_store(store, read_only=True)
     try:
-        base = {(a["endpoint"], load_of(a)): a for a in build_report(
-            con, Selection(runs=["run-old"]), with_history=False).attacks if a["workers"] == 2}
+        base = {(a.endpoint, load_of(a)): a for a in build_report(
+            con, Selection(runs=["run-old"]), with_history=False).attacks if a.workers == 2}
     finally:
         con.close()
     assert set(data["figures"]["le-latency"]) == {"run-new\x1f1", "run-new\x1f2"}  # run-old: base
@@ -295,7 +295,7 @@ def test_baseline_overlay_draws_the_baseline_dashed_under_the_candidate(overlay_
         assert trace["name"].endswith(" · baseline")
         endpoint = trace["name"].removesuffix(" · baseline").replace("&lt;", "<")
         metric = {"": "latency_p50_ms", "2": "latency_p95_ms", "3": "latency_p99_ms"}[trace["xaxis"][1:]]
-        expected = [base[(endpoint, x)][metric] for x in trace["x"]]
+        expected = [base[(endpoint, x)].metric(metric) for x in trace["x"]]
         assert trace["y"] == pytest.approx(expected, rel=1e-4)  # the baseline's own numbers
     spectrum = next(iter(data["figures"]["spectrum"].values()))
     assert [t["line"]["dash"] for t in spectrum["data"]] == ["dash", "solid"] * 3
@@ -305,7 +305,7 @@ def test_the_verdict_slot_and_change_points(store):
     rows = [{"cell": "GET /x @ 50/s", "metric": "latency_p99_ms", "base": 10.0, "candidate": 12.5,
              "change": 0.25, "verdict": "worse", "rests on": ["5 repeats", EVIL_LABEL]}]
     report = build(store)
-    row = next(r for r in report.history if r["run_id"] == "run-new")
+    row = next(r for r in report.history if r.run_id == "run-new")
     report.verdicts = rows
     report.change_points = {history_series_key(row, "latency_p99_ms"): [1]}
     html = render_html(report)
@@ -313,7 +313,7 @@ def test_the_verdict_slot_and_change_points(store):
     assert [h for h in re.findall(r"<th>(.*?)</th>", section)] == list(rows[0])
     assert 'class="verdict verdict-worse">worse<' in section and EVIL_LABEL not in html
     figures = packed_data(html)["figures"]["hist-latency_p99_ms"]
-    fig = figures[f"{row['endpoint']}\x1f{row['workers']}"]
+    fig = figures[f"{row.endpoint}\x1f{row.workers}"]
     marked = [t for t in fig["data"] if t["name"].startswith("change")]
     assert len(marked) == 1 and marked[0]["x"] == ["&lt;script&gt;alert(1)&lt;/script&gt;"]
     assert [s["x0"] for s in fig["layout"]["shapes"]] == marked[0]["x"]

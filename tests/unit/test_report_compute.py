@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perf.reporter.compute import tables as compute
 from perf.reporter.render import blocks
 from perf.reporter.report import Report
 from perf.reporter.render.text import render_text
+from perf.reporter.rows import AttackRow, RunRow
 
 
 def attack(attack_id, endpoint="GET /a", rate=100.0, ok=1.0, achieved=None, run="r1", workers=1,
            mode="rate", concurrency=None, generator_ok=True):
-    row = {
-        "attack_id": attack_id, "run_id": run, "endpoint": endpoint, "method": "GET",
-        "path": endpoint.split(" ", 1)[1], "server": "uvicorn", "workers": workers, "mode": mode,
-        "target_rate": rate if mode == "rate" else None, "concurrency": concurrency,
-        "generator_ok": generator_ok, "generator_note": None if generator_ok else "sent too slowly",
-        "success_ratio": ok, "achieved_rps": rate if achieved is None else achieved,
-    }
+    metrics = {"success_ratio": ok, "achieved_rps": rate if achieved is None else achieved}
     for name in ("requests", "successes", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
                  "cpu_avg", "cpu_max", "rss_avg_mb"):
-        row.setdefault(name, 1)
-    return row
+        metrics.setdefault(name, 1)
+    return AttackRow(
+        attack_id=attack_id, run_id=run, endpoint=endpoint, method="GET",
+        path=endpoint.split(" ", 1)[1], server="uvicorn", workers=workers, mode=mode,
+        target_rate=rate if mode == "rate" else None, concurrency=concurrency,
+        generator_ok=generator_ok, generator_note=None if generator_ok else "sent too slowly",
+        metrics=metrics)
+
+
+def measured(row, **metrics):
+    return replace(row, metrics={**row.metrics, **metrics})
 
 
 def test_sustainable_rate_is_the_highest_rate_meeting_both_thresholds():
@@ -38,17 +44,16 @@ def test_sustainable_rate_is_the_highest_rate_meeting_both_thresholds():
 def test_a_slow_endpoint_that_keeps_up_is_sustained_and_a_queue_is_not():
     # 250 requests at 25/s over 9.96 s. Keeping up at 300 ms, the last answers wait ~0.3 s:
     # achieved = 250 / 10.27 = 24.3/s, under 99% of 25 yet all a keeping-up server can show.
-    slow = attack(1, rate=25, achieved=250 / (9.96 + 0.31))
-    slow.update(duration_s=9.96, latency_p50_ms=305.0)
+    slow = measured(attack(1, rate=25, achieved=250 / (9.96 + 0.31)),
+                    duration_s=9.96, latency_p50_ms=305.0)
     assert compute.is_sustained(slow)
     # Capacity 20/s against 25/s: a queue builds, the last answer waits 2.5 s (p50 1.2 s).
-    queued = attack(2, rate=25, achieved=250 / (9.96 + 2.5))
-    queued.update(duration_s=9.96, latency_p50_ms=1200.0)
+    queued = measured(attack(2, rate=25, achieved=250 / (9.96 + 2.5)),
+                      duration_s=9.96, latency_p50_ms=1200.0)
     assert not compute.is_sustained(queued)
     # Slightly behind (capacity 97% of the target): the wait outgrows one p50, and it fails.
-    behind = attack(3, rate=100, achieved=97.0)
-    behind.update(duration_s=9.99, latency_p50_ms=150.0)
-    assert compute.keeping_up_rps(behind) == 100 * 9.99 / (9.99 + 0.15)
+    behind = measured(attack(3, rate=100, achieved=97.0), duration_s=9.99, latency_p50_ms=150.0)
+    assert compute.keeping_up_rps(behind.as_dict()) == 100 * 9.99 / (9.99 + 0.15)
     assert not compute.is_sustained(behind)
 
 
@@ -71,7 +76,7 @@ def test_groups_order_rates_then_workers_then_concurrency():
 
 
 def test_run_names_are_unique_prefixes():
-    runs = [{"run_id": "abcdef123456"}, {"run_id": "abcdef129999"}, {"run_id": "0123456789ab"}]
+    runs = [RunRow("abcdef123456"), RunRow("abcdef129999"), RunRow("0123456789ab")]
     assert compute.run_names(runs) == {"abcdef123456": "abcdef123", "abcdef129999": "abcdef129",
                                        "0123456789ab": "012345678"}
 
@@ -92,7 +97,7 @@ def test_endpoint_labels_shorten_only_as_far_as_needed():
 def test_concurrency_mode_tables():
     attacks = [attack(1, mode="concurrency", concurrency=5, achieved=80.0),
                attack(2, endpoint="GET /b", mode="concurrency", concurrency=5, achieved=40.0)]
-    run = {"run_id": "r1", "started_at": None, "status": "complete", "attacks": 2, "requests": 2}
+    run = RunRow("r1", started_at=None, status="complete", attacks=2, requests=2)
     text = render_text(Report([run], attacks), ascii=True)
     assert "concurrency 5, 1 worker" in text
     assert "GET /a       c=5     80.0 1.0" in text

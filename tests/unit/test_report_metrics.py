@@ -71,14 +71,14 @@ def test_every_metric_of_every_attack_matches_an_independent_computation(fixture
         summaries = query.summaries(con, sorted(stored))
     finally:
         con.close()
-    assert [s["attack_id"] for s in summaries] == sorted(stored)
+    assert [s.attack_id for s in summaries] == sorted(stored)
     for summary in summaries:
-        source = stored[summary["attack_id"]]
+        source = stored[summary.attack_id]
         expected = expected_metrics(source["csv"], source["samples"])
         assert set(expected) == set(METRICS)
         for name, value in expected.items():
-            assert summary[name] == pytest.approx(value, rel=1e-12, abs=1e-12), (
-                summary["endpoint"], summary["target_rate"], summary["workers"], name)
+            assert summary.metric(name) == pytest.approx(value, rel=1e-12, abs=1e-12), (
+                summary.endpoint, summary.target_rate, summary.workers, name)
 
 
 def test_json_output_percentiles_equal_numpy_to_the_nanosecond(fixture_store):
@@ -128,24 +128,24 @@ def test_selection_picks_runs_and_attacks(fixture_store):
     con = open_store(path, read_only=True)
     try:
         latest = build_report(con, Selection(), with_history=False)
-        assert [r["run_id"] for r in latest.runs] == ["f6e5d4c3b2a1"]
+        assert [r.run_id for r in latest.runs] == ["f6e5d4c3b2a1"]
         assert len(latest.attacks) == 12
         by_label = build_report(con, Selection(runs=["baseline"]), with_history=False)
-        assert [r["run_id"] for r in by_label.runs] == ["a1b2c3d4e5f6"]
+        assert [r.run_id for r in by_label.runs] == ["a1b2c3d4e5f6"]
         by_prefix = build_report(con, Selection(runs=["a1b2"]), with_history=False)
         assert by_prefix.runs == by_label.runs
         both = build_report(con, Selection(last=2, endpoints=["/api/simple/async/{item_id}"],
                                            workers=[2]), with_history=False)
-        assert [r["run_id"] for r in both.runs] == ["a1b2c3d4e5f6", "f6e5d4c3b2a1"]
-        assert {(a["run_id"], a["endpoint"], a["workers"]) for a in both.attacks} == {
+        assert [r.run_id for r in both.runs] == ["a1b2c3d4e5f6", "f6e5d4c3b2a1"]
+        assert {(a.run_id, a.endpoint, a.workers) for a in both.attacks} == {
             (run, "GET /api/simple/async/{item_id}", 2) for run in ("a1b2c3d4e5f6", "f6e5d4c3b2a1")}
         # Prefixes match whole path segments (as in collect): async_blocking is not under async.
         prefixed = build_report(con, Selection(prefixes=["/api/simple/async"]), with_history=False)
-        assert {a["endpoint"] for a in prefixed.attacks} == {"GET /api/simple/async/{item_id}"}
+        assert {a.endpoint for a in prefixed.attacks} == {"GET /api/simple/async/{item_id}"}
         # History: the same cells in every run, oldest run first.
         full = build_report(con, Selection(endpoints=["GET /api/simple/async/{item_id}"]))
-        assert [h["run_id"] for h in full.history] == ["a1b2c3d4e5f6"] * 4 + ["f6e5d4c3b2a1"] * 4
-        assert {"started_at", "label", "git_commit", "latency_p99_ms"} <= set(full.history[0])
+        assert [h.run_id for h in full.history] == ["a1b2c3d4e5f6"] * 4 + ["f6e5d4c3b2a1"] * 4
+        assert {"started_at", "label", "git_commit", "latency_p99_ms"} <= set(full.history[0].as_dict())
     finally:
         con.close()
 

@@ -7,13 +7,14 @@ from itertools import count
 import pytest
 
 from perf.reporter.compute.scaling import from_capacity, from_sustained, scaling, throughput
+from perf.reporter.rows import AttackRow, CapacityRow
 
 _ids = count(1)
 
 
 def capacity_row(workers, rate, failed=True, endpoint="GET /x", run="r1", server="uvicorn"):
-    return {"run_id": run, "endpoint": endpoint, "server": server, "workers": workers,
-            "rate": rate, "failed_attack": 99 if failed else None}
+    return CapacityRow(next(_ids), run_id=run, endpoint=endpoint, server=server, workers=workers,
+                       rate=rate, failed_attack=99 if failed else None)
 
 
 def attack(workers, rate, rss_mb=None, sustained=True, endpoint="GET /x", run="r1",
@@ -21,11 +22,12 @@ def attack(workers, rate, rss_mb=None, sustained=True, endpoint="GET /x", run="r
     """A rate attack; sustained ones achieve exactly what a server keeping up shows."""
     duration, p50 = 10.0, 20.0
     keeping_up = rate * duration / (duration + p50 / 1000)
-    return {"attack_id": next(_ids), "run_id": run, "endpoint": endpoint, "server": server,
-            "workers": workers, "mode": "rate", "target_rate": rate, "concurrency": None,
-            "success_ratio": 1.0, "duration_s": duration, "latency_p50_ms": p50,
-            "achieved_rps": keeping_up if sustained else 0.5 * keeping_up,
-            "generator_ok": True, "rss_avg_mb": rss_mb}
+    return AttackRow(next(_ids), run_id=run, endpoint=endpoint, server=server,
+                     workers=workers, mode="rate", target_rate=rate, concurrency=None,
+                     generator_ok=True,
+                     metrics={"success_ratio": 1.0, "duration_s": duration, "latency_p50_ms": p50,
+                              "achieved_rps": keeping_up if sustained else 0.5 * keeping_up,
+                              "rss_avg_mb": rss_mb})
 
 
 def memory(per_worker=45.0, master=60.0, counts=(1, 2, 4), **kw):

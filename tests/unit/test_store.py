@@ -8,10 +8,11 @@ import pytest
 from perf.base.errors import PerfError
 from perf.store.database import SCHEMA_VERSION, open_store
 from perf.reporter.query import attacks as query
+from perf.reporter.rows import AttackRow
 from tests.report_fixtures import build_store
 
 
-def _summaries(path) -> list[dict]:
+def _summaries(path) -> list[AttackRow]:
     con = open_store(path, read_only=True)
     try:
         ids = [r[0] for r in con.execute("SELECT attack_id FROM attacks").fetchall()]

@@ -36,7 +36,7 @@ def export(refs, dest, with_requests, store) -> None:
 
     with store_session(store, read_only=True) as con:
         runs = all_runs(con)
-        chosen = {resolve_ref(ref, runs)["run_id"]: None for ref in (refs or ("latest",))}
+        chosen = {resolve_ref(ref, runs).run_id: None for ref in (refs or ("latest",))}
         for run_id in chosen:
             done = export_run(con, run_id, Path(dest), with_requests=with_requests,
                               perf_version=__version__, schema_version=SCHEMA_VERSION)

@@ -35,7 +35,7 @@ def runs(store, last, fmt) -> None:
         rows = all_runs(con)
         if last is not None:
             rows = rows[-last:]
-        add_request_counts(con, rows)
+        rows = add_request_counts(con, rows)
     if rows or fmt != "text":
         click.echo(render_runs_text(rows) if fmt == "text" else render_runs_json(rows), nl=False)
     elif not spooled:
