@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from perf.base.text import plural
+from perf.collector.sweep.end_summary import end_lines
 from perf.store.failures import FailureContext, detail_text, likely_fix
 from perf.store.redirects import REDIRECT_COUNT_SQL, redirect_note
 from perf.store.database import store_session
@@ -46,12 +47,15 @@ def failed_operations(con, run_id: str) -> list[tuple[str, str, int, bytes | Non
 def report_failures(store: Path, run_id: str, progress, server_log: Path | None) -> None:
     with store_session(store) as con:
         failed = failed_operations(con, run_id)
+        summary = end_lines(con, run_id)
         (config,) = con.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchone()
         redirects, answers = con.execute(REDIRECT_COUNT_SQL, [run_id]).fetchone()
     config = json.loads(config) if isinstance(config, str) else config
     note = redirect_note(redirects, answers, config)
     if note:
         progress.message(note)
+    for line in summary:
+        progress.message(line)
     lines = []
     for endpoint, path, code, body, error in failed:
         log = f" ({server_log})" if server_log and code >= 500 else ""

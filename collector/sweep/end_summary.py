@@ -1,0 +1,46 @@
+"""The end of a sweep, beside the operations that failed every request (failed_operations.py):
+the cells where part of the requests failed, and those the server could not sustain (the rule
+of perf.store.stats: success and achieved rate at least 99%), so neither hides behind "see
+`perf report`"."""
+
+from __future__ import annotations
+
+from perf.base.text import load_label, plural
+from perf.store.metrics import metric_sql
+from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps
+
+SHOWN = 4  # cells named per kind; the rest are counted
+
+_CELLS_SQL = f"""
+SELECT a.endpoint, a.workers, a.mode, a.target_rate, a.concurrency,
+       {metric_sql('success_ratio', 'st')} AS success, {metric_sql('achieved_rps', 'st')} AS achieved,
+       {metric_sql('latency_p50_ms', 'st')} AS latency_p50_ms, {metric_sql('duration_s', 'st')} AS duration_s
+FROM attacks a JOIN attack_stats st USING (attack_id)
+WHERE a.run_id = ? AND coalesce(a.role, '') <> 'background'
+ORDER BY a.attack_id
+"""
+
+
+def end_lines(con, run_id: str) -> list[str]:
+    """A few lines: partly failing cells, then cells not sustained (open loop only: a closed
+    loop's rate is what the server gives)."""
+    partly, unsustained = [], []
+    for endpoint, workers, mode, rate, concurrency, success, achieved, p50, duration in (
+            con.execute(_CELLS_SQL, [run_id]).fetchall()):
+        where = (f"{endpoint} @ {load_label(mode, rate if mode == 'rate' else concurrency)}, "
+                 f"{plural(workers or 1, 'worker')}")
+        if success is None:
+            continue
+        if 0 < success < SUSTAINED_SUCCESS:
+            partly.append(f"{where}: {1 - success:.0%} failed")
+        elif (success >= SUSTAINED_SUCCESS and mode == "rate" and rate and achieved is not None
+              and achieved < SUSTAINED_ACHIEVED * keeping_up_rps(
+                  {"target_rate": rate, "duration_s": duration, "latency_p50_ms": p50})):
+            unsustained.append(f"{where}: {achieved:.1f} of {rate:g} req/s")
+    out = []
+    for title, cells in (("part of the requests failed", partly),
+                         ("the server could not sustain the load", unsustained)):
+        if cells:
+            more = f" and {len(cells) - SHOWN} more" if len(cells) > SHOWN else ""
+            out.append(f"{title} ({plural(len(cells), 'cell')}): " + "; ".join(cells[:SHOWN]) + more)
+    return out
