@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from perf.base.text import load_label, plural
 from perf.store.metrics import metric_sql
-from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps
+from perf.store.stats import PARTLY_FAILED, UNSUSTAINED, attack_problem
 
 SHOWN = 4  # cells named per kind; the rest are counted
 
@@ -29,13 +29,12 @@ def end_lines(con, run_id: str) -> list[str]:
             con.execute(_CELLS_SQL, [run_id]).fetchall()):
         where = (f"{endpoint} @ {load_label(mode, rate if mode == 'rate' else concurrency)}, "
                  f"{plural(workers or 1, 'worker')}")
-        if success is None:
-            continue
-        if 0 < success < SUSTAINED_SUCCESS:
+        problem = attack_problem({"success_ratio": success, "achieved_rps": achieved, "mode": mode,
+                                  "target_rate": rate, "duration_s": duration,
+                                  "latency_p50_ms": p50})
+        if problem == PARTLY_FAILED:
             partly.append(f"{where}: {1 - success:.0%} failed")
-        elif (success >= SUSTAINED_SUCCESS and mode == "rate" and rate and achieved is not None
-              and achieved < SUSTAINED_ACHIEVED * keeping_up_rps(
-                  {"target_rate": rate, "duration_s": duration, "latency_p50_ms": p50})):
+        elif problem == UNSUSTAINED:
             unsustained.append(f"{where}: {achieved:.1f} of {rate:g} req/s")
     out = []
     for title, cells in (("part of the requests failed", partly),

@@ -165,3 +165,25 @@ def keeping_up_rps(attack: dict) -> float:
     if not duration or p50_ms is None:
         return target
     return target * duration / (duration + p50_ms / 1000)
+
+
+FAILED, PARTLY_FAILED, UNSUSTAINED = "failed", "partly failed", "unsustained"
+
+
+def attack_problem(attack: dict) -> str | None:
+    """What went wrong in one attack by the sustained rule above, or None: FAILED (no request
+    succeeded), PARTLY_FAILED (success under 99%), UNSUSTAINED (an open loop whose server did
+    not keep up). The end of `perf collect` and the dashboard's summary both judge by it.
+    `attack`: success_ratio, achieved_rps, mode, target_rate, duration_s, latency_p50_ms."""
+    success = attack.get("success_ratio")
+    if success is None:
+        return None
+    if success == 0:
+        return FAILED
+    if success < SUSTAINED_SUCCESS:
+        return PARTLY_FAILED
+    achieved, rate = attack.get("achieved_rps"), attack.get("target_rate")
+    if (attack.get("mode", "rate") == "rate" and rate and achieved is not None
+            and achieved < SUSTAINED_ACHIEVED * keeping_up_rps(attack)):
+        return UNSUSTAINED
+    return None

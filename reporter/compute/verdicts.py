@@ -473,7 +473,7 @@ def verdict_rows(result: Comparison) -> list[dict]:
     for c in result.cells:
         title = c.cell.title(with_server)
         for m in c.changed:
-            changed.append({"cell": title, "metric": m.name, "base": m.value_text(m.base),
+            changed.append({"cell": title, "metric": m.name, "base": m.value_text(m.base, unit=True),
                             "candidate": m.value_text(m.candidate, unit=True),
                             "change": m.change_text(), "verdict": m.verdict,
                             "rests on": c.basis + (" (untrusted attack)" if c.untrusted else ""),

@@ -29,7 +29,9 @@ from perf.reporter.render.plotly_bundle import cdn_url, current_bundle, pack, pa
 from perf.reporter.render.templating import environment
 from perf.reporter.compute.why_failed import failure_rows
 from perf.reporter.compute.redirects import redirect_warnings
+from perf.reporter.compute import problems as found
 from perf.reporter.rows import AttackRow, HistoryRow, RunRow
+from perf.store.stats import SUSTAINED_SUCCESS
 
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
@@ -57,6 +59,7 @@ class Slot:
     id: str
     dims: list[str]  # which of the section's selects form this slot's figure key
     wide: bool = False
+    empty: str = "no attack for this combination"  # said where the selection has no figure
 
 
 @dataclass
@@ -85,8 +88,10 @@ def _workers_text(workers) -> str:
 class Builder:
     """Collects figures by slot and key while the sections are laid out."""
 
-    def __init__(self, report):
+    def __init__(self, report, focus: dict[str, str] | None = None):
         self.report = report
+        # The cell the selectors open on (problems.cell_of): where something went wrong.
+        self.focus = focus or {}
         self.figures: dict[str, dict[str, dict]] = defaultdict(dict)
         self.runs = report.runs
         self.names = compute.run_names(report.runs)
@@ -113,23 +118,27 @@ class Builder:
                 and a.endpoint == endpoint and a.workers == workers]
 
     # selects -----------------------------------------------------------------------------
+    def _select(self, dim: str, label: str, opts: list[tuple[str, str]], default: str) -> Select:
+        want = self.focus.get(dim)
+        return Select(dim, label, opts, want if any(v == want for v, _ in opts) else default)
+
     def run_select(self) -> Select:
         label = "Run" if not self.base else f"Run (against the baseline {self.base_name})"
-        return Select("run", label, [(r, self.names[r]) for r in self.candidates],
-                      self.candidates[-1] if self.candidates else "")
+        return self._select("run", label, [(r, self.names[r]) for r in self.candidates],
+                            self.candidates[-1] if self.candidates else "")
 
     def workers_select(self) -> Select:
         opts = [(str(w), str(w)) for w in self.workers] or [("None", "-")]
-        return Select("workers", "Workers", opts, opts[-1][0])
+        return self._select("workers", "Workers", opts, opts[-1][0])
 
     def endpoint_select(self) -> Select:
-        return Select("endpoint", "Endpoint", [(e, e) for e in self.endpoints],
-                      self.endpoints[0] if self.endpoints else "")
+        return self._select("endpoint", "Endpoint", [(e, e) for e in self.endpoints],
+                            self.endpoints[0] if self.endpoints else "")
 
     def load_select(self) -> Select:
         loads = sorted({compute.load_of(a) for a in self.shown if compute.load_of(a) is not None})
         opts = [(f"{v:g}", f"{v:g}") for v in loads]
-        return Select("load", "Load", opts, opts[-1][0] if opts else "")
+        return self._select("load", "Load", opts, opts[-1][0] if opts else "")
 
     def overlay_note(self) -> str:
         if not self.base:
@@ -240,7 +249,9 @@ class Builder:
                         self.base_name)
         return sec
 
-    def by_workers(self) -> Section:
+    def by_workers(self) -> Section | None:
+        if len(self.workers) < 2:  # one line per worker count: nothing to compare
+            return None
         sec = Section("load-workers", "By offered load: worker counts compared",
                       "One line per worker count, for one endpoint." + self.overlay_note(),
                       [self.run_select(), self.endpoint_select()])
@@ -295,7 +306,6 @@ class Builder:
                 continue
             self.figures["spectrum"][key(run, ep, w)] = hf.spectrum_figure(
                 f"Latency spectrum · {ep} · {_workers_text(w)} · run {self.names[run]}", lines,
-                [hf.colour(i) for i in range(len(lines))],
                 by_load(self.base_attacks(endpoint=ep, workers=w)), self.base_name)
         return sec
 
@@ -304,7 +314,8 @@ class Builder:
                       "Share of failed requests (status outside 200-399, or no response) by "
                       "endpoint and load, then every status code of one endpoint.",
                       [self.run_select(), self.workers_select(), self.endpoint_select()])
-        sec.slots = [Slot("err-heat", ["run", "workers"], wide=True),
+        sec.slots = [Slot("err-heat", ["run", "workers"], wide=True,
+                          empty="no request failed at this worker count"),
                      Slot("err-codes", ["run", "endpoint", "workers"], wide=True)]
         rep = self.report
         for run in self.candidates:
@@ -349,6 +360,21 @@ class Builder:
                     self.report.change_points)
         return sec
 
+    def prune(self, sections: list[Section]) -> list[Section]:
+        """Drop the figures that draw nothing (an efficiency chart without a point, a failure
+        map of zeros), then the charts and sections left with no figure at all."""
+        for slot, figures in list(self.figures.items()):
+            for k in [k for k, fig in figures.items() if not hf.has_data(fig)]:
+                del figures[k]
+            if not figures:
+                del self.figures[slot]
+        kept = []
+        for sec in sections:
+            sec.slots = [slot for slot in sec.slots if self.figures.get(slot.id)]
+            if sec.slots:
+                kept.append(sec)
+        return kept
+
 
 def _sort_value(value) -> str:
     # Six significant digits sort exactly as well as seventeen and keep the table small.
@@ -389,7 +415,9 @@ def attack_table(report) -> dict:
         ]
         cells += [(format_value(name, a.metric(name)), _sort_value(a.metric(name)))
                   for name in METRICS]
+        failing = (a.metric("success_ratio") or 0) < SUSTAINED_SUCCESS if a.metric("requests") else False
         rows.append({"cells": [{"text": t, "v": v} for t, v in cells], "flagged": flagged,
+                     "failing": failing,
                      "note": ("generator check failed: " + (a.generator_note or "no reason recorded"))
                      if flagged else ""})
     return {"head": head, "rows": rows}
@@ -463,6 +491,57 @@ def _config_items(config) -> list[tuple[str, str]]:
     return [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in config.items()]
 
 
+def _run_line(report, names: dict[str, str]) -> str:
+    """One line under the title: the run (or the runs) the page shows; the full table is at
+    the end of the page."""
+    runs = [r for r in report.runs if any(a.run_id == r.run_id for a in report.attacks)]
+    if report.verdict_headline:
+        return report.verdict_headline
+    if len(runs) != 1:
+        return f"{len(runs)} runs: " + ", ".join(names[r.run_id] for r in runs[-6:]) + (
+            f" and {len(runs) - 6} earlier" if len(runs) > 6 else "")
+    r = runs[0]
+    facts = [f"run {r.run_id}" + (f" ({r.label})" if r.label else "")]
+    if r.started_at:
+        facts.append(r.started_at.strftime("%Y-%m-%d %H:%M UTC"))
+    facts.append(r.status)
+    if r.git_commit:
+        facts.append(f"commit {r.git_commit[:10]}" + (" (dirty)" if r.git_dirty else ""))
+    if r.target:
+        facts.append(r.target)
+    facts.append(f"{sum(1 for a in report.attacks if a.run_id == r.run_id)} attacks")
+    return " · ".join(facts)
+
+
+def summary(report, names: dict[str, str], problems: list[found.Problem],
+            generator: list[str], servers: list[str]) -> dict:
+    """The page's first lines: what went wrong, worst first (regressions, endpoints that failed
+    every request, cells that partly failed or were not sustained), then links to the warnings;
+    or, when nothing did, that every attack held."""
+    counts: dict[str, int] = defaultdict(int)
+    for p in problems:
+        counts[p.kind] += 1
+    words = {"regression": ("regression", "regressions"),
+             found.FAILED: ("endpoint failed every request", "endpoints failed every request"),
+             found.PARTLY_FAILED: ("cell partly failed", "cells partly failed"),
+             found.UNSUSTAINED: ("cell not sustained", "cells not sustained")}
+    parts = [f"{n} {words[k][n != 1]}" for k, n in counts.items()]
+    others = ([(f"{len(servers)} server warning" + ("s" if len(servers) > 1 else ""), "#server-warnings")]
+              if servers else []) + ([(f"{len(generator)} warning" + ("s" if len(generator) > 1 else "")
+                                       + " about the load or redirects", "#generator-warnings")]
+                                     if generator else [])
+    shown = [a for a in report.attacks if a.run_id != report.baseline and a.role != "background"]
+    if parts:
+        headline = "⚠ " + " · ".join(parts)
+    else:
+        headline = (f"✓ All {len(shown)} attacks: every request succeeded (≥ 99%) and the server "
+                    "kept up with every offered load" + ("; no regression" if report.verdicts else ""))
+    return {"ok": not parts, "headline": headline,
+            "lines": [{"kind": p.kind.replace(" ", "-"), "text": p.text, "section": p.section,
+                       "cell": p.cell} for p in problems[:found.SHOWN]],
+            "more": max(0, len(problems) - found.SHOWN), "others": others}
+
+
 def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> str:
     """The dashboard of one report as a complete HTML document. `plotlyjs`: "embed", "cdn",
     or a relative URL ending in .js (a page of a published site, which ships plotly.js once);
@@ -472,15 +551,24 @@ def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> s
         raise PerfError(f"--plotlyjs must be embed or cdn, not {plotlyjs!r}")
     if not report.attacks:
         raise PerfError("nothing to draw: the selection holds no attacks")
-    b = Builder(report)
-    sections = [s for s in [b.sustainable(), b.capacity(), b.scaling(), b.by_endpoint(),
-                            b.by_workers(), b.within_attack(), b.errors()] if s is not None]
+    names = compute.run_names(report.runs)
+    shown_runs = [r.run_id for r in report.runs if r.run_id != report.baseline]
+    problems = (found.regressions(report.verdicts)
+                + found.attack_problems(report, names, shown_runs))
+    b = Builder(report, next((p.cell for p in problems if p.cell), None))
+    # Charts that explain a failure or a limit first, the rest after.
+    sections = b.prune([s for s in [b.by_endpoint(), b.errors(), b.sustainable(), b.capacity(),
+                                    b.scaling(), b.by_workers(), b.within_attack()]
+                        if s is not None])
     hist = b.history()
+    if hist:
+        hist = (b.prune([hist]) or [None])[0]
     env = environment(html=True)
     # The two big tables are rendered (autoescaped) like the rest of the page, then packed with
     # the figures: as plain HTML they would weigh more than all the charts' data.
+    table = attack_table(report)
     tables = {
-        "attacks": env.get_template("attacks_table.html.j2").render(table=attack_table(report)),
+        "attacks": env.get_template("attacks_table.html.j2").render(table=table),
         "errors": env.get_template("error_kinds.html.j2").render(
             error_rows=error_table(report), why_rows=why_table(report)),
     }
@@ -492,14 +580,19 @@ def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> s
     }
     packed = pack(orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS))
     slots = sum(len(s.slots) for s in sections + ([hist] if hist else []))
-    names = b.names
+    generator = warnings(report)
+    servers = server_checks.warnings(report.checks, names, len(report.runs) > 1, report.attacks)
+    kind = "perf compare" if report.verdicts else "perf report"
     return env.get_template("dashboard.html.j2").render(
-        title="perf report · " + ", ".join(names[r.run_id] for r in report.runs[-3:]),
+        title=f"{kind} · " + (report.verdict_headline or ", ".join(names[r.run_id] for r in report.runs[-3:])),
+        heading=kind,
+        run_line=_run_line(report, names),
+        summary=summary(report, names, problems, generator, servers),
         runs=[{**r.as_dict(), "name": names[r.run_id], "is_base": r.run_id == report.baseline,
                "config_items": _config_items(r.config)} for r in report.runs],
-        warnings=warnings(report),
-        server_warnings=server_checks.warnings(report.checks, names, len(report.runs) > 1,
-                                               report.attacks),
+        warnings=generator,
+        server_warnings=servers,
+        any_failure=any(row["failing"] for row in table["rows"]),
         verdicts=verdict_table(report.verdicts, report.verdict_headline),
         sections=sections,
         history=hist,

@@ -27,9 +27,11 @@ from perf.store.metrics import METRICS
 from perf.reporter.compute import changepoints
 from perf.reporter.rows import AttackRow, HistoryRow, OverTime, RunRow, Spectrum
 
-PALETTE = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692",
-           "#B6E880", "#FF97FF", "#FECB52", "#1F77B4", "#8C564B", "#7F7F7F", "#BCBD22",
-           "#17BECF", "#E377C2", "#2CA02C", "#D62728"]
+# Series colours: Tableau's ten (told apart by most colour-blind readers, unlike plotly's
+# default, whose blue and violet, red and pink look alike), then darker hues for more series.
+PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948",
+           "#9c755f", "#ff9da7", "#79706e", "#1b3a5c", "#8c4a00", "#23572a", "#7b1f3a",
+           "#4b2d63", "#22636b"]
 OK_COLOUR = "#636efa"
 ERROR_COLOUR = "#d62728"
 BASE_DASH = "dash"  # how a --baseline run's lines are drawn under the candidate's
@@ -93,11 +95,24 @@ def zero_axis(name: str | None = None, title: str = "") -> dict:
     return axis
 
 
+def log_ticks(rng: list[float]) -> tuple[list[float], list[str]]:
+    """Ticks for a log axis spanning `rng` (log10 units) that read as numbers: 1-2-5 steps
+    (1-2-3-5 on a short axis, powers of ten on a long one), written in full. Plotly's own
+    minor ticks on a log axis are bare digits: "2" for 200 ms."""
+    lo, hi = rng
+    span = hi - lo
+    steps = (1, 2, 3, 5) if span <= 1.5 else (1, 2, 5) if span <= 3 else (1,)
+    values = [m * 10.0 ** e for e in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
+              if lo <= math.log10(m * 10.0 ** e) <= hi]
+    return values, [f"{v:,.0f}" if v >= 1 else f"{v:g}" for v in values]
+
+
 def latency_axis(values, title: str = "latency (ms, log scale)") -> dict:
     axis = {"title": {"text": title}, "type": "log"}
     rng = log_range(values)
     if rng:
         axis["range"] = rng
+        axis["tickvals"], axis["ticktext"] = log_ticks(rng)
     return axis
 
 
@@ -110,6 +125,22 @@ def figure(title: str, data: list[dict], layout: dict) -> dict:
     if len(names) > 1 and layout.get("showlegend", True) and layout.get("legend", {}).get("orientation") == "h":
         fig["legendBelow"] = {"items": len(names), "itemPx": round(7 * max(map(len, names)) + 50)}
     return fig
+
+
+def has_data(fig: dict) -> bool:
+    """Whether a figure draws anything: a point with a value, or a heatmap cell that is not 0
+    (an all-zero failure map says only "nothing failed", which the summary says in words)."""
+    for trace in fig["data"]:
+        if trace.get("type") == "heatmap":
+            if any(v for row in trace.get("z") or [] for v in row):
+                return True
+            continue
+        values = trace.get("x" if trace.get("orientation") == "h" else "y")
+        if isinstance(values, dict):  # cumsum-packed (cumsum_ms)
+            values = values.get("cumsum")
+        if values and any(v is not None for v in values):
+            return True
+    return False
 
 
 def _flag(attack: AttackRow) -> str:
@@ -175,18 +206,21 @@ def _line(name: str, points: list[AttackRow], metric: str, colour_: str, mode: s
 
 
 def _bar(name: str, point: AttackRow, metric: str, colour_: str, *, xaxis: str = "x", yaxis: str = "y",
-         legend: bool = True, base: str | None = None) -> dict:
-    """One name's value at the only tested load, as a bar (a lone point is no chart)."""
+         legend: bool = True, base: str | None = None, repeat: int = 0) -> dict:
+    """One name's value at the only tested load, as a bar (a lone point is no chart); the
+    repeats of a cell stand side by side under one legend entry."""
     shown = f"{name} · {base}" if base else name
+    hover = txt(shown) + (f" · repeat {repeat + 1}" if repeat else "")
     # One category (the load), a bar per name beside the others, coloured as in the legend.
     return {
-        "type": "bar", "name": txt(shown), "legendgroup": txt(name), "showlegend": legend,
+        "type": "bar", "name": txt(shown), "legendgroup": txt(name),
+        "showlegend": legend and repeat == 0,
         "xaxis": xaxis, "yaxis": yaxis, "x": [load_text(point)], "y": sig([point.metric(metric)]),
-        "offsetgroup": txt(shown), "customdata": [_flag(point)],
+        "offsetgroup": txt(shown) + (f" {repeat}" if repeat else ""), "customdata": [_flag(point)],
         "marker": {"color": colour_, "opacity": 0.55 if base else 1,
                    "pattern": {"shape": BASE_PATTERN if base else ("x" if untrusted(point) else "")},
                    "line": {"color": colour_, "width": 1}},
-        "hovertemplate": f"<b>{txt(shown)}</b><br>{metric_hover(metric)}%{{customdata}}<extra></extra>",
+        "hovertemplate": f"<b>{hover}</b><br>{metric_hover(metric)}%{{customdata}}<extra></extra>",
     }
 
 
@@ -212,13 +246,14 @@ def load_figure(slot: str, lines: list[tuple[str, list[AttackRow]]], mode: str, 
             col = colours[name]
             if name in base:
                 if single:
-                    out += [_bar(name, p, metric, col, legend=legend, base=base_name, **axes)
-                            for p in _points(base[name])]
+                    out += [_bar(name, p, metric, col, legend=legend, base=base_name, repeat=k,
+                                 **axes) for k, p in enumerate(_points(base[name]))]
                 else:
                     out.append(_line(name, base[name], metric, col, mode, legend=legend,
                                      group=name, base=base_name, **axes))
             if single:
-                out += [_bar(name, p, metric, col, legend=legend, **axes) for p in _points(pts)]
+                out += [_bar(name, p, metric, col, legend=legend, repeat=k, **axes)
+                        for k, p in enumerate(_points(pts))]
             else:
                 out.append(_line(name, pts, metric, col, mode, legend=legend, group=name, **axes))
         return out
@@ -314,29 +349,41 @@ SPECTRUM_TICKS = [1, 2, 10, 100, 1000, 10_000, 100_000, 1_000_000]
 SPECTRUM_TICK_TEXT = ["0%", "50%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"]
 
 
-def _spectrum_trace(name: str, spec: Spectrum, col: str, base: bool) -> dict:
+def _spectrum_trace(name: str, spec: Spectrum, col: str, base: bool, repeat: int = 0) -> dict:
+    # Repeats of one load share its colour and one legend entry (clicking it hides them all);
+    # the hover says which repeat a line is.
+    hover = txt(name) + (f" · repeat {repeat + 1}" if repeat else "")
     return {
-        "type": "scatter", "mode": "lines+markers", "name": txt(name),
+        "type": "scatter", "mode": "lines+markers", "name": txt(name), "legendgroup": txt(name),
+        "showlegend": repeat == 0,
         "x": sig(spec.x), "y": sig(spec.ms), "customdata": [_p_label(p) for p in spec.p],
         "line": {"color": col, "width": 1.5 if base else 2, "shape": "linear",
                  "dash": BASE_DASH if base else "solid"},
         "marker": {"size": 4 if base else 5}, "opacity": 0.6 if base else 1,
-        "hovertemplate": f"<b>{txt(name)}</b><br>%{{customdata}}: %{{y:.2f}} ms<extra></extra>",
+        "hovertemplate": f"<b>{hover}</b><br>%{{customdata}}: %{{y:.2f}} ms<extra></extra>",
     }
 
 
-def spectrum_figure(title: str, lines: list[tuple[str, Spectrum]], colours: list[str],
+def spectrum_figure(title: str, lines: list[tuple[str, Spectrum]],
                     base_lines: list[tuple[str, Spectrum]] | None = None,
                     base_name: str | None = None) -> dict:
-    """The HdrHistogram-style plot: latency at percentile p, x = 1/(1-p) on a log axis; with
-    `base_lines` (the --baseline run's spectra at the same loads) dashed, in the same colours."""
+    """The HdrHistogram-style plot: latency at percentile p, x = 1/(1-p) on a log axis, a
+    colour per load (its repeats alike); with `base_lines` (the --baseline run's spectra at
+    the same loads) dashed, in the same colours."""
     traces = []
-    base = dict(base_lines or [])
-    for (name, spec), col in zip(lines, colours):
-        if name in base:
-            traces.append(_spectrum_trace(f"{name} · {base_name}", base[name], col, True))
-        traces.append(_spectrum_trace(name, spec, col, False))
-    specs = [s for _, s in lines] + list(base.values())
+    by_load: dict[str, list[Spectrum]] = defaultdict(list)
+    for name, spec in lines:
+        by_load[name].append(spec)
+    base: dict[str, list[Spectrum]] = defaultdict(list)
+    for name, spec in base_lines or []:
+        base[name].append(spec)
+    for i, (name, specs_) in enumerate(by_load.items()):
+        col = colour(i)
+        for k, spec in enumerate(base.get(name, [])):
+            traces.append(_spectrum_trace(f"{name} · {base_name}", spec, col, True, k))
+        for k, spec in enumerate(specs_):
+            traces.append(_spectrum_trace(name, spec, col, False, k))
+    specs = [s for _, s in lines] + [s for _, s in base_lines or []]
     top = max((s.x[-1] for s in specs), default=10)
     ticks = [t for t in SPECTRUM_TICKS if t <= top * 1.5]
     layout = _layout("percentile", "",
@@ -532,7 +579,9 @@ def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str
 def scaling_figure(rows: list[dict], colours: dict[str, str], title: str) -> dict:
     """perf.reporter.compute.scaling rows of one run: throughput by worker count, a line per endpoint (left),
     and scaling efficiency RPS(n) / (n x RPS(1)) beside it (right, 100% = linear). A lower
-    bound (every rate met) is drawn hollow and said in the hover."""
+    bound (every rate met) is drawn hollow and said in the hover. With no efficiency to show
+    (no worker count has a one-worker rate to divide by), the throughput panel alone."""
+    efficiency = any(c["efficiency"] is not None for r in rows for c in r["workers"])
     traces = []
     for r in rows:
         col = colours.get(r["endpoint"], OK_COLOUR)
@@ -550,6 +599,8 @@ def scaling_figure(rows: list[dict], colours: dict[str, str], title: str) -> dic
                        "y": sig([c["rps"] for c in counts]),
                        "hovertemplate": (f"<b>{txt(r['endpoint'])}</b><br>%{{x}} workers: "
                                          "%{y:.1f} req/s%{customdata}<extra></extra>")})
+        if not efficiency:
+            continue
         traces.append({**common, "name": txt(r["endpoint"]), "xaxis": "x2", "yaxis": "y2",
                        "showlegend": False,
                        "y": sig([c["efficiency"] for c in counts]),
@@ -557,6 +608,10 @@ def scaling_figure(rows: list[dict], colours: dict[str, str], title: str) -> dic
                                          "efficiency %{y:.0%}%{customdata}<extra></extra>")})
     workers = sorted({c["workers"] for r in rows for c in r["workers"]})
     x = {"tickmode": "array", "tickvals": workers, "title": {"text": "workers"}}
+    if not efficiency:
+        return figure(title, traces, _layout(
+            "workers", "", height=380, legend={"orientation": "h", "y": -0.25}, xaxis=x,
+            yaxis={"title": {"text": "throughput (req/s)"}, "rangemode": "tozero"}))
     return figure(title, traces, _layout(
         "workers", "", height=380, legend={"orientation": "h", "y": -0.25},
         grid={"rows": 1, "columns": 2, "pattern": "independent"},

@@ -39,6 +39,7 @@ from tests.unit.test_html_report import (  # noqa: F401
     sweep_file,
     sweep_store,
 )
+from tests.unit.test_dashboard_summary import failing  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -205,3 +206,54 @@ def test_cdn_report_offline_says_why_and_the_trap_sees_it(browser, store, tmp_pa
     finally:
         proxy.close()
     assert "cdn.plot.ly" in proxy.page_hosts()
+
+
+@pytest.fixture(scope="module")
+def failing_file(failing, tmp_path_factory):  # noqa: F811
+    path = tmp_path_factory.mktemp("out") / "failing.html"
+    result = CliRunner().invoke(cli, ["report", "--store", str(failing), "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+# Elements wider than the page: what makes a reader scroll sideways.
+SPILLS = """[...document.querySelectorAll('main > section, main > div, header')]
+  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+               || el.scrollWidth > el.clientWidth + 1)
+  .map((el) => el.id || el.tagName)"""
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [1400, 800])
+def test_a_failing_run_shows_the_failure_on_the_first_screen(browser, failing_file, tmp_path, width):
+    """The summary naming the failing cell is inside the first 900 px, the stats table starts
+    on it too at 1400 px, nothing is wider than the page, and a summary line points the
+    selectors at its cell."""
+    b, proxy = browser
+    page, seen, state = open_report(b, failing_file.as_uri(), width=width, height=900)
+    try:
+        assert state == "ready" and seen.problems == []
+        summary = page.locator("#summary")
+        assert "GET /broken: every request failed" in summary.inner_text()
+        box = summary.bounding_box()
+        assert box["y"] + box["height"] <= 900, box
+        if width >= 1400:
+            assert page.locator("#table").bounding_box()["y"] < 900
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(SPILLS) == []
+        assert page.evaluate(OVERLAPS) == []
+        keep = os.environ.get("PERF_SCREENSHOTS")
+        shot = (Path(keep) if keep else tmp_path) / f"failing-{width}.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        # The errors section opened on the endpoint that failed; a partial failure's line moves it.
+        chosen = "document.querySelector('#errors select[data-dim=endpoint]').value"
+        assert page.evaluate(chosen) == "GET /broken"
+        page.locator("#summary li.partly-failed a").first.click()
+        page.wait_for_function("document.getElementById('perf-status').dataset.state === 'ready'")
+        assert page.evaluate(chosen) == "GET /flaky"
+        assert page.evaluate("document.querySelector('#attack select[data-dim=endpoint]').value") == "GET /flaky"
+        assert_all_drawn(page, "after a summary line was followed")
+    finally:
+        page.context.close()
+    assert proxy.page_hosts() == []
