@@ -21,7 +21,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from perf.reporter.compute import checks as server_checks, tables as compute
+from perf.reporter.compute import checks as server_checks, tables as compute, ttests
 from perf.store.metrics import METRICS, format_value
 from perf.reporter.compute.thresholds import CAPACITY, KEY_METRICS, CompareSettings, Threshold
 from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, RunRow
@@ -169,8 +169,6 @@ def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
     decides). One side without it: Welch's t with that variance zero is the one-sample t-test
     of the other side against its value (df = n - 1), computed so.
     """
-    from scipy import stats
-
     xs, ys = _on_scale(base, log), _on_scale(candidate, log)
     flat_x, flat_y = noiseless(xs), noiseless(ys)
     if flat_x and flat_y:
@@ -178,8 +176,8 @@ def welch_p(base: list[float], candidate: list[float], log: bool) -> float:
         return 1.0 if abs(x - y) <= NOISELESS * max(abs(x), abs(y)) else 0.0
     if flat_x or flat_y:
         noisy, flat = (ys, xs) if flat_x else (xs, ys)
-        return float(stats.ttest_1samp(noisy, statistics.median(flat)).pvalue)
-    return float(stats.ttest_ind(xs, ys, equal_var=False).pvalue)
+        return ttests.one_sample(noisy, statistics.median(flat))
+    return ttests.welch(xs, ys)
 
 
 def paired_p(rounds: list[tuple[list[float], list[float]]], log: bool) -> float:
@@ -187,12 +185,10 @@ def paired_p(rounds: list[tuple[list[float], list[float]]], log: bool) -> float:
     run, collected one after the other) is zero: a drift of the machine from round to round
     moves both sides of a round alike and cancels out, as it cannot in a test over the pool.
     Every round changing by the same amount (noiseless) is conclusive, unless that is none."""
-    from scipy import stats
-
     diffs = _round_changes(rounds, log)
     if noiseless(diffs):
         return 0.0 if any(diffs) else 1.0
-    return float(stats.ttest_1samp(diffs, 0.0).pvalue)
+    return ttests.one_sample(diffs, 0.0)
 
 
 def _round_changes(rounds: list[tuple[list[float], list[float]]], log: bool) -> list[float]:
