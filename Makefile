@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-VEGETA_VERSION := v12.13.0
+# The vegeta perf expects has one home, collector/load/vegeta.py (what `perf doctor` checks for).
+VEGETA_VERSION := $(shell sed -n 's/^PINNED_VERSION = "\(.*\)"$$/\1/p' collector/load/vegeta.py)
 ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 # Every package of perf and its test extras, exact versions and sha256 hashes, for every
@@ -95,11 +96,8 @@ vegeta: install
 	if [ -x $(BIN)/vegeta ]; then exit 0; fi; \
 	if command -v vegeta >/dev/null 2>&1; then exit 0; fi; \
 	if ! command -v go >/dev/null 2>&1; then \
-	  echo "vegeta not found and go is not installed. Install vegeta $(VEGETA_VERSION) one of these ways:"; \
-	  echo "  go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)   (with Go >= 1.22)"; \
-	  echo "  brew install vegeta"; \
-	  echo "  a release binary from the vegeta project's GitHub releases page, put on PATH or in $(BIN)"; \
-	  echo "then re-run make (or point PERF_VEGETA at the binary)."; \
+	  echo "vegeta not found and go is not installed. Install vegeta $(VEGETA_VERSION), then re-run make:"; \
+	  $(BIN)/python -c 'from perf.collector.load.vegeta import install_lines; print(*install_lines(), sep="\n")'; \
 	  exit 1; \
 	fi; \
 	echo "building vegeta $(VEGETA_VERSION) into $(BIN) ..."; \
