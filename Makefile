@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-VEGETA_VERSION := v12.13.0
+# The vegeta perf expects has one home, collector/load/vegeta.py (what `perf doctor` checks for).
+VEGETA_VERSION := $(shell sed -n 's/^PINNED_VERSION = "\(.*\)"$$/\1/p' collector/load/vegeta.py)
 ACTIONLINT_VERSION := v1.7.12
 STAMP := $(VENV)/.installed
 # Every package of perf and its test extras, exact versions and sha256 hashes, for every
@@ -16,12 +17,6 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 LATEST := .venv-latest
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# The dashboard's plotly.js: the cartesian partial bundle (scatter, bar, heatmap, ...), a third
-# of the full one, pinned by version and by the npm registry's sha512 of its tarball.
-PLOTLYJS_PACKAGE := plotly.js-cartesian-dist-min
-PLOTLYJS_VERSION := 4.1.1
-PLOTLYJS_INTEGRITY := sha512-o8GrFeusncwBIxbBynRJpY4pkgVB6caM+JLpwrLYbbsO7dZ8FJ+SVN2Fr+L7kiG/Z6w4P5O0Jus/Qr5EefHVeg==
-PLOTLYJS := $(VENV)/share/perf/plotly-cartesian.min.js
 
 .PHONY: demo test test-unit suite test-latest install lock vegeta chromium actionlint plotlyjs clean-venv
 
@@ -82,31 +77,16 @@ test-latest: install vegeta chromium
 	$(LATEST)/bin/python -m pip install -q --upgrade pip
 	$(LATEST)/bin/python -m pip install -q --upgrade -e '.[test]'
 	cp $(BIN)/vegeta $(LATEST)/bin/vegeta
-	if [ -f $(PLOTLYJS) ]; then mkdir -p $(LATEST)/share/perf && cp $(PLOTLYJS) $(LATEST)/share/perf/; fi
 	$(LATEST)/bin/python -m pip freeze --exclude-editable > $(LATEST)/versions.txt
 	$(MAKE) --no-print-directory suite PY=$(LATEST)/bin/python
 
-# Without npm (or offline) the dashboard falls back to the plotly package's full bundle and
-# says so in its footer and in `perf doctor`; nothing fails.
+# The dashboard's plotly.js (the cartesian partial bundle, pinned in tools/plotlyjs.py) into the
+# tree as perf's package data, its checked tarball kept in the venv (tests/system/test_wheel.py
+# builds a wheel from it offline). Offline, the dashboard falls back to the plotly package's full
+# bundle and says so in its footer and in `perf doctor`; nothing fails.
 plotlyjs: $(STAMP)
-	@if [ -f $(PLOTLYJS) ]; then exit 0; fi; \
-	if ! command -v npm >/dev/null 2>&1; then \
-	  echo "npm not found: reports embed the plotly package's full plotly.js (~2 MB instead of < 1 MB)"; \
-	  exit 0; \
-	fi; \
-	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT; \
-	echo "fetching $(PLOTLYJS_PACKAGE)@$(PLOTLYJS_VERSION) (npm) ..."; \
-	if ! (cd "$$tmp" && npm pack --silent $(PLOTLYJS_PACKAGE)@$(PLOTLYJS_VERSION) >/dev/null 2>&1); then \
-	  echo "npm pack failed: reports embed the plotly package's full plotly.js (~2 MB instead of < 1 MB)"; \
-	  exit 0; \
-	fi; \
-	$(BIN)/python -c 'import base64, hashlib, sys; \
-	  got = "sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode(); \
-	  sys.exit(0 if got == sys.argv[2] else "checksum mismatch for " + sys.argv[1] + ": " + got)' \
-	  "$$tmp/$(PLOTLYJS_PACKAGE)-$(PLOTLYJS_VERSION).tgz" "$(PLOTLYJS_INTEGRITY)" || exit 1; \
-	tar -xzf "$$tmp/$(PLOTLYJS_PACKAGE)-$(PLOTLYJS_VERSION).tgz" -C "$$tmp" package/plotly-cartesian.min.js && \
-	mkdir -p $(dir $(PLOTLYJS)) && mv "$$tmp/package/plotly-cartesian.min.js" $(PLOTLYJS) && \
-	echo "plotly.js $(PLOTLYJS_VERSION) cartesian bundle -> $(PLOTLYJS)"
+	@$(BIN)/python tools/plotlyjs.py $(VENV)/share/perf \
+	  || echo "reports embed the plotly package's full plotly.js (~2 MB instead of < 1 MB)"
 
 # vegeta: use one already reachable (PERF_VEGETA, the venv, PATH); otherwise build the
 # pinned release from tools/vegeta with go. The ldflags set the version that
@@ -116,11 +96,8 @@ vegeta: install
 	if [ -x $(BIN)/vegeta ]; then exit 0; fi; \
 	if command -v vegeta >/dev/null 2>&1; then exit 0; fi; \
 	if ! command -v go >/dev/null 2>&1; then \
-	  echo "vegeta not found and go is not installed. Install vegeta $(VEGETA_VERSION) one of these ways:"; \
-	  echo "  go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)   (with Go >= 1.22)"; \
-	  echo "  brew install vegeta"; \
-	  echo "  a release binary from the vegeta project's GitHub releases page, put on PATH or in $(BIN)"; \
-	  echo "then re-run make (or point PERF_VEGETA at the binary)."; \
+	  echo "vegeta not found and go is not installed. Install vegeta $(VEGETA_VERSION), then re-run make:"; \
+	  $(BIN)/python -c 'from perf.collector.load.vegeta import install_lines; print(*install_lines(), sep="\n")'; \
 	  exit 1; \
 	fi; \
 	echo "building vegeta $(VEGETA_VERSION) into $(BIN) ..."; \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -12,12 +13,15 @@ from pathlib import Path
 from perf.collector.server import processes
 from perf.base.errors import PerfError
 
+# The one home of the vegeta perf expects: the Makefile reads it from this line.
 PINNED_VERSION = "v12.13.0"
-INSTALL_HINT = (
-    f"install vegeta {PINNED_VERSION}: `make vegeta` (needs go), "
-    f"`go install github.com/tsenart/vegeta/v12@{PINNED_VERSION}`, `brew install vegeta`, "
-    "or a release binary on PATH; or point --vegeta / PERF_VEGETA at it"
-)
+INSTALL_HINT = (f"install vegeta {PINNED_VERSION} (`perf doctor` says how on this machine), "
+                "or point --vegeta / PERF_VEGETA at it")
+RELEASES = "https://github.com/tsenart/vegeta/releases"
+# The release archives' names for the machines vegeta publishes binaries for (platform's words).
+_RELEASE_OS = {"Linux": "linux", "Darwin": "darwin", "FreeBSD": "freebsd"}
+_RELEASE_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
+                 "i386": "386", "i686": "386"}
 _MODULE_VERSION = re.compile(rb"github\.com/tsenart/vegeta/v12\s+(v\d+\.\d+\.\d+)")
 _MODULE = b"github.com/tsenart/vegeta"
 
@@ -47,6 +51,19 @@ def find_vegeta(explicit: str | os.PathLike | None = None) -> Path:
     if on_path:
         return Path(on_path)
     raise PerfError(f"vegeta not found; {INSTALL_HINT}")
+
+
+def install_lines() -> list[str]:
+    """How to get the pinned vegeta on this machine, a command or URL a line (`perf doctor`, make)."""
+    go = f"go install github.com/tsenart/vegeta/v12@{PINNED_VERSION}"
+    where = ("  # go is on PATH: vegeta lands in $(go env GOPATH)/bin" if shutil.which("go")
+             else "  # needs Go >= 1.22")
+    os_name, arch = _RELEASE_OS.get(platform.system()), _RELEASE_ARCH.get(platform.machine())
+    number = PINNED_VERSION.removeprefix("v")
+    binary = (f"{RELEASES}/download/{PINNED_VERSION}/vegeta_{number}_{os_name}_{arch}.tar.gz"
+              if os_name and arch else f"{RELEASES}/tag/{PINNED_VERSION}")
+    return [go + where, f"or the release binary: {binary}",
+            "then put vegeta on PATH, or point PERF_VEGETA (or --vegeta) at it"]
 
 
 def vegeta_problem(binary: Path) -> str | None:

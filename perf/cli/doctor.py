@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 
 from perf.collector.storage.environment import machine_info
-from perf.collector.load.vegeta import find_vegeta, vegeta_problem, vegeta_version
+from perf.collector.load.vegeta import find_vegeta, install_lines, vegeta_problem, vegeta_version
 from perf import __version__
 from perf.base.errors import PerfError
 from perf.store.database import resolve_store, spooled_attacks, store_state
@@ -18,6 +18,7 @@ class Check:
     value: str
     ok: bool = True
     problem: str = "MISSING"  # the word shown when not ok
+    how: tuple[str, ...] = ()  # what to run to fix it, a line each
 
 
 def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
@@ -31,7 +32,7 @@ def run_checks(store: str | None, vegeta: str | None) -> list[Check]:
     try:
         binary = find_vegeta(vegeta)
     except PerfError as exc:
-        checks.append(Check("vegeta", str(exc), ok=False))
+        checks.append(Check("vegeta", str(exc), ok=False, how=tuple(install_lines())))
     else:
         problem = vegeta_problem(binary)
         checks.append(Check("vegeta", f"{binary}: {problem}", ok=False, problem="UNUSABLE")

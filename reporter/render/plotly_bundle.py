@@ -1,10 +1,11 @@
 """How the dashboard carries plotly.js (and its figure data) inside one offline HTML file.
 
 The dashboard draws only scatter, bar and heatmap traces, so it embeds plotly.js's cartesian
-partial bundle (1.5 MB minified, ~0.5 MB gzipped), which `make install` fetches from the npm
-registry, pinned by version and checksum, into the venv (never into the repository). Where it
-is missing (no npm at set-up), the plotly package's full bundle (4.8 MB, ~1.5 MB gzipped) is
-used instead, and the report's footer and `perf doctor` say so.
+partial bundle (1.5 MB minified, ~0.5 MB gzipped): perf's package data, fetched from the npm
+registry, pinned by version and checksum (tools/plotlyjs.py), when the wheel is built or by
+`make install` (never committed). Where it is missing (an editable install set up offline), the
+plotly package's full bundle (4.8 MB, ~1.5 MB gzipped) is used instead, and the report's footer
+and `perf doctor` say so.
 
 The page inflates the bundle with the browser's native `DecompressionStream('gzip')`. The gzip
 bytes travel as base85 text (25% overhead against base64's 33%), using Python's RFC 1924
@@ -21,14 +22,17 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import pkgutil
 
 import plotly.offline
 
-# Where the Makefile's `plotlyjs` step puts the partial bundle.
-PARTIAL_BUNDLE = Path(sys.prefix) / "share" / "perf" / "plotly-cartesian.min.js"
+# Where the partial bundle is looked for, in order: perf's package data (templates/ in the
+# repository), then the venv's share/perf/, where `make install` put it before it was package data.
+PACKAGED_BUNDLE = Path(str(files("perf.templates") / "plotly-cartesian.min.js"))
+PARTIAL_BUNDLES = (PACKAGED_BUNDLE, Path(sys.prefix) / "share" / "perf" / "plotly-cartesian.min.js")
 
 # RFC 1924 (Python's b85encode) with "<" -> "."; the page's decoder uses exactly this string.
 ALPHABET = (
@@ -74,8 +78,8 @@ class Bundle:
         if self.partial:
             return f"plotly.js {self.version} (cartesian partial bundle, {self.source})"
         return (f"plotly.js {self.version} (full bundle from the plotly package: the cartesian "
-                f"partial bundle is not installed at {PARTIAL_BUNDLE}, so reports are ~2 MB "
-                "instead of < 1 MB; `make install` with npm fetches it)")
+                f"partial bundle is not installed at {PACKAGED_BUNDLE}, so reports are ~2 MB "
+                "instead of < 1 MB; `make install` with network access fetches it)")
 
 
 def sri(data: bytes) -> str:
@@ -89,11 +93,11 @@ def _version(js: str) -> str | None:
 
 def bundle(partial: Path | None = None) -> Bundle:
     """The plotly.js the dashboard embeds: the partial bundle when installed, else the full one."""
-    path = PARTIAL_BUNDLE if partial is None else partial
-    if path.is_file():
-        data = path.read_bytes()
-        js = data.decode("utf-8")
-        return Bundle(js, _version(js) or "?", True, str(path), sri(data))
+    for path in PARTIAL_BUNDLES if partial is None else (partial,):
+        if path.is_file():
+            data = path.read_bytes()
+            js = data.decode("utf-8")
+            return Bundle(js, _version(js) or "?", True, str(path), sri(data))
     # The bytes plotly.offline.get_plotlyjs() decodes.
     data = pkgutil.get_data("plotly", "package_data/plotly.min.js")
     return Bundle(data.decode("utf-8"), plotly.offline.get_plotlyjs_version(), False,

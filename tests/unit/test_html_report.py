@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import orjson
 import plotly.graph_objects as go
@@ -147,6 +148,15 @@ def test_the_partial_bundle_is_read_when_installed_and_the_full_one_is_the_fallb
     assert not fallback.partial and len(fallback.js) > 3_000_000
     assert "full bundle from the plotly package" in fallback.describe()
     assert "make install" in fallback.describe()
+
+
+def test_the_packaged_bundle_comes_before_the_venvs_share_folder(tmp_path, monkeypatch):
+    packaged, shared = tmp_path / "assets.js", tmp_path / "share.js"
+    shared.write_text("/**\n* plotly.js (cartesian - minified) v1.0.0\n*/\n")
+    monkeypatch.setattr(plotly_bundle, "PARTIAL_BUNDLES", (packaged, shared))
+    assert plotly_bundle.bundle().source == str(shared)  # an older make install's copy still counts
+    packaged.write_text("/**\n* plotly.js (cartesian - minified) v2.0.0\n*/\n")
+    assert (plotly_bundle.bundle().source, plotly_bundle.bundle().version) == (str(packaged), "2.0.0")
 
 
 @pytest.mark.skipif(not PARTIAL, reason="the cartesian bundle is not installed (no npm at set-up)")
@@ -372,7 +382,7 @@ def test_cdn_script_is_pinned_to_the_local_bundle_by_its_integrity(store):
     import pkgutil
 
     html = dashboard(store, plotlyjs="cdn")
-    local = (plotly_bundle.PARTIAL_BUNDLE.read_bytes() if PARTIAL
+    local = (Path(plotly_bundle.current_bundle().source).read_bytes() if PARTIAL
              else pkgutil.get_data("plotly", "package_data/plotly.min.js"))
     sri = "sha384-" + base64.b64encode(hashlib.sha384(local).digest()).decode()
     (tag,) = re.findall(r'<script src="https://cdn\.plot\.ly/[^>]*>', html)

@@ -30,5 +30,7 @@ def doctor(store: str | None, vegeta: str | None) -> None:
     for check in checks:
         click.echo(f"{check.name:<{width}}  {check.value}" if check.ok
                    else f"{check.name:<{width}}  {check.problem}: {check.value}")
+        for line in check.how:
+            click.echo(f"{'':<{width}}    {line}")
     if not all(c.ok for c in checks):
         sys.exit(1)
