@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from perf.reporter.compute.pelt import pelt_l2
+from perf.reporter.compute.pelt import pelt_l2_many
 from perf.reporter.compute.verdicts import Cell, cells_of, welch_p
 from perf.store.metrics import METRICS
 from perf.reporter.compute.thresholds import KEY_METRICS, CompareSettings, Threshold
@@ -55,14 +55,12 @@ def _noise(x: np.ndarray) -> float:
     return 1.4826 * mad / math.sqrt(2)
 
 
-def _proposals(x: np.ndarray, min_size: int) -> list[int]:
-    n = len(x)
+def _penalty(x: np.ndarray) -> float:
     scale = max(float(np.max(np.abs(x))), 1.0)
     sigma = max(_noise(x), 1e-4 * scale)  # a perfectly flat stretch must not make pen zero
     # BIC would charge 2σ²·ln n. Measured on sixteen runs of pure noise, with the t-test but no
     # threshold: 2 leaves a false change point in 10% of histories, 3 in 5%.
-    penalty = 3 * sigma**2 * math.log(n)
-    return pelt_l2(x, penalty, min_size)
+    return 3 * sigma**2 * math.log(len(x))
 
 
 def change_points(values: list[float], threshold: Threshold | None = None, *,
@@ -73,13 +71,38 @@ def change_points(values: list[float], threshold: Threshold | None = None, *,
     `threshold` (default: a 5% shift) is the smallest shift reported; `ratio` series (success)
     are compared in percentage points rather than on a log scale.
     """
-    threshold = threshold or Threshold("p50", relative=0.05)
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2 * min_size or not np.all(np.isfinite(v)):
-        return []
-    log = not ratio and bool(np.all(v > 0))
-    x = np.log(v) if log else v
-    points = _proposals(x, min_size)
+    return change_points_many([(values, threshold, ratio)], alpha=alpha, min_size=min_size)[0]
+
+
+def change_points_many(series: list[tuple[list[float], Threshold | None, bool]], *,
+                       alpha: float = ALPHA, min_size: int = MIN_SEGMENT) -> list[list[ChangePoint]]:
+    """change_points of many (values, threshold, ratio) series: PELT proposes for all of them
+    at once (pelt.pelt_l2_many), then each proposal is confirmed series by series."""
+    prepared = []
+    for values, threshold, ratio in series:
+        v = np.asarray(values, dtype=float)
+        if len(v) < 2 * min_size or not np.all(np.isfinite(v)):
+            prepared.append(None)
+            continue
+        log = not ratio and bool(np.all(v > 0))
+        prepared.append((v, np.log(v) if log else v, log))
+    proposed = pelt_l2_many([p[1] for p in prepared if p], [_penalty(p[1]) for p in prepared if p],
+                            min_size)
+    out, at = [], 0
+    for (_, threshold, ratio), p in zip(series, prepared):
+        if p is None:
+            out.append([])
+            continue
+        out.append(_confirmed(p[0], proposed[at], threshold or Threshold("p50", relative=0.05),
+                              ratio, p[2], alpha))
+        at += 1
+    return out
+
+
+def _confirmed(v: np.ndarray, points: list[int], threshold: Threshold, ratio: bool, log: bool,
+               alpha: float) -> list[ChangePoint]:
+    """The proposals that pass Welch's test and the threshold, dropping the weakest failing
+    one and testing again until every one left passes."""
     while points:
         bounds = [0, *points, len(v)]
         tested = []
@@ -155,6 +178,9 @@ class History:
 
 
 def _median(values: list) -> float | None:
+    if len(values) == 1:  # one attack of the cell in the run: most histories, most cells
+        v = values[0]
+        return float(v) if v is not None and math.isfinite(v) else None
     kept = [float(v) for v in values if v is not None and math.isfinite(v)]
     return statistics.median(kept) if kept else None
 
@@ -172,7 +198,8 @@ def cell_histories(attacks: list[AttackRow], runs: list[RunRow], names: dict[str
     for run_id in order:
         for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
             per_cell.setdefault(cell, {})[run_id] = cell_attacks
-    out = []
+    out, jobs = [], []
+    columns = [(name, KEY_METRICS[name]) for name in metrics]
     for cell in sorted(per_cell, key=Cell.sort_key):
         points = []
         for run_id in sorted(per_cell[cell], key=order.__getitem__):
@@ -180,16 +207,20 @@ def cell_histories(attacks: list[AttackRow], runs: list[RunRow], names: dict[str
             points.append(RunPoint(
                 run_id, names[run_id], run.label, run.git_commit, run.started_at,
                 len(cell_attacks),
-                {name: _median([a.metric(KEY_METRICS[name]) for a in cell_attacks])
-                 for name in metrics}))
+                {name: _median([a.metrics.get(column) for a in cell_attacks])
+                 for name, column in columns}))
         history = CellHistory(cell, points)
         for name in metrics:
             series = [p.values[name] for p in points]
             if any(v is None for v in series):
                 history.skipped[name] = "a run has no value"
                 continue
-            history.change_points[name] = change_points(
-                series, settings.thresholds[name],
-                ratio=METRICS[KEY_METRICS[name]].unit == "ratio")
+            jobs.append((history, name, series))
         out.append(history)
+    # Every series at once: PELT splits the series of one length together.
+    found = change_points_many([(series, settings.thresholds[name],
+                                 METRICS[KEY_METRICS[name]].unit == "ratio")
+                                for _, name, series in jobs])
+    for (history, name, _), cps in zip(jobs, found):
+        history.change_points[name] = cps
     return out

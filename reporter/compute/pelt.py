@@ -21,43 +21,78 @@ import numpy as np
 def pelt_l2(x: np.ndarray, penalty: float, min_size: int) -> list[int]:
     """The breakpoints of the optimal split of `x` (1-D): the index where each segment after
     the first begins, ascending (the series' end is not one)."""
-    n = len(x)
-    if n < 2 * min_size:
-        return []
+    return pelt_l2_many([x], [penalty], min_size)[0]
+
+
+def pelt_l2_many(xs: list[np.ndarray], penalties: list[float], min_size: int) -> list[list[int]]:
+    """pelt_l2 of many series at once: the series of one length are split together, each step
+    of the recursion one expression over all of them (a history's cells mostly share their
+    length, and a step's cost is then paid once, not once per series)."""
+    out: list[list[int]] = [[] for _ in xs]
+    by_length: dict[int, list[int]] = {}
+    for i, x in enumerate(xs):
+        if len(x) >= 2 * min_size:
+            by_length.setdefault(len(x), []).append(i)
+    for which in by_length.values():
+        found = _split(np.vstack([np.asarray(xs[i], dtype=float) for i in which]),
+                       np.array([penalties[i] for i in which], dtype=float), min_size)
+        for i, points in zip(which, found):
+            out[i] = points
+    return out
+
+
+def _split(x: np.ndarray, penalty: np.ndarray, min_size: int) -> list[list[int]]:
+    """The optimal splits of the rows of `x` (k series of n points), penalty[i] for row i."""
+    k, n = x.shape
     # Centred first: the cost is shift-invariant, and prefix sums of a centred series lose no
     # precision to a large common level.
-    x = np.asarray(x, dtype=float) - float(np.mean(x))
-    s1 = np.concatenate(([0.0], np.cumsum(x)))
-    s2 = np.concatenate(([0.0], np.cumsum(x * x)))
-    best = np.zeros(n + 1)  # best[t]: the cost of the optimal split of x[:t], penalties included
-    start_of_last = np.zeros(n + 1, dtype=np.int64)
-    # The candidate starts of the last segment and, beside each, its prefix sums and best cost:
-    # one buffer per quantity, the live ones at the front, so a step touches no other memory.
+    x = x - x.mean(axis=1, keepdims=True)
+    s1 = np.zeros((k, n + 1))
+    s2 = np.zeros((k, n + 1))
+    np.cumsum(x, axis=1, out=s1[:, 1:])
+    np.cumsum(x * x, axis=1, out=s2[:, 1:])
+    best = np.zeros((k, n + 1))  # best[:, t]: the cost of the optimal split of x[:, :t], penalties included
+    start_of_last = np.zeros((k, n + 1), dtype=np.int64)
+    rows = np.arange(k)
+    # The candidate starts s of the last segment and, beside each, its prefix sum s1[s] and
+    # best[s] - s2[s]: the cost of a last segment [s, end) is then that minus
+    # (s1[end] - s1[s])² / (end - s), plus s2[end] and the penalty, which are the same for every
+    # start and so are added once, to the winner. One buffer per quantity, the live starts at
+    # the front, so a step touches no other memory; a start stays while it can still win for
+    # one of the series.
     at = np.empty(n + 1, dtype=np.int64)
-    at_s1, at_s2, at_best = np.empty(n + 1), np.empty(n + 1), np.empty(n + 1)
+    at_s1, at_rest = np.empty((k, n + 1)), np.empty((k, n + 1))
     live = 0
     for end in range(min_size, n + 1):
         new = end - min_size  # the latest start that leaves the last segment min_size long
         if new == 0 or new >= min_size:  # a start must end a segment of min_size itself
-            at[live], at_s1[live], at_s2[live], at_best[live] = new, s1[new], s2[new], best[new]
+            at[live] = new
+            at_s1[:, live], at_rest[:, live] = s1[:, new], best[:, new] - s2[:, new]
             live += 1
         starts = at[:live]
-        sums = s1[end] - at_s1[:live]
-        total = at_best[:live] + (s2[end] - at_s2[:live]) - sums * sums / (end - starts) + penalty
-        pick = int(np.argmin(total))  # the first of equal minima: the earliest start
-        best[end] = total[pick]
-        start_of_last[end] = starts[pick]
+        sums = s1[:, end, None] - at_s1[:, :live]
+        sums *= sums
+        sums *= 1.0 / (end - starts)
+        total = np.subtract(at_rest[:, :live], sums, out=sums)
+        pick = np.argmin(total, axis=1)  # the first of equal minima: the earliest start
+        least = total[rows, pick]
+        best[:, end] = least + s2[:, end] + penalty
+        start_of_last[:, end] = starts[pick]
         # A start whose cost already exceeds the best by more than a penalty can never win a
         # later end (adding a breakpoint never costs more than the penalty).
-        keep = total <= best[end] + penalty
+        keep = np.any(total <= (least + penalty)[:, None], axis=0)
         kept = int(np.count_nonzero(keep))
         if kept < live:
-            for buffer in (at, at_s1, at_s2, at_best):
-                buffer[:kept] = buffer[:live][keep]
+            at[:kept] = at[:live][keep]
+            for buffer in (at_s1, at_rest):
+                buffer[:, :kept] = buffer[:, :live][:, keep]
             live = kept
-    points, end = [], n
-    while end > 0:
-        end = int(start_of_last[end])
-        if end > 0:
-            points.append(end)
-    return sorted(points)
+    found = []
+    for row in range(k):
+        points, end = [], n
+        while end > 0:
+            end = int(start_of_last[row, end])
+            if end > 0:
+                points.append(end)
+        found.append(sorted(points))
+    return found
