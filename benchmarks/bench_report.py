@@ -161,7 +161,7 @@ def time_history(path: Path, repeat: int) -> list[float]:
         con = open_store(path, read_only=True)
         try:
             runs = query.select_runs(con, Selection())
-            attacks = query.attack_summaries(con, [r["run_id"] for r in runs], Selection())
+            attacks = query.attack_summaries(con, [r.run_id for r in runs], Selection())
             started = time.perf_counter()
             query.history(con, attacks)
             times.append(time.perf_counter() - started)
@@ -234,6 +234,77 @@ def main() -> None:
           f"{time.perf_counter() - started:.0f} s")
     timings("timings with the attack_stats cache (what a store written by perf collect has):")
     print(line("history of one run's cells (query)", time_history(args.store, args.repeat)))
+    team_scale(args.store, args.repeat)
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def team_scale(store: Path, repeat: int) -> None:
+    """Issue 18's targets: the whole history, the one-run dashboard, and the history kept as
+    a folder of exported runs (export, import, reading the folder, the published site)."""
+    import shutil
+    import tempfile
+
+    print("team scale (targets: history <= 1 s, dashboard <= 2 s, a run <= 50 KB, import <= 10 s, "
+          "history --store DIR <= 2 s, site index <= 3 MB):")
+    print(line("perf history (every run, cell, metric)", time_cli(store, [], repeat, "history")))
+    print(line("perf history --format json", time_cli(store, ["--format", "json"], repeat, "history")))
+    work = Path(tempfile.mkdtemp(prefix="perf-team-"))
+    try:
+        page = work / "one.html"
+        print(line("perf report --output (one-run dashboard)",
+                   time_cli(store, ["--output", str(page)], repeat)))
+        print(f"  one-run dashboard: {page.stat().st_size / 1e6:.2f} MB")
+        con = open_store(store, read_only=True)
+        runs = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
+        con.close()
+        folder = work / "history"
+        print(line(f"perf export of {len(runs):,} runs", time_cli(store, [*runs, "--to", str(folder)], 1, "export")))
+        sizes = sorted(_size(d) for d in folder.iterdir() if d.is_dir())
+        print(f"  exported run without requests: median {sizes[len(sizes) // 2] / 1e3:.1f} KB, "
+              f"max {sizes[-1] / 1e3:.1f} KB; folder {_size(folder) / 1e6:.1f} MB")
+        imported = work / "imported.duckdb"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "perf.cli", "import", str(folder), "--store", str(imported)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        print(line(f"perf import of {len(runs):,} runs (new store)", [time.perf_counter() - started]))
+        print(line("perf history --store DIR", time_cli(folder, [], repeat, "history")))
+        print(line("perf runs --store DIR", time_cli(folder, [], repeat, "runs")))
+        site = work / "site"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "perf.cli", "publish", str(site), "--store", str(folder)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        print(line("perf publish SITE --store DIR", [time.perf_counter() - started]))
+        print(f"  site index.html {(site / 'index.html').stat().st_size / 1e6:.2f} MB, "
+              f"whole site {_size(site) / 1e6:.1f} MB")
+        drawn = _drawn_in_chromium(site / "index.html")
+        if drawn is not None:
+            print(line("site index drawn in Chromium", [drawn]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _drawn_in_chromium(page: Path) -> float | None:
+    """Seconds from opening the page to every chart drawn (None without Chromium)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import CHROMIUM
+
+    if CHROMIUM is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        tab = browser.new_page(viewport={"width": 1400, "height": 900})
+        started = time.perf_counter()
+        tab.goto(page.as_uri())
+        tab.wait_for_function("['ready', 'error'].includes(document.getElementById('perf-status')"
+                              ".dataset.state)", timeout=120_000)
+        seconds = time.perf_counter() - started
+        browser.close()
+    return seconds
 
 if __name__ == "__main__":
     main()
