@@ -11,10 +11,7 @@ import time
 
 from perf.base.terminal import terminal_text
 from perf.base.text import clock, plural
-
-def times_text(elapsed_s: float, left_s: float) -> str:
-    """Both clocks, each named, so neither can be read as the other."""
-    return f"elapsed {clock(elapsed_s)}, ~{clock(left_s)} left"
+from perf.collector.sweep.progress_line import live_text, progress_line
 
 
 class PlainProgress:
@@ -59,32 +56,34 @@ class PlainProgress:
         pass
 
 
-def live_text(elapsed_s: float, results: int, successes: int) -> str:
-    """The current attack's own counts; no rate before a fifth of a second (it would be noise)."""
-    rate = f", {successes / elapsed_s:.1f} ok/s" if elapsed_s > 0.2 else ""
-    return f"{plural(results, 'result')}{rate}"
-
-
 class RichProgress(PlainProgress):
     """A live bar for the sweep and one for the current attack; events print above them."""
 
     def __init__(self, console=None):
         super().__init__()
+        from rich.cells import cell_len
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+        from rich.progress import Progress, ProgressColumn
         from rich.text import Text
 
-        class Clocks(ProgressColumn):
-            # Both tasks count seconds of load: completed = seconds done, total = planned.
+        progress = self
+
+        class Line(ProgressColumn):
+            # The whole line is one column, fitted to the width at each redraw (the terminal
+            # may have been resized); both tasks count seconds of load.
             def render(self, task):
-                left = (task.total or 0) - task.completed
-                return Text(times_text(task.elapsed or 0.0, left), style="dim")
+                titles = [t.description for t in progress.bars.tasks]
+                pieces = progress_line(
+                    progress.console.width, task.description, task.percentage / 100,
+                    task.elapsed or 0.0, (task.total or 0) - task.completed,
+                    task.fields.get("live", ""), title_cells=max(map(cell_len, titles)))
+                text = Text(no_wrap=True, overflow="crop")
+                for piece, style in pieces:
+                    text.append(piece, style=style)
+                return text
 
         self.console = console or Console(stderr=True)
-        self.bars = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            Clocks(), TextColumn("{task.fields[live]}"), console=self.console, transient=True,
-        )
+        self.bars = Progress(Line(), console=self.console, transient=True)
         self.sweep_task = None
         self.attack_task = None
 

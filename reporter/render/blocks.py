@@ -30,6 +30,10 @@ class Table:
     align: list[str]  # "l" | "r" per column
     section_rows: set[int] = field(default_factory=set)  # rows that head a group (multi-run)
     keep: int = 1  # leading columns repeated in every part when the table wraps
+    # Runs of columns [start, stop) read together: kept in one part, the first, when the
+    # table wraps (the latencies and Success%: what a reader compares first).
+    together: list[tuple[int, int]] = field(default_factory=list)
+    row_kinds: dict[int, str] = field(default_factory=dict)  # a row's kind when not "cell"
 
 
 @dataclass
@@ -78,19 +82,45 @@ def bars(chart: Chart, mark: str) -> Bars | None:
                     for label, value, warn in group])
         for subtitle, group in chart.groups
     ]
-    return Bars(chart.title, groups,
-                scale=max((v for _, v, _ in flat if v is not None), default=0),
+    return Bars(chart.title, groups, scale=bar_scale([v for _, v, _ in flat]),
                 value_w=max(len(row.text) for _, rows in groups for row in rows),
                 label_w=label_w)
+
+
+# One outlier (a p99 of 4.6 s among 3-60 ms) must not flatten every other bar to nothing: the
+# scale stops at this many times the upper quartile, and a longer bar is drawn clipped.
+CLIP_QUARTILES = 4
+
+
+def bar_scale(values: list[float | None]) -> float:
+    """The value a full-width bar stands for: the largest, unless it lies past
+    CLIP_QUARTILES x the upper quartile (with four values or more to judge by)."""
+    shown = sorted(v for v in values if v is not None and v > 0)
+    if not shown:
+        return 0
+    if len(shown) < 4:
+        return shown[-1]
+    return min(shown[-1], CLIP_QUARTILES * shown[(3 * (len(shown) - 1)) // 4])
+
+
+def clipped(bars: Bars) -> bool:
+    return any(row.value is not None and row.value > bars.scale
+               for _, rows in bars.groups for row in rows)
 
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
+CLIP_MARK = {True: ">", False: "›"}  # ascii, unicode: the end of a clipped bar
+
+
 def bar(value: float | None, scale: float, width: int, ascii: bool) -> str:
-    """A bar of `value` against `scale` (= `width` columns): '#' cells, or unicode eighths."""
+    """A bar of `value` against `scale` (= `width` columns): '#' cells, or unicode eighths;
+    a value past the scale fills the width and ends in the clip mark."""
     if value is None or scale <= 0:
         return ""
+    if value > scale:
+        return ("#" if ascii else "█") * (width - 1) + CLIP_MARK[ascii]
     if ascii:
         return "#" * round(width * value / scale)
     full, rest = divmod(round(width * 8 * value / scale), 8)
@@ -108,7 +138,8 @@ Block = Table | Chart | Lines
 
 # ---- fitting a width -----------------------------------------------------------------------
 # A drawn line is a list of (text, kind) pieces: the plain renderer joins the texts, the rich
-# one styles each kind. Kinds: title, head, rule, cell, section, warn, note, dim.
+# one styles each kind. Kinds: title, head, rule, cell, section, warn, note, dim, and the rows
+# of attacks where part of the requests failed: failed (below the sustained rule), some_failed.
 Piece = tuple[str, str]
 
 
@@ -177,7 +208,15 @@ def fit_table(table: Table, width: int | None) -> list[TablePart]:
     room = width - (_line_width(key) + (widest + 1 if rest else 0))
     if room < 0:
         key[0] = max(len(table.header[0]), 12, key[0] + room)
-    chunks = _share(rest, natural, width - _line_width(key))
+    units: list[list[int]] = []
+    for c in rest:
+        if units and any(start < c < stop for start, stop in table.together):
+            units[-1].append(c)
+        else:
+            units.append([c])
+    # Wrapped, the columns read together lead: the first part is what a reader looks for.
+    units.sort(key=lambda unit: len(unit) == 1)
+    chunks = _share(units, natural, width - _line_width(key))
     parts = []
     for i, chunk in enumerate(chunks or [[]]):
         title = table.title if i == 0 else f"{table.title} (continued)"
@@ -185,27 +224,31 @@ def fit_table(table: Table, width: int | None) -> list[TablePart]:
     return parts
 
 
-def _share(columns: list[int], widths: list[int], room: int) -> list[list[int]]:
-    """`columns` in order, cut into the fewest runs of at most `room` line columns each,
-    then evened out over that many runs."""
+def _share(units: list[list[int]], widths: list[int], room: int) -> list[list[int]]:
+    """The columns of `units` in order, cut into the fewest runs of at most `room` line
+    columns each, then evened out over that many runs; a unit's columns are never cut apart
+    (a unit wider than `room` takes a run of its own)."""
+    def cells(unit: list[int]) -> int:
+        return sum(widths[c] + 1 for c in unit)
+
     greedy: list[list[int]] = []
     used = room + 1
-    for c in columns:
-        if used + widths[c] + 1 > room and (not greedy or greedy[-1]):
+    for unit in units:
+        if used + cells(unit) > room and (not greedy or greedy[-1]):
             greedy.append([])
             used = 0
-        greedy[-1].append(c)
-        used += widths[c] + 1
+        greedy[-1].extend(unit)
+        used += cells(unit)
     parts = len(greedy)
     if parts <= 1:
         return greedy
-    size, extra = divmod(len(columns), parts)
+    size, extra = divmod(len(units), parts)
     even, start = [], 0
     for i in range(parts):
         stop = start + size + (1 if i < extra else 0)
-        even.append(columns[start:stop])
+        even.append([c for unit in units[start:stop] for c in unit])
         start = stop
-    if all(sum(widths[c] + 1 for c in chunk) <= room for chunk in even):
+    if all(cells(chunk) <= room for chunk in even):
         return even
     return greedy
 
@@ -235,7 +278,7 @@ def table_lines(table: Table, width: int | None, mark: str = WARN_ASCII) -> list
         for r, row in enumerate(table.rows):
             cells = [row[c] for c in part.columns]
             name_lines = break_name(cells[0], part.widths[0])
-            base = "section" if r in table.section_rows else "cell"
+            base = "section" if r in table.section_rows else table.row_kinds.get(r, "cell")
             kinds = ["warn" if c == mark or c.endswith(f" {mark}") else base for c in cells]
             first = [name_lines[0]] + cells[1:]
             out.append(line(first, kinds))
@@ -250,6 +293,8 @@ def chart_lines(chart: Chart, width: int, mark: str, ascii: bool) -> list[list[P
     if drawn is None:
         return []
     out: list[list[Piece]] = [[(t, "title")] for t in wrap(drawn.title, width)]
+    if clipped(drawn):
+        out += [[(t, "dim")] for t in wrap(clip_note(drawn, ascii, chart.metric), width)]
     beside = drawn.labels_beside(width)
     bar_w = drawn.bar_width(width) if beside else max(10, width - 4 - 2 - drawn.value_w)
     kind = "bar_up" if METRICS[chart.metric].higher_is_better else "bar_down"
@@ -265,6 +310,11 @@ def chart_lines(chart: Chart, width: int, mark: str, ascii: bool) -> list[list[P
                 out += [[("    " + t, label_kind)] for t in break_name(row.label.rstrip(), width - 4)]
                 out.append([("    ", "cell"), (drawn_bar, kind), (value, "cell")])
     return out
+
+
+def clip_note(drawn: Bars, ascii: bool, metric: str) -> str:
+    return (f"  {CLIP_MARK[ascii]} = past the scale ({format_value(metric, drawn.scale)}), "
+            "drawn clipped; its value is beside it")
 
 
 def note_lines(block: Lines, width: int | None) -> list[list[Piece]]:

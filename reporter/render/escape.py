@@ -6,7 +6,8 @@ the text they are, never as escape sequences or markup.
   sequences such as an OSC window-title change, BEL, CR, other C0/C1 controls, bidi
   overrides); line breaks and tabs become spaces.
 - `markdown_text`: that, then every character GitHub markdown would read as markup or HTML
-  escaped, so `<script>`, `<img onerror>`, pipes and backticks render as themselves.
+  escaped, so `<script>`, `<img onerror>`, pipes and backticks render as themselves; only the
+  perf commands perf's own sentences quote (`perf collect --repeat 5`) stay code spans.
 """
 
 from __future__ import annotations
@@ -23,10 +24,22 @@ _MD_INLINE = re.compile(r"[\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_BLOCK_START = re.compile(r"^([#>+=-]|\d+(?=[.)]))")
 
 
+# A perf command quoted in perf's own words: shown as code. Nothing inside a code span is
+# markup (so it needs no escape), and without a backtick or pipe it can neither close early
+# nor split a table cell. A label that quotes a perf command renders as code too: harmless.
+_PERF_COMMAND = re.compile(r"`(perf(?: [^`|]*)?)`")
+
+
 def markdown_text(text: str, line_start: bool = False) -> str:
     """`line_start`: the text begins a list item or heading (where '# x' or '> x' is markup);
     table cells and text after other words need only the inline escapes."""
     text = terminal_text(text)
+    parts = _PERF_COMMAND.split(text)  # odd parts are the commands
+    return "".join(f"`{part}`" if i % 2 else _escaped(part, line_start and i == 0)
+                   for i, part in enumerate(parts))
+
+
+def _escaped(text: str, line_start: bool) -> str:
     # Only a '<' that could open a tag, comment or autolink, and an '&' that could start an
     # entity, mean anything to markdown: "< 99%" stays as it is.
     text = re.sub(r"&(?=[A-Za-z#])", "&amp;", text)

@@ -11,7 +11,7 @@ from perf.reporter.compute.changepoints import CellHistory, ChangePoint, History
 from perf.reporter.render.escape import markdown_text
 from perf.store.metrics import METRICS, format_value
 from perf.reporter.compute.thresholds import KEY_METRICS
-from perf.base.text import plural
+from perf.base.text import load_label, plural
 
 FORMAT_VERSION = 1
 METHOD = ("PELT (L2 cost) on each metric's per-run medians, each change point kept only if "
@@ -73,12 +73,37 @@ def _summary(result: History) -> list[str]:
             "a run's value is the median over its repeats of the cell (N)"]
 
 
+def one_run_line(cells: list[CellHistory]) -> str | None:
+    """Cells measured in one run only, in one line: a table of one row with "no change point"
+    under it tells nothing (the demo store's history was 736 lines of them). Each operation is
+    named once, then the loads and worker counts they were measured at."""
+    if not cells:
+        return None
+    runs = sorted({h.points[0].name for h in cells})
+    cs = sorted((h.cell for h in cells), key=lambda c: c.sort_key())
+    endpoints = list(dict.fromkeys(c.endpoint for c in sorted(cs, key=lambda c: c.endpoint)))
+    loads = ", ".join(dict.fromkeys(load_label(c.mode, c.load) for c in cs))
+    workers = sorted({c.workers for c in cs if c.workers is not None})
+    at = f"at {loads}" + (f" with {', '.join(map(str, workers))} "
+                          f"{'worker' if workers == [1] else 'workers'}" if workers else "")
+    return (f"{plural(len(cells), 'cell')} with one run ({'run' if len(runs) == 1 else 'runs'} "
+            f"{', '.join(runs)}), no history to analyse yet: "
+            f"{plural(len(endpoints), 'operation')} {at}: {'; '.join(endpoints)}")
+
+
+def _folded(result: History) -> tuple[list[CellHistory], str | None]:
+    """The cells shown as tables, and the line that names the others."""
+    shown = [h for h in result.cells if len(h.points) > 1]
+    return shown, one_run_line([h for h in result.cells if len(h.points) <= 1])
+
+
 def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
     from perf.reporter.render.compare import plain_blocks
     from perf.reporter.render.text import render_blocks
 
-    blocks: list[Block] = [Lines("perf history", _summary(result))]
-    for history in result.cells:
+    shown, folded = _folded(result)
+    blocks: list[Block] = [Lines("perf history", _summary(result) + ([folded] if folded else []))]
+    for history in shown:
         blocks.append(cell_table(history, result.metrics))
         lines = change_lines(history)
         blocks.append(Lines(None, lines or ["no change point"]))
@@ -86,8 +111,11 @@ def render_text(result: History, ascii: bool = True, width: int = 100) -> str:
 
 
 def render_markdown(result: History) -> str:
-    out = ["## perf history", ""] + [f"- {line}" for line in _summary(result)] + [""]
-    for history in result.cells:
+    shown, folded = _folded(result)
+    out = (["## perf history", ""]
+           + [f"- {markdown_text(line)}" for line in _summary(result) + ([folded] if folded else [])]
+           + [""])
+    for history in shown:
         part = markdown_table(cell_table(history, result.metrics))
         out += [f"### {part['title']}", "", "| " + " | ".join(part["header"]) + " |",
                 "|" + "|".join(part["align"]) + "|"]

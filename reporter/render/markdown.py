@@ -5,7 +5,7 @@ The report's blocks become plain parts here; templates/summary.md.j2 lays them o
 
 from __future__ import annotations
 
-from perf.reporter.render.blocks import WARN_ASCII, Chart, Table, bar, bars
+from perf.reporter.render.blocks import WARN_ASCII, Chart, Table, bar, bars, clip_note, clipped
 from perf.reporter.render.escape import code_fence, markdown_text
 from perf.reporter.render.report_blocks import report_blocks
 from perf.reporter.render.shared import markdown_table
@@ -19,7 +19,7 @@ def _chart(chart: Chart) -> list[str]:
     drawn = bars(chart, WARN_ASCII)
     if drawn is None:
         return []
-    out = [drawn.title]
+    out = [drawn.title] + ([clip_note(drawn, False, chart.metric)] if clipped(drawn) else [])
     for subtitle, rows in drawn.groups:
         out.append(f"  {subtitle}")
         out += [f"    {row.label}  "

@@ -10,6 +10,7 @@ from perf.reporter.render.escape import plain_report
 from perf.reporter.compute.redirects import redirect_warnings, success_words
 from perf.reporter.render.shared import column_header, when
 from perf.store.metrics import METRICS, format_value, metric
+from perf.store.stats import SUSTAINED_SUCCESS
 from perf.base.text import plural
 from perf.reporter.rows import AttackRow, RunRow
 
@@ -78,19 +79,34 @@ def _warn(attack: AttackRow | None, mark: str) -> str:
     return mark if attack is not None and compute.untrusted(attack) else ""
 
 
+def failure_kind(success: float | None) -> str | None:
+    """How a row is coloured on a terminal: `failed` below the rate a sustained attack needs
+    (perf.store.stats, the rule `perf collect`'s end summary names cells by), `some_failed`
+    for any other failed request."""
+    if success is None or success >= 1:
+        return None
+    return "failed" if success < SUSTAINED_SUCCESS else "some_failed"
+
+
 def single_run_table(key: tuple, attacks: list[AttackRow], labels: dict[str, str], servers: int,
                      mark: str) -> Table:
     header = ["Endpoint", "Target"] + [column_header(n) for n in compute.TABLE_METRICS]
-    rows = []
+    rows, kinds = [], {}
     for endpoint in compute.endpoints_in_order(attacks):
         for attack in [a for a in attacks if a.endpoint == endpoint]:
             warn = _warn(attack, mark)
+            kind = failure_kind(attack.metric("success_ratio"))
+            if kind:
+                kinds[len(rows)] = kind
             rows.append(
                 [labels[endpoint] + (f" {warn}" if warn else ""), compute.load_text(attack)]
                 + [format_value(n, attack.metric(n)) for n in compute.TABLE_METRICS]
             )
+    # The latencies and Success% (TABLE_METRICS has them side by side) stay in one part.
+    together = [(2 + compute.TABLE_METRICS.index("latency_p50_ms"),
+                 3 + compute.TABLE_METRICS.index("success_ratio"))]
     return Table(compute.group_title(key, servers), header, rows,
-                 ["l"] + ["r"] * (len(header) - 1), keep=2)
+                 ["l"] + ["r"] * (len(header) - 1), keep=2, together=together, row_kinds=kinds)
 
 
 def change_text(base: float | None, value: float | None) -> str:
@@ -217,6 +233,11 @@ def scaling_blocks(report, labels: dict[str, str], names: dict[str, str]) -> lis
     rows_in = scaling.report_scaling(report)
     if not rows_in:
         return []
+    if all(c["rps"] is None for r in rows_in for c in r["workers"]):
+        # A table of "-": no worker count sustained any rate, so there is nothing to scale.
+        return [Lines("Worker scaling", [
+            "no table: no endpoint has a sustained rate at any worker count, so there is no "
+            "throughput to compare across workers; lower --rates to find what each sustains"])]
     multi = len({r["run_id"] for r in rows_in}) > 1
     servers = len({r["server"] for r in rows_in}) > 1
     sources = {r["source"] for r in rows_in}

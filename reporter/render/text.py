@@ -58,7 +58,7 @@ def render_blocks(blocks: list[Block], ascii: bool = False, width: int = DEFAULT
 
 # Rich styles of the pieces block_lines hands out.
 STYLES = {"title": "bold", "head": "bold", "section": "bold", "warn": "yellow", "dim": "dim",
-          "bar_up": "cyan", "bar_down": "magenta"}
+          "bar_up": "cyan", "bar_down": "magenta", "failed": "red", "some_failed": "yellow"}
 
 
 def _rich(drawn: list[list[list[Piece]]], width: int) -> str:

@@ -16,6 +16,7 @@ import time
 
 import duckdb
 import pytest
+from rich.cells import cell_len
 
 from tests.helpers import PERF, REPO, perf_env
 
@@ -33,18 +34,15 @@ def _screen_updates(data: bytes) -> list[str]:
     return [line.strip() for line in re.split(r"[\r\n]", text) if line.strip()]
 
 
-@pytest.mark.serial
-@pytest.mark.slow
-def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
-    """Two attacks, the first at five times the second's rate: a counter that read the first
-    attack's results file during the second would show more results than the second made."""
-    store = tmp_path / "p.duckdb"
+def _collect_on_a_terminal(tmp_path, args: list[str], columns: int) -> tuple[int, bytes]:
+    """`perf collect ARGS` with stderr on a pseudo-terminal `columns` wide: its exit code and
+    every byte the terminal was sent."""
     master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 220, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = perf_env(tmp_path, TERM="xterm-256color")
+    env.pop("COLUMNS", None)  # the terminal's own size, as a user's shell has it
     proc = subprocess.Popen(
-        [*PERF, "collect", "--endpoint", "GET /api/simple/async/{item_id}", "--rates", "50,10",
-         "--duration", "2s", "--workers", "1", "--warmup", "0", "--store", str(store)],
-        cwd=REPO, env=perf_env(tmp_path, COLUMNS="220", TERM="xterm-256color"),
+        [*PERF, "collect", *args], cwd=REPO, env=env,
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, start_new_session=True,
     )
     os.close(slave)
@@ -69,8 +67,21 @@ def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         os.close(master)
+    return proc.returncode, data
+
+
+@pytest.mark.serial
+@pytest.mark.slow
+def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
+    """Two attacks, the first at five times the second's rate: a counter that read the first
+    attack's results file during the second would show more results than the second made."""
+    store = tmp_path / "p.duckdb"
+    code, data = _collect_on_a_terminal(
+        tmp_path, ["--endpoint", "GET /api/simple/async/{item_id}", "--rates", "50,10",
+                   "--duration", "2s", "--workers", "1", "--warmup", "0", "--store", str(store)],
+        columns=220)
     lines = _screen_updates(data)
-    assert proc.returncode == 0, "\n".join(lines[-20:])
+    assert code == 0, "\n".join(lines[-20:])
 
     con = duckdb.connect(str(store), read_only=True)
     stored = [n for (n,) in con.execute(
@@ -93,3 +104,51 @@ def test_live_counts_on_a_terminal_are_the_current_attacks(tmp_path):
     assert any(re.search(r"elapsed \d+:\d\d, ~\d+:\d\d left", line) for line in lines)
     assert any("starting uvicorn (1 worker) ..." in line for line in lines)
     assert any("1 operation x 2 rates x 1 worker count" in line for line in lines)
+
+
+TOKEN = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|(.)", re.S)
+
+
+def _too_wide(data: bytes, columns: int) -> list[str]:
+    """Replays the bytes as the terminal draws them (carriage returns, line feeds, cursor
+    moves to a column): every line whose text ran past `columns` cells, which the terminal
+    wrapped onto the next row."""
+    col, widest, line, wrapped = 0, 0, "", []
+    for m in TOKEN.finditer(data.decode("utf-8", errors="replace") + "\n"):
+        params, command, char = m.groups()
+        if command == "G":  # cursor to a column (1-based)
+            col = int(params or 1) - 1
+        elif char == "\r":
+            col = 0
+        elif char == "\n":
+            if widest > columns:
+                wrapped.append(line)
+            col, widest, line = 0, 0, ""
+        elif char is not None and char >= " ":
+            col += cell_len(char)
+            widest, line = max(widest, col), line + char
+    return wrapped
+
+
+@pytest.mark.serial
+@pytest.mark.slow
+def test_the_live_display_never_wraps_at_80_columns(tmp_path):
+    """At 80 columns the attack's title, bar, clocks and counts do not all fit: the line drops
+    fields and shortens its title rather than wrap (a wrapped live line leaves a stale copy
+    of itself at every redraw)."""
+    code, data = _collect_on_a_terminal(
+        tmp_path, ["--app", "target_app.main:app", "--endpoint", "GET /api/simple/async/{item_id}",
+                   "--rates", "10,20", "--duration", "2s", "--workers", "1", "--warmup", "0",
+                   "--store", str(tmp_path / "p.duckdb")],
+        columns=80)
+    lines = _screen_updates(data)
+    assert code == 0, "\n".join(lines[-20:])
+    assert _too_wide(data, 80) == []
+    # Each redraw, rich erases its live lines by moving up over all but the last: two bars,
+    # one move up. A bar rich had wrapped (the issue's four lines at 80 columns) takes more.
+    ups = [len(run) // len("\x1b[1A\x1b[2K")
+           for run in re.findall(rb"\r\x1b\[2K((?:\x1b\[1A\x1b\[2K)+)", data)]
+    assert ups and max(ups) == 1, ups
+    live = [line for line in lines if LIVE.search(line) and "left" in line]
+    assert any(line.startswith("[2/2] GET /api/") and "@ 20/s" in line for line in live), live
+    assert all(len(line) <= 80 for line in lines)

@@ -202,6 +202,17 @@ def test_one_attack_each_is_inconclusive_and_never_gates_unless_asked(store):
     assert "gated as --gate-without-repeats asks" in " ".join(gated.stdout.split())
 
 
+def test_markdown_quotes_perf_commands_as_code(store):
+    """Issue 20: the advice read "\\`perf collect --repeat 5\\`" on GitHub; perf's own command
+    is a code span, while a label's backticks still render as themselves."""
+    md = compare(store, "one-a", "one-b", "--format", "markdown").stdout
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert "<code>perf collect --repeat 5</code>" in html and "\\`" not in md
+    from perf.reporter.render.escape import markdown_text
+    rendered = MarkdownIt("commonmark").render(markdown_text("`pr` <b> `perf report` 1 |x|"))
+    assert rendered == "<p>`pr` &lt;b&gt; <code>perf report</code> 1 |x|</p>\n"
+
+
 def test_unmatched_cells_are_listed_not_dropped(store):
     result = compare(store, "base", "other-rates")
     assert result.exit_code == 0, result.output

@@ -151,3 +151,22 @@ def test_ratio_series_shift_in_points():
     assert cp.index == 6 and cp.change == pytest.approx(-5.0, abs=0.2)
 
 
+
+
+def test_cells_with_one_run_fold_into_one_line(tmp_path):
+    """Issue 20: `perf history` of the demo store was 736 lines, mostly a one-row table and
+    "no change point" for each cell measured in one run only."""
+    path = _history(tmp_path, "mix", [1.0, 1.0])
+    con = open_store(path)
+    add_run(con, tmp_path, "mix02aaaaaa", label="mix-2", commit="02c0ffee02", started=T0 + timedelta(hours=2),
+            rates=(25, 100), workers=(1,), endpoints=ENDPOINTS, duration_s=2.0, seed=7)
+    con.close()
+    text = history(path).stdout
+    words = " ".join(text.split())
+    assert ("4 cells with one run (run mix-2), no history to analyse yet: 2 operations at 25/s, "
+            "100/s with 1 worker: GET /api/db/async/read/{item_id}; GET /api/simple/async/{item_id}"
+            in words)
+    assert text.count("no change point") == 2  # the two cells with two runs keep their tables
+    assert "@ 25/s, 1 worker\n" not in text  # no table titled by a one-run cell
+    md = history(path, "--format", "markdown").stdout
+    assert "- 4 cells with one run (run mix-2)" in md and md.count("### ") == 2

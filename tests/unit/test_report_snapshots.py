@@ -165,7 +165,7 @@ def test_terminal_form_uses_rich_bars_and_warning_marks(store):
         # One width logic: the terminal's lines are the plain ones, bars and marks aside.
         plain = render_text(report, ascii=True, width=width)
         def same(t):
-            return [re.sub(r"[#█▏▎▍▌▋▊▉]+ *", "", line).replace("⚠", "!").rstrip()
+            return [re.sub(r"[#█▏▎▍▌▋▊▉]+ *", "", line).replace("⚠", "!").replace("›", ">").rstrip()
                     for line in t.splitlines() if line.strip()]
         assert same(visible) == same(plain)
 
@@ -227,3 +227,44 @@ def test_default_sweep_keeps_every_number_whole_and_every_endpoint_distinct(swee
                     assert row[column_header(metric)] == format_value(metric, value), (name, metric)
                     seen[(name, workers, target, metric)] = True
     assert len(seen) == 18 * 6 * len(TABLE_METRICS)  # every value of every attack, once
+
+
+def _sweep_report(sweep, last: int = 1):
+    from perf.reporter.query.selection import Selection
+    from perf.reporter.report import build_report
+
+    con = open_store(sweep, read_only=True)
+    try:
+        return build_report(con, Selection(last=last), with_history=False)
+    finally:
+        con.close()
+
+
+def test_rows_with_failed_requests_are_coloured_on_a_terminal(sweep, monkeypatch):
+    """Issue 20: the failing rows looked like the others. Red below 99% success (the rule
+    perf.store.stats keeps), yellow for any failure; no colour in the plain form or NO_COLOR."""
+    from perf.reporter.render.text import render_text
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    report = _sweep_report(sweep)
+    text = render_text(report, ascii=False, width=80)
+    rows = {}
+    for line in text.splitlines():
+        m = re.match(r"(?:\x1b\[([0-9;]*)m)?(GET|POST) (\S+)", line)
+        if m and "%" in line:
+            rows.setdefault(m.group(1), []).append(line)
+    red = [line for line in rows.get("31", []) if re.search(r" (\d+\.\d\d)%", line)]
+    assert red and all(float(re.search(r" (\d+\.\d\d)%", line).group(1)) < 99 for line in red)
+    uncoloured = [line for line in rows.get(None, []) if re.search(r" (\d+\.\d\d)%", line)]
+    assert uncoloured and all(" 100.00%" in line for line in uncoloured)
+    assert "\x1b" not in render_text(report, ascii=True, width=80)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[31m" not in render_text(report, ascii=False, width=80)
+
+
+def test_success_stays_beside_the_latencies_at_80_columns(sweep):
+    """Issue 20: at 80 columns the wrapped table put Success% in the continued part."""
+    text = perf_report(sweep, "--width", "80")
+    headers = [line.split() for line in text.splitlines() if line.startswith("Endpoint ")
+               and "P99" in line]
+    assert headers and all(h[h.index("P99") + 1] == "Success%" for h in headers)

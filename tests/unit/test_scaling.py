@@ -146,3 +146,20 @@ def test_one_worker_count_and_other_runs_or_servers_stay_apart():
             capacity_row(1, 10.0, server="gunicorn"), capacity_row(2, 19.0, server="gunicorn")]
     out = scaling(from_capacity(rows), [], {"r1": 2, "r2": 2})
     assert [(r["run_id"], r["server"]) for r in out] == [("r1", "gunicorn")]
+
+
+def test_a_scaling_table_of_dashes_is_one_line_instead():
+    """Issue 20: with nothing sustained the report printed a worker-scaling table made of "-"."""
+    from types import SimpleNamespace
+
+    from perf.reporter.render.blocks import Lines, Table
+    from perf.reporter.render.report_blocks import scaling_blocks
+
+    labels = {"GET /x": "GET /x"}
+    failed = [attack(n, 50.0, sustained=False) for n in (1, 2)]
+    report = SimpleNamespace(capacity=[], attacks=failed, runs=[])
+    (block,) = scaling_blocks(report, labels, {"r1": "r1"})
+    assert isinstance(block, Lines) and block.title == "Worker scaling"
+    assert block.lines[0].startswith("no table: no endpoint has a sustained rate")
+    report.attacks = [attack(n, 50.0) for n in (1, 2)]
+    assert isinstance(scaling_blocks(report, labels, {"r1": "r1"})[0], Table)

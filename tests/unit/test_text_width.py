@@ -152,3 +152,20 @@ def test_baseline_comes_first_whatever_its_age(store):
     assert result.output.strip() == (
         "perf: error: --baseline f6e5 is the run being reported; pick the candidate with "
         "--run, --last or --label")
+
+
+def test_one_outlier_does_not_flatten_the_other_bars():
+    """Issue 20: a p99 of 4.6 s made every 3-60 ms bar a sliver. The scale stops short of it;
+    its bar is drawn clipped, marked, with its value beside it."""
+    values = [("a", 62.3, False), ("b", 62.8, False), ("c", 4637.5, False), ("d", 3.0, False),
+              ("e", 5.2, False), ("f", 12.9, False)]
+    chart = blocks.Chart("P99 latency (ms)", "latency_p99_ms", [("rate 25/s", values)])
+    lines = ["".join(t for t, _ in line) for line in blocks.chart_lines(chart, 80, "!", ascii=True)]
+    assert lines[1].startswith("  > = past the scale")
+    row = {line.split()[0]: line for line in lines[3:]}
+    assert row["c"].split()[1].endswith(">") and row["c"].endswith(" 4637.5")
+    assert row["b"].count("#") >= 15  # 62.8 ms was 0 of 66 columns against 4637.5
+    assert all(len(line) <= 80 for line in lines)
+    even = blocks.Chart("P99 latency (ms)", "latency_p99_ms", [("rate 25/s", values[:2] + values[3:])])
+    drawn = ["".join(t for t, _ in line) for line in blocks.chart_lines(even, 80, "!", ascii=True)]
+    assert not any(">" in line for line in drawn) and drawn[1].strip() == "rate 25/s"

@@ -179,8 +179,9 @@ def collect(quick: bool, dry_run: bool, fmt: str, store: str | None, vegeta: str
         sys.exit(interrupts.exit_code())  # 130 for SIGINT, 143 for SIGTERM
     kept = (f"{plural(outcome.attacks, 'attack')} kept, {outcome.spooled} of them still spooled"
             if outcome.spooled else f"{plural(outcome.attacks, 'attack')} stored")
-    click.echo(f"run {outcome.run_id}: {kept} ({outcome.status}); "
-               f"see `perf report --run {outcome.run_id}`", err=True)
+    # Through the progress display, which fits it to the terminal like the lines above it.
+    progress.message(f"run {outcome.run_id}: {kept} ({outcome.status}); "
+                     f"see `perf report --run {outcome.run_id}`")
 
 
 def run_dry(settings, store, vegeta, progress, fmt: str) -> str:
