@@ -146,7 +146,7 @@ def time_cli(path: Path, args: list[str], repeat: int, command: str = "report") 
     for _ in range(repeat):
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "perf.cli", command, "--store", str(path), *args],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
     return times
 
@@ -268,14 +268,14 @@ def team_scale(store: Path, repeat: int) -> None:
         imported = work / "imported.duckdb"
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "perf.cli", "import", str(folder), "--store", str(imported)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(line(f"perf import of {len(runs):,} runs (new store)", [time.perf_counter() - started]))
         print(line("perf history --store DIR", time_cli(folder, [], repeat, "history")))
         print(line("perf runs --store DIR", time_cli(folder, [], repeat, "runs")))
         site = work / "site"
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "perf.cli", "publish", str(site), "--store", str(folder)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(line("perf publish SITE --store DIR", [time.perf_counter() - started]))
         print(f"  site index.html {(site / 'index.html').stat().st_size / 1e6:.2f} MB, "
               f"whole site {_size(site) / 1e6:.1f} MB")

@@ -70,3 +70,46 @@ def test_a_clear_shift_is_found_where_it_is_and_noise_alone_has_none():
     x = np.concatenate([rng.normal(0, 0.1, 500), rng.normal(1, 0.1, 500)])
     assert pelt_l2(x, 3 * 0.01 * math.log(1000), MIN_SEGMENT) == [500]
     assert pelt_l2(rng.normal(0, 0.1, 1000), 3 * 0.01 * math.log(1000), MIN_SEGMENT) == []
+
+
+def test_series_split_together_get_the_answers_each_gets_alone():
+    """pelt_l2_many groups series by length and splits a group at once: each series' answer
+    is the one it gets alone, whatever it is grouped with."""
+    from perf.reporter.compute.pelt import pelt_l2_many
+
+    rng = np.random.default_rng(11)
+    xs = [_series(rng, kind % 6, n) for kind, n in enumerate([60, 60, 60, 1, 3, 60, 90, 90, 60])]
+    penalties = [float(rng.choice([0.5, 3.0, 12.0])) * math.log(len(x) + 1) for x in xs]
+    assert pelt_l2_many(xs, penalties, MIN_SEGMENT) == [pelt_l2(x, p, MIN_SEGMENT)
+                                                        for x, p in zip(xs, penalties)]
+
+
+def test_against_ruptures_on_a_long_series():
+    rng = np.random.default_rng(3)
+    x = _series(rng, 3, 600)
+    penalty = 3 * 0.04 * math.log(600)
+    assert pelt_l2(x, penalty, MIN_SEGMENT) == _ruptures(x, penalty, MIN_SEGMENT)
+
+
+@pytest.mark.parametrize("n, shifts", [
+    (1000, {300: 1.3, 700: 0.8}),
+    (5000, {1200: 1.25, 3100: 1.3, 4400: 0.7}),
+])
+def test_change_points_on_long_histories_land_on_the_known_shifts(n, shifts):
+    """A latency history of n runs (log-normal noise, 10% spread) whose level moves by a
+    known factor at known runs: the change points are at those runs, with those shifts, and
+    nothing else; the same history without the shifts has none."""
+    from perf.reporter.compute.changepoints import change_points
+
+    rng = np.random.default_rng(n)
+    level = np.full(n, 50.0)
+    for at, factor in shifts.items():
+        level[at:] *= factor
+    noisy = level * rng.lognormal(0, 0.1, n)
+    found = change_points(list(noisy))
+    # Within two runs: with 10% noise, a run beside the shift can look like the other level.
+    assert len(found) == len(shifts) and all(
+        abs(cp.index - at) <= 2 for cp, at in zip(found, shifts)), [cp.index for cp in found]
+    for cp, factor in zip(found, shifts.values()):
+        assert cp.change == pytest.approx(factor - 1, abs=0.03)
+    assert change_points(list(50.0 * rng.lognormal(0, 0.1, n))) == []
