@@ -14,7 +14,8 @@ SHOWN = 4  # cells named per kind; the rest are counted
 _CELLS_SQL = f"""
 SELECT a.endpoint, a.workers, a.mode, a.target_rate, a.concurrency,
        {metric_sql('success_ratio', 'st')} AS success, {metric_sql('achieved_rps', 'st')} AS achieved,
-       {metric_sql('latency_p50_ms', 'st')} AS latency_p50_ms, {metric_sql('duration_s', 'st')} AS duration_s
+       {metric_sql('latency_p50_ms', 'st')} AS latency_p50_ms, {metric_sql('duration_s', 'st')} AS duration_s,
+       a.generator_ok
 FROM attacks a JOIN attack_stats st USING (attack_id)
 WHERE a.run_id = ? AND coalesce(a.role, '') <> 'background'
 ORDER BY a.attack_id
@@ -22,23 +23,27 @@ ORDER BY a.attack_id
 
 
 def end_lines(con, run_id: str) -> list[str]:
-    """A few lines: partly failing cells, then cells not sustained (open loop only: a closed
-    loop's rate is what the server gives)."""
-    partly, unsustained = [], []
-    for endpoint, workers, mode, rate, concurrency, success, achieved, p50, duration in (
+    """A few lines: partly failing cells, cells not sustained (open loop only: a closed
+    loop's rate is what the server gives), then attacks whose generator check failed."""
+    partly, unsustained, untrusted = [], [], []
+    for endpoint, workers, mode, rate, concurrency, success, achieved, p50, duration, generator_ok in (
             con.execute(_CELLS_SQL, [run_id]).fetchall()):
         where = (f"{endpoint} @ {load_label(mode, rate if mode == 'rate' else concurrency)}, "
                  f"{plural(workers or 1, 'worker')}")
         problem = attack_problem({"success_ratio": success, "achieved_rps": achieved, "mode": mode,
                                   "target_rate": rate, "duration_s": duration,
-                                  "latency_p50_ms": p50})
+                                  "latency_p50_ms": p50, "generator_ok": generator_ok})
+        if generator_ok is False:
+            untrusted.append(where)
         if problem == PARTLY_FAILED:
             partly.append(f"{where}: {1 - success:.0%} failed")
         elif problem == UNSUSTAINED:
             unsustained.append(f"{where}: {achieved:.1f} of {rate:g} req/s")
     out = []
     for title, cells in (("part of the requests failed", partly),
-                         ("the server could not sustain the load", unsustained)):
+                         ("the server could not sustain the load", unsustained),
+                         ("the load generator fell short, so vegeta set these numbers as much "
+                          "as the server did", untrusted)):
         if cells:
             more = f" and {len(cells) - SHOWN} more" if len(cells) > SHOWN else ""
             out.append(f"{title} ({plural(len(cells), 'cell')}): " + "; ".join(cells[:SHOWN]) + more)

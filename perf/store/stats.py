@@ -174,7 +174,8 @@ def attack_problem(attack: dict) -> str | None:
     """What went wrong in one attack by the sustained rule above, or None: FAILED (no request
     succeeded), PARTLY_FAILED (success under 99%), UNSUSTAINED (an open loop whose server did
     not keep up). The end of `perf collect` and the dashboard's summary both judge by it.
-    `attack`: success_ratio, achieved_rps, mode, target_rate, duration_s, latency_p50_ms."""
+    `attack`: success_ratio, achieved_rps, mode, target_rate, duration_s, latency_p50_ms,
+    generator_ok."""
     success = attack.get("success_ratio")
     if success is None:
         return None
@@ -183,7 +184,10 @@ def attack_problem(attack: dict) -> str | None:
     if success < SUSTAINED_SUCCESS:
         return PARTLY_FAILED
     achieved, rate = attack.get("achieved_rps"), attack.get("target_rate")
-    if (attack.get("mode", "rate") == "rate" and rate and achieved is not None
+    # A load generator that fell short (its check failed) offered less than the rate: that
+    # says nothing of the server, and is said as its own warning.
+    if (attack.get("generator_ok") is not False and attack.get("mode", "rate") == "rate"
+            and rate and achieved is not None
             and achieved < SUSTAINED_ACHIEVED * keeping_up_rps(attack)):
         return UNSUSTAINED
     return None

@@ -58,7 +58,8 @@ def attack_problems(report, names: dict[str, str], run_ids: list[str]) -> list[P
     for a in report.attacks:
         if a.run_id not in run_ids or a.role == "background":
             continue
-        kind = attack_problem({**a.metrics, "mode": a.mode, "target_rate": a.target_rate})
+        kind = attack_problem({**a.metrics, "mode": a.mode, "target_rate": a.target_rate,
+                               "generator_ok": a.generator_ok})
         if kind:
             by_kind[kind].append((a.metric("success_ratio") or 0.0, a))
     out = []

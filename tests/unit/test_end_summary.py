@@ -33,10 +33,10 @@ def test_partly_failing_and_unsustained_cells_are_named_with_their_figures(con):
         "JOIN attacks a USING (attack_id) WHERE a.run_id = ? AND a.endpoint LIKE '%async_blocking%' "
         "AND a.target_rate = 40 AND a.workers = 1", [RUNS[0]["run_id"]]).fetchone()
     assert first[0] == f"part of the requests failed (1 cell): {blocked}: {failed / total:.0%} failed"
-    assert second[1].startswith("the server could not sustain the load (1 cell): "
-                                "GET /api/simple/sync_threadpool/{item_id} @ 40/s, 2 workers: ")
-    achieved = float(re.search(r": ([\d.]+) of 40 req/s$", second[1]).group(1))
-    assert 34 < achieved < 38  # the fixture sends at 40/1.1 = 36.4/s
+    # The fixture's generator sent 40/1.1 = 36.4/s and its check failed: the shortfall is the
+    # generator's, said as such, not a server that could not keep up.
+    assert second[1] == ("the load generator fell short, so vegeta set these numbers as much as "
+                         "the server did (1 cell): GET /api/simple/sync_threadpool/{item_id} @ 40/s, 2 workers")
 
 
 def test_a_clean_run_says_nothing(tmp_path):
@@ -54,3 +54,26 @@ def test_a_clean_run_says_nothing(tmp_path):
         assert end_lines(con, "clean") == []
     finally:
         con.close()
+
+
+def test_a_server_that_falls_behind_is_named_with_what_it_kept_up_with(tmp_path):
+    """async_blocking serves 19.8 req/s a worker (tests/fake_sweep.py): offered 24/s with one
+    worker it falls behind, with two it keeps up; the generator is fine in both."""
+    from perf.store.stats import cache_stats
+    from tests.fake_sweep import DEFAULT_ENDPOINTS, add_run
+
+    blocking = [e for e in DEFAULT_ENDPOINTS if "async_blocking" in e.endpoint]
+    path = tmp_path / "behind.duckdb"
+    con = open_store(path)
+    try:
+        for attack_id in add_run(con, tmp_path, "behind", endpoints=blocking, rates=(24,),
+                                 workers=(1, 2), duration_s=2.0):
+            cache_stats(con, attack_id)
+        lines = end_lines(con, "behind")
+    finally:
+        con.close()
+    assert len(lines) == 1 and lines[0].startswith(
+        "the server could not sustain the load (1 cell): "
+        "GET /api/simple/async_blocking/{item_id} @ 24/s, 1 worker: ")
+    achieved = float(re.search(r": ([\d.]+) of 24 req/s$", lines[0]).group(1))
+    assert 0 < achieved < 0.99 * 24
