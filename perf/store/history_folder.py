@@ -185,9 +185,9 @@ def read_manifest(run_folder: Path) -> dict:
 
 
 def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB whose tables are views over every exported run's Parquet files; a
-    table no run has (requests without --with-requests) is an empty table of the store's
-    columns. `ddl`: each table's CREATE TABLE statement (perf.store.database.expected_schema)."""
+    """An in-memory DuckDB holding every exported run's rows (the raw requests and samples as
+    views over their Parquet files); a table no run has (requests without --with-requests) is
+    an empty table of the store's columns. `ddl`: each table's CREATE TABLE statement (perf.store.database.expected_schema)."""
     text = str(source).rstrip("/")
     remote = text.startswith(REMOTE)
     if not remote and not Path(text).is_dir():
@@ -208,7 +208,11 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
             if files is None:
                 con.execute(ddl[table])
             else:
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet($files, union_by_name = true)"
+                # The small tables are read once, into memory: a report queries each several
+                # times, and with a thousand runs every read opens a thousand files. The raw
+                # rows stay where they are, read only by the queries that need them.
+                kind = "VIEW" if table in RAW_TABLES else "TABLE"
+                con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet($files, union_by_name = true)"
                             .replace("$files", _sql_list(files)))
         # Two runs whose id blocks collide would mix their rows: refused, never misread.
         (clashes,) = con.execute("SELECT count(*) - count(DISTINCT attack_id) FROM attacks").fetchone()
