@@ -62,8 +62,11 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict]:
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, row)) for row in cursor.fetchall()]
     # Timestamps leave SQL as naive UTC (reading TIMESTAMPTZ would need pytz); mark them UTC.
+    # Only the timestamp columns are visited: a history reads tens of thousands of rows.
+    stamps = [d[0] for d in cursor.description if str(d[1]).startswith("TIMESTAMP")]
     for row in rows:
-        for key, value in row.items():
+        for key in stamps:
+            value = row[key]
             if isinstance(value, datetime) and value.tzinfo is None:
                 row[key] = value.replace(tzinfo=timezone.utc)
     return rows

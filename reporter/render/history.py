@@ -14,6 +14,9 @@ from perf.reporter.compute.thresholds import KEY_METRICS
 from perf.base.text import load_label, plural
 
 FORMAT_VERSION = 1
+# A cell's table shows its newest runs and the two runs around each change point; the others
+# fold into one line each stretch (a thousand-run history is not read row by row; json has it).
+NEWEST_ROWS = 20
 METHOD = ("PELT (L2 cost) on each metric's per-run medians, each change point kept only if "
           "Welch's t-test between its neighbouring segments gives p < 0.01 and the shift "
           "passes the metric's compare threshold")
@@ -53,8 +56,15 @@ def cell_table(history: CellHistory, metrics: list[str]) -> Table:
     for name, cps in history.change_points.items():
         for cp in cps:
             marks.setdefault(cp.index, []).append(f"{name} {shift_size(name, cp, space='')}")
+    n = len(history.points)
+    shown = set(range(max(0, n - NEWEST_ROWS), n)) | {j for i in marks for j in (i - 1, i)}
     rows = []
     for i, p in enumerate(history.points):
+        if i not in shown:
+            if i == 0 or i - 1 in shown:  # the first run of a folded stretch
+                stretch = next((j for j in range(i, n) if j in shown), n) - i
+                rows.append([f"... {plural(stretch, 'run')}", "", "", ""] + [""] * len(metrics) + [""])
+            continue
         started = p.started_at.strftime("%Y-%m-%d %H:%M") if p.started_at else "-"
         rows.append([p.name, started, (p.git_commit or "-")[:7], str(p.attacks)]
                     + [format_value(KEY_METRICS[n], p.values[n]) for n in metrics]
@@ -70,7 +80,10 @@ def _summary(result: History) -> list[str]:
     return [f"{plural(len(result.cells), 'cell')} over {plural(len(result.runs), 'run')}"
             f"; {plural(found, 'change point')} found",
             f"method: {METHOD}",
-            "a run's value is the median over its repeats of the cell (N)"]
+            "a run's value is the median over its repeats of the cell (N)"] + (
+                [f"each table shows its cell's newest {NEWEST_ROWS} runs and the runs around each "
+                 "change point (--format json has every run)"]
+                if any(len(h.points) > NEWEST_ROWS for h in result.cells) else [])
 
 
 def one_run_line(cells: list[CellHistory]) -> str | None:

@@ -170,3 +170,18 @@ def test_cells_with_one_run_fold_into_one_line(tmp_path):
     assert "@ 25/s, 1 worker\n" not in text  # no table titled by a one-run cell
     md = history(path, "--format", "markdown").stdout
     assert "- 4 cells with one run (run mix-2)" in md and md.count("### ") == 2
+
+
+def test_a_long_history_shows_its_newest_runs_and_the_runs_around_each_change(tmp_path):
+    """40 runs, the level moving at run 8: the table shows runs 7 and 8, the newest 20, and
+    one line for each folded stretch; json still has every run."""
+    store = _history(tmp_path, "long", [1.0] * 8 + [1.3] * 32)
+    result = history(store, "--filter", "/api/simple/async", "--metric", "p50")
+    assert result.exit_code == 0, result.output
+    rows = [" ".join(line.split()[:2]) if line.startswith("...") else line.split()[0]
+            for line in result.stdout.splitlines() if line.startswith(("long-", "... "))]
+    assert rows == (["... 7", "long-7", "long-8", "... 11"]
+                    + [f"long-{i}" for i in range(20, 40)]), rows
+    assert "newest 20 runs and the runs around each change point" in result.stdout
+    doc = json.loads(history(store, "--format", "json").stdout)
+    assert all(len(cell["runs"]) == 40 for cell in doc["cells"])
