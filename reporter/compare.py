@@ -185,9 +185,12 @@ def add_change_points(report, settings: CompareSettings) -> None:
                 report.change_points[key] = [cp.index for cp in points]
 
 
-def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100) -> str:
+def render_comparison(result: Comparison, fmt: str, *, ascii: bool = True, width: int = 100,
+                      history_url: str | None = None) -> str:
     from perf.reporter.render import compare as render_compare
 
+    if fmt == "markdown":
+        return render_compare.render_markdown(result, history_url=history_url)
     return _rendered(render_compare, result, fmt, COMPARE_FORMATS, ascii, width)
 
 

@@ -4,6 +4,8 @@ and the dashboard), markdown (a PR comment: a verdict line, the changed cells, t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from perf.base.jsontext import json_document
 from perf.reporter.compute import tables as compute
 from perf.reporter.render.blocks import Block, Lines, Table, WARN_ASCII, WARN_UNICODE, endpoint_labels
@@ -287,11 +289,20 @@ def render_json(result: Comparison) -> str:
 
 # ---- markdown -----------------------------------------------------------------------------
 
-def changed_table(result: Comparison) -> tuple[Table, set[int]]:
-    """The changed metrics, and the rows that are regressions (shown in bold)."""
-    rows, regressions = [], set()
+def history_link(url: str, cell) -> str:
+    """The published site's index opened on one cell's history: its selectors read the query
+    (templates/dashboard.html.j2)."""
+    query = urlencode({"endpoint": cell.endpoint, "workers": str(cell.workers)})
+    return f"{url}{'&' if '?' in url else '?'}{query}#history"
+
+
+def changed_table(result: Comparison) -> tuple[Table, set[int], list]:
+    """The changed metrics, the rows that are regressions (shown in bold), and each row's
+    cell (None for a capacity search)."""
+    rows, regressions, cells = [], set(), []
     for c in result.cells:
         for m in c.changed:
+            cells.append(c.cell)
             verdict = m.verdict
             if m.regression:
                 regressions.add(len(rows))
@@ -304,23 +315,30 @@ def changed_table(result: Comparison) -> tuple[Table, set[int]]:
         if cap.change.verdict != "same":
             if cap.change.regression:
                 regressions.add(len(rows))
+            cells.append(None)
             rows.append([cap.title(), "capacity", cap.change.value_text(cap.change.base),
                          cap.change.value_text(cap.change.candidate), cap.change.change_text(),
                          "-", "capacity search: threshold only", cap.change.verdict])
     return Table("Changed", ["Cell", "Metric", "Base", "Candidate", "Change", "p",
                                     "Basis", "Verdict"],
-                        rows, ["l", "l", "r", "r", "r", "r", "l", "l"]), regressions
+                        rows, ["l", "l", "r", "r", "r", "r", "l", "l"]), regressions, cells
 
 
-def render_markdown(result: Comparison) -> str:
+def render_markdown(result: Comparison, history_url: str | None = None) -> str:
+    """The PR comment; `history_url`: a published site's index, each changed cell linked to
+    its history there."""
     from perf.reporter.render.markdown import WARN
     from perf.reporter.render.templating import environment
 
     base, cand = result.base, result.candidate
-    changed, regressions = changed_table(result)
+    changed, regressions, cells = changed_table(result)
     changed_part = markdown_table(changed) if changed.rows else None
     for i in regressions:  # the cell is escaped text; the bold is ours
         changed_part["rows"][i][-1] = f"**{changed_part['rows'][i][-1]}**"
+    if history_url and changed_part:
+        for row, cell in zip(changed_part["rows"], cells):
+            if cell is not None:  # the link text is the escaped cell; the URL is ours, encoded
+                row[0] = f"[{row[0]}]({history_link(history_url, cell)})"
     tables, _ = cell_tables(result, None, WARN)
     capacity = capacity_table(result)
     icon = "❌" if result.regressions else "✅"

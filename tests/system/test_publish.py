@@ -93,3 +93,35 @@ def test_every_page_draws_offline_and_every_link_resolves(site):
         assert all(Path(unquote(urlparse(u).path)).is_file() for u in local)
         page.context.close()
     proxy.close()
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_a_pr_comment_links_each_changed_cell_to_its_history_on_the_site(site):
+    PAGES = "https://team.example/perf/"  # where a team's Pages serve the site
+    """`perf compare --format markdown --history-url` links each changed cell to the site's
+    index opened on that cell's history: the link, followed in Chromium, sets the history
+    selectors to the cell (not the page's default, the first endpoint)."""
+    from markdown_it import MarkdownIt
+
+    result = CliRunner().invoke(cli, ["compare", "r-2", "r-3", "--store", str(site.parent / "history"),
+                                      "--format", "markdown", "--history-url", PAGES])
+    assert result.exit_code in (0, 1), result.output
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', MarkdownIt("commonmark").enable("table")
+                       .render(result.stdout))
+    cells = [(unquote(href), text) for href, text in links if "#history" in href]
+    assert cells, result.stdout
+    second = DEFAULT_ENDPOINTS[1].endpoint
+    href, text = next((h, t) for h, t in cells if second in t)
+    assert href.endswith("#history") and f"endpoint={second}" in href.replace("+", " ")
+    proxy = TrapProxy()
+    with chromium(CHROMIUM, proxy) as browser:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.goto(href.replace(PAGES, (site / "index.html").as_uri()))  # the site, served here from disk
+        page.wait_for_function("document.getElementById('perf-status').dataset.state === 'ready'")
+        chosen = page.evaluate("[...document.querySelectorAll('#history select[data-dim]')]"
+                               ".map((s) => [s.dataset.dim, s.value])")
+        assert dict(chosen) == {"endpoint": second, "workers": "1"}
+        assert page.evaluate("window.scrollY") > 0  # brought to the history section
+        page.context.close()
+    proxy.close()

@@ -78,6 +78,7 @@ class Runner:
         for f in self.files.values():
             f.touch()
         self.values = {"runner.temp": str(self.temp), "github.event.pull_request.number": "7",
+                       "github.repository_owner": "o", "github.event.repository.name": "r",
                        **values}
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PERF_", "TARGET_APP_"))}
         env.update({k: substitute(str(v), self.values) for k, v in workflow["env"].items()})
@@ -143,6 +144,11 @@ def test_the_perf_steps_run_against_a_local_store(tmp_path):
     assert any(t.type == "table_open" for t in tokens)
     assert "base **base** (" in summary and "candidate **head** (" in summary
     assert "2 runs pooled" in summary and "2 alternated rounds" in summary
+    # A changed cell links to its history on the team's published site.
+    assert gh.env["PERF_HISTORY_URL"] == "https://o.github.io/r/"
+    links = re.findall(r"^\| \[[^]]+\]\(([^)]+)\)", summary, re.M)
+    assert all(link.startswith("https://o.github.io/r/?endpoint=") for link in links)
+    assert bool(links) == ("| Cell | Metric |" in summary)
     assert (out / "perf-report.html").stat().st_size > 100_000
     assert list((out / "server-logs").glob("*.log"))  # the servers' logs go with the artifact
 

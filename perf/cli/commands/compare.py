@@ -37,8 +37,11 @@ from perf.store.database import store_session
 @click.option("--ascii", "ascii_", is_flag=True, help="Plain ASCII text (the default when not on a terminal).")
 @click.option("--width", type=int, default=None,
               help="Text width [default: the terminal's, else COLUMNS, else 100].")
+@click.option("--history-url", default=None, metavar="URL",
+              help="Markdown: link each changed cell to its history on a site `perf publish` "
+                   "made (its index URL, e.g. the team's GitHub Pages).")
 def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, alpha,
-            gate_without_repeats, fmt, output, ascii_, width) -> None:
+            gate_without_repeats, fmt, output, ascii_, width, history_url) -> None:
     """Compare two runs cell by cell: the change of each key metric, and whether it is worse,
     better, the same, or inconclusive given the noise measured by repeated attacks.
 
@@ -51,6 +54,7 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
       perf compare                                  # the latest run against the one before
       perf compare base pr --fail-on "p99:+10%,success:-1pp"
       perf compare main latest --format markdown >> "$GITHUB_STEP_SUMMARY"
+      perf compare base pr --format markdown --history-url https://org.github.io/repo/
       perf compare base pr -o results/compare.html  # both runs in one dashboard
       perf compare base head --pool                 # every run of each label (alternated rounds)
       perf collect --repeat 5 --label pr            # repeats give the verdicts evidence
@@ -84,7 +88,8 @@ def compare(base, candidate, endpoint, filter, workers, store, fail_on, pool, al
         text = render(dashboard, "html")
     else:
         text = render_comparison(result, chosen, ascii=ascii_ or not tty,
-                                 width=text_width(width, sys.stdout if output is None else None))
+                                 width=text_width(width, sys.stdout if output is None else None),
+                                 history_url=history_url)
     if output:
         try:
             path = write_output(output, text)
