@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from perf.base.errors import PerfError
-from perf.reporter.query import attacks as query, series
+from perf.reporter.query import attacks as query
 from perf.reporter.query.selection import Selection
 from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, HistoryRow, OverTime, RunRow, Spectrum
 
@@ -75,6 +75,8 @@ def build_report(
                   if (c.run_id, c.endpoint, c.workers) in cells],
     )
     if with_series:
+        from perf.reporter.query import series  # numpy: only the dashboard needs it
+
         points = series.per_series_points(len(ids))
         report.over_time = series.over_time_many(con, ids, points)
         report.spectra = series.spectra(con, ids)
