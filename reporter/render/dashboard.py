@@ -93,6 +93,7 @@ class Builder:
         # The cell the selectors open on (problems.cell_of): where something went wrong.
         self.focus = focus or {}
         self.figures: dict[str, dict[str, dict]] = defaultdict(dict)
+        self.shared: dict[str, list[str]] = {}  # tables the figures refer to (figures.run_refs)
         self.runs = report.runs
         self.names = compute.run_names(report.runs)
         self.base = report.baseline
@@ -350,6 +351,7 @@ class Builder:
                                                 name=row.run_name or None))
         runs = list(order.values())
         names = compute.run_names(runs)
+        self.shared.update(hf.history_shared(rows, runs, names))
         cells: dict[tuple, list[HistoryRow]] = defaultdict(list)
         for row in rows:
             cells[(row.endpoint, row.workers)].append(row)
@@ -575,6 +577,7 @@ def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> s
     data = {
         "template": {"layout": plotly.io.templates["plotly_white"].layout.to_plotly_json()},
         "figures": b.figures,
+        "shared": b.shared,
         "keySep": KEY_SEP,
         "tables": tables,
     }

@@ -460,32 +460,62 @@ HISTORY_TITLES = {"achieved_rps": "Achieved RPS across runs", "latency_p99_ms": 
                   "cpu_s_per_1k": "CPU-seconds per 1,000 successful requests across runs"}
 
 
+# The history charts' shared tables (DATA.shared in the page): each run's name and hover,
+# written once; a chart's points name runs by their index in them (run_refs), which the page
+# looks up. A thousand runs drawn in eighty charts would otherwise repeat each name and hover
+# eighty times (3.3 MB of a published index, most of it these strings).
+RUN_NAME, RUN_HOVER = "runName", "runHover"
+MARKED_RUNS = 200  # a history line with more runs is drawn without a marker per run
+
+
+def history_shared(rows: list[HistoryRow], runs: list[RunRow], names: dict[str, str]) -> dict[str, list[str]]:
+    """The shared tables of the history charts, one entry per run of `runs`, in its order."""
+    first = {}
+    for row in rows:
+        first.setdefault(row.run_id, row)
+    hover = []
+    for r in runs:
+        row = first.get(r.run_id)
+        when = f"{row.started_at:%Y-%m-%d %H:%M} UTC<br>" if row and row.started_at else ""
+        commit = (row.git_commit if row else None) or "?"
+        hover.append(f"run {txt(r.run_id)}<br>{when}commit {txt(commit)}")
+    return {RUN_NAME: [txt(names[r.run_id]) for r in runs], RUN_HOVER: hover}
+
+
+def run_refs(table: str, indices: list[int]) -> dict:
+    """Values the page takes from DATA.shared[table] by index (templates/dashboard.html.j2)."""
+    return {"ref": table, "i": indices}
+
+
 def history_figure(metric: str, rows: list[HistoryRow], runs: list[RunRow], names: dict[str, str],
                    title_suffix: str, change_points: dict[str, list[int]] | None = None) -> dict:
     """One metric of the same cells across runs (oldest first), a line per load; the x axis
     names runs as every output does (label, else short id), the id is in the hover. A change
-    point (an index into the line's runs) is marked with a ring and a dotted line."""
-    order = [r.run_id for r in runs]
-    categories = [txt(names[r]) for r in order]
+    point (an index into the line's runs) is marked with a ring and a dotted line. Run names
+    and hovers are references into history_shared(rows, runs, names)."""
+    index = {r.run_id: i for i, r in enumerate(runs)}
     by_load: dict[float, list[HistoryRow]] = defaultdict(list)
     for row in rows:
         by_load[load_of(row)].append(row)
     traces, shapes, marked = [], [], set()
     for i, load in enumerate(sorted(by_load, key=lambda v: (v is None, v))):
-        pts = sorted(by_load[load], key=lambda r: order.index(r.run_id))
+        pts = sorted(by_load[load], key=lambda r: index[r.run_id])
         mode = pts[0].mode
         name = load_label(mode, load)
+        at_runs = [index[r.run_id] for r in pts]
+        flags = [_flag(r) for r in pts]
         traces.append({
-            "type": "scatter", "mode": "lines+markers" if len(pts) > 1 else "markers", "name": name,
-            "x": [txt(names[r.run_id]) for r in pts], "y": sig([r.metric(metric) for r in pts]),
-            "customdata": [
-                f"run {txt(r.run_id)}<br>{r.started_at:%Y-%m-%d %H:%M} UTC<br>"
-                f"commit {txt(r.git_commit or '?')}" + _flag(r)
-                for r in pts
-            ],
+            "type": "scatter", "name": name,
+            # A marker per run is an SVG node each: past a few hundred they cost the browser
+            # half a second a chart, so a long history is drawn as a line (hover still per run).
+            "mode": ("markers" if len(pts) == 1 else "lines+markers" if len(pts) <= MARKED_RUNS
+                     else "lines"),
+            "x": run_refs(RUN_NAME, at_runs), "y": sig([r.metric(metric) for r in pts]),
+            "customdata": run_refs(RUN_HOVER, at_runs),
+            **({"text": flags} if any(flags) else {}),
             "line": {"color": colour(i)}, "marker": {"size": 8},
             "hovertemplate": (f"<b>{name}</b> · %{{x}}<br>{metric_hover(metric)}<br>"
-                              "%{customdata}<extra></extra>"),
+                              "%{customdata}" + ("%{text}" if any(flags) else "") + "<extra></extra>"),
         })
         # A change point indexes the line's runs (oldest first), not its attacks: with
         # repeats a run has several points on the line; its first one carries the mark.
@@ -514,7 +544,8 @@ def history_figure(metric: str, rows: list[HistoryRow], runs: list[RunRow], name
                   traces, _layout(
         "run (oldest → newest)", "", legend={"orientation": "h", "y": -0.3}, height=380,
         margin={"l": 64, "r": 20, "t": 34, "b": 80}, shapes=shapes,
-        xaxis={"type": "category", "categoryorder": "array", "categoryarray": categories,
+        xaxis={"type": "category", "categoryorder": "array",
+               "categoryarray": run_refs(RUN_NAME, list(range(len(runs)))),
                "title": {"text": "run (oldest → newest)"}, "automargin": True},
         yaxis=zero_axis(metric)))
 

@@ -107,8 +107,16 @@ def packed_data(html: str) -> dict:
     return orjson.loads(unpack(Packed(m.group(2), int(m.group(1)), 0)))
 
 
-def expanded(trace: dict) -> dict:
-    """A trace as the page's JS hands it to Plotly (cumsum axes summed back)."""
+def deref(value, shared: dict | None):
+    """A value as the page's JS reads it: {ref, i} looked up in DATA.shared."""
+    if isinstance(value, dict) and "ref" in value and shared is not None:
+        return [shared[value["ref"]][i] for i in value["i"]]
+    return value
+
+
+def expanded(trace: dict, shared: dict | None = None) -> dict:
+    """A trace as the page's JS hands it to Plotly (cumsum axes summed back, shared run names
+    and hovers looked up)."""
     out = dict(trace)
     for k in ("x", "y"):
         v = out.get(k)
@@ -118,6 +126,8 @@ def expanded(trace: dict) -> dict:
                 total += step
                 values.append(total * v["scale"])
             out[k] = values
+    for k in ("x", "customdata"):
+        out[k] = deref(out.get(k), shared)
     return out
 
 
@@ -221,9 +231,16 @@ def test_every_figure_is_a_valid_plotly_figure_with_data_and_a_title(report_file
                 "hist-achieved_rps", "hist-latency_p99_ms", "hist-cpu_s_per_1k"}
     assert expected <= set(slots)
     assert len(slots["overtime"]) == 4 * 3 * 2  # every attack of the latest run
+    shared = packed_data(html)["shared"]
     for slot, key, fig in all_figures(html):
-        traces = [expanded(t) for t in fig["data"]]
-        go.Figure({"data": traces, "layout": fig["layout"]})  # raises on any invalid property
+        traces = [expanded(t, shared) for t in fig["data"]]
+        layout = fig["layout"]
+        if "xaxis" in layout:
+            layout = {**layout, "xaxis": {**layout["xaxis"], "categoryarray": deref(
+                layout["xaxis"].get("categoryarray"), shared)}}
+            if layout["xaxis"]["categoryarray"] is None:
+                del layout["xaxis"]["categoryarray"]
+        go.Figure({"data": traces, "layout": layout})  # raises on any invalid property
         assert traces and any(len(t.get("x") or t.get("z") or []) for t in traces), (slot, key)
         assert fig["title"] and "title" not in fig["layout"], (slot, key)  # drawn by the page
 
@@ -258,9 +275,11 @@ def test_figures_use_the_metric_registry_names_and_units(report_file):
     assert "Success%: %{y:.2%}" in success["data"][0]["hovertemplate"]
     hist = next(iter(data["figures"]["hist-achieved_rps"].values()))
     # Runs by label (escaped for Plotly), oldest first; the id and commit in the hover.
-    assert hist["data"][0]["x"] == ["baseline", "&lt;script&gt;alert(1)&lt;/script&gt;"]
-    assert "run run-new" in hist["data"][0]["customdata"][-1]
-    assert "commit 2222222" in hist["data"][0]["customdata"][-1]
+    line = expanded(hist["data"][0], data["shared"])
+    assert line["x"] == ["baseline", "&lt;script&gt;alert(1)&lt;/script&gt;"]
+    assert "run run-new" in line["customdata"][-1]
+    assert "commit 2222222" in line["customdata"][-1]
+    assert deref(hist["layout"]["xaxis"]["categoryarray"], data["shared"]) == line["x"]
 
 
 def test_the_renderer_never_touches_the_store(store):
