@@ -157,3 +157,20 @@ def test_an_export_is_never_overwritten_and_a_half_written_one_is_not_a_run(stor
 def test_writing_commands_refuse_a_folder(folder, command):
     line = failing(*[part.replace("FOLDER", str(folder)) for part in command], "--store", str(folder))
     assert "is a history folder" in line and "perf export" in line
+
+
+def test_runs_named_twice_in_one_import_go_in_once(store, folder, tmp_path):
+    """A history folder and one of its runs on the same command line: one copy of the run,
+    the second said to be there already."""
+    target = tmp_path / "once.duckdb"
+    result = CliRunner().invoke(cli, ["import", str(folder), str(folder / RUNS[0]["run_id"]),
+                                      "--store", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": imported") == 2 and result.output.count("skipped") == 1
+    con = open_store(target, read_only=True)
+    try:
+        runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        attacks = con.execute("SELECT count(*), count(DISTINCT attack_id) FROM attacks").fetchone()
+    finally:
+        con.close()
+    assert runs == 2 and attacks[0] == attacks[1]

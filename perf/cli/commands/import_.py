@@ -25,7 +25,7 @@ def import_(folders, store) -> None:
     """
     from perf import __version__
     from perf.store.database import SCHEMA_VERSION, store_session, writer_lock
-    from perf.store.history_folder import MANIFEST, exported_runs, import_run
+    from perf.store.history_folder import MANIFEST, exported_runs, import_runs
 
     run_folders: list[Path] = []
     for folder in map(Path, folders):
@@ -34,7 +34,7 @@ def import_(folders, store) -> None:
             raise PerfError(f"{folder} holds no exported run (no */{MANIFEST}); make one with perf export")
         run_folders += found
     with writer_lock(store, "import"), store_session(store) as con:
-        for run_folder in run_folders:
-            done = import_run(con, run_folder, schema_version=SCHEMA_VERSION, perf_version=__version__)
-            said = "imported" if done == "imported" else "already in the store, the same: skipped"
-            click.echo(f"run {run_folder.name}: {said}", err=True)
+        done = import_runs(con, run_folders, schema_version=SCHEMA_VERSION, perf_version=__version__)
+    for run_folder, outcome in done:
+        said = "imported" if outcome == "imported" else "already in the store, the same: skipped"
+        click.echo(f"run {run_folder.name}: {said}", err=True)
