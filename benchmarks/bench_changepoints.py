@@ -52,7 +52,7 @@ def bench_series(every: int) -> None:
 
     rng = np.random.default_rng(1)
     print(f"{'points':>8}  {'shape':<22} {'numpy PELT':>11} {'ruptures':>10}  same")
-    for n in (100, 1_000, 10_000, 100_000):
+    for n in (100, 1_000, 5_000, 10_000, 100_000):
         for shape_name, step in ((f"a shift every {every}", every), ("one shift, mid-series", None)):
             if step is None and n > 10_000:
                 continue  # the worst case grows with the square: 100,000 flat points take minutes
