@@ -70,10 +70,11 @@ def attack_problems(report, names: dict[str, str], run_ids: list[str]) -> list[P
     for (run, endpoint), attacks in failed.items():
         total = [x for x in report.attacks if x.run_id == run and x.endpoint == endpoint
                  and x.role != "background"]
-        where = "every attack" if len(attacks) == len(total) else \
-            ", ".join(f"{load_text(a)} {_workers(a.workers)}" for a in attacks)
+        where = ("its one attack" if len(total) == 1 else f"all {len(total)} attacks"
+                 if len(attacks) == len(total) else ", ".join(
+                     f"{load_text(a)} {_workers(a.workers)}" for a in attacks))
         out.append(Problem(FAILED, f"{endpoint}: every request failed{_main_code(attacks, report.statuses, rules.get(run))}"
-                           f" in {where} ({plural(len(attacks), 'attack')})"
+                           f" in {where}"
                            + (f", run {names[run]}" if multi else ""), "error-kinds",
                            cell_of(attacks[-1])))
     for _, a in sorted(by_kind[PARTLY_FAILED], key=lambda p: p[0]):

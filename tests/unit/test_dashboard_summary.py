@@ -81,7 +81,7 @@ def test_problems_name_each_failing_and_unsustained_cell_worst_first(failing):
     broken = [p for p in problems if p.kind == FAILED]
     # One line for the endpoint that failed everywhere, not one per attack.
     assert len(broken) == 1 and broken[0].text.startswith("GET /broken: every request failed (HTTP 500)")
-    assert "4 attacks" in broken[0].text
+    assert broken[0].text.endswith("in all 4 attacks")
     partly = [p for p in problems if p.kind == PARTLY_FAILED]
     assert {p.cell["endpoint"] for p in partly} == {"GET /flaky"} and len(partly) == 4
     shares = [float(re.search(r"(\d+)% of the requests failed", p.text).group(1)) for p in partly]
