@@ -177,10 +177,11 @@ class History:
     cells: list[CellHistory]
 
 
+def _finite(v) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
 def _median(values: list) -> float | None:
-    if len(values) == 1:  # one attack of the cell in the run: most histories, most cells
-        v = values[0]
-        return float(v) if v is not None and math.isfinite(v) else None
     kept = [float(v) for v in values if v is not None and math.isfinite(v)]
     return statistics.median(kept) if kept else None
 
@@ -204,11 +205,14 @@ def cell_histories(attacks: list[AttackRow], runs: list[RunRow], names: dict[str
         points = []
         for run_id in sorted(per_cell[cell], key=order.__getitem__):
             run, cell_attacks = by_run[run_id], per_cell[cell][run_id]
-            points.append(RunPoint(
-                run_id, names[run_id], run.label, run.git_commit, run.started_at,
-                len(cell_attacks),
-                {name: _median([a.metrics.get(column) for a in cell_attacks])
-                 for name, column in columns}))
+            if len(cell_attacks) == 1:  # most runs hold a cell once: its values as they are
+                got = cell_attacks[0].metrics
+                values = {name: _finite(got.get(column)) for name, column in columns}
+            else:
+                values = {name: _median([a.metrics.get(column) for a in cell_attacks])
+                          for name, column in columns}
+            points.append(RunPoint(run_id, names[run_id], run.label, run.git_commit,
+                                   run.started_at, len(cell_attacks), values))
         history = CellHistory(cell, points)
         for name in metrics:
             series = [p.values[name] for p in points]
