@@ -232,9 +232,9 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
 
 def _schema_of(run_folder: Path) -> object:
     try:
-        return json.loads((run_folder / MANIFEST).read_text()).get("schema_version")
-    except (OSError, ValueError):
-        return None  # read_manifest says what is wrong where it matters (import)
+        return read_manifest(run_folder).get("schema_version")
+    except PerfError:
+        return None  # matched by name then; import says what is wrong with it
 
 
 def _sql_list(files: str | list[str]) -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from perf.base.text import plural
-from perf.reporter.compute.tables import load_of, load_text
+from perf.reporter.compute.tables import load_of, load_text, workers_text
 from perf.reporter.rows import AttackRow
 from perf.store.stats import FAILED, PARTLY_FAILED, UNSUSTAINED, attack_problem, is_success, success_rule
 
@@ -32,10 +31,6 @@ def cell_of(attack: AttackRow) -> dict[str, str]:
     load = load_of(attack)
     return {"run": attack.run_id, "endpoint": attack.endpoint, "workers": str(attack.workers),
             "load": "" if load is None else f"{load:g}"}
-
-
-def _workers(workers) -> str:
-    return "-" if workers is None else plural(workers, "worker")
 
 
 def _main_code(attacks: list[AttackRow], statuses: dict, rule: str | None) -> str:
@@ -72,20 +67,20 @@ def attack_problems(report, names: dict[str, str], run_ids: list[str]) -> list[P
                  and x.role != "background"]
         where = ("its one attack" if len(total) == 1 else f"all {len(total)} attacks"
                  if len(attacks) == len(total) else ", ".join(
-                     f"{load_text(a)} {_workers(a.workers)}" for a in attacks))
+                     f"{load_text(a)} {workers_text(a.workers)}" for a in attacks))
         out.append(Problem(FAILED, f"{endpoint}: every request failed{_main_code(attacks, report.statuses, rules.get(run))}"
                            f" in {where}"
                            + (f", run {names[run]}" if multi else ""), "error-kinds",
                            cell_of(attacks[-1])))
     for _, a in sorted(by_kind[PARTLY_FAILED], key=lambda p: p[0]):
-        out.append(Problem(PARTLY_FAILED, f"{a.endpoint} @ {load_text(a)}, {_workers(a.workers)}: "
+        out.append(Problem(PARTLY_FAILED, f"{a.endpoint} @ {load_text(a)}, {workers_text(a.workers)}: "
                            f"{1 - a.metric('success_ratio'):.0%} of the requests failed"
                            f"{_main_code([a], report.statuses, rules.get(a.run_id))}"
                            + (f", run {names[a.run_id]}" if multi else ""), "errors", cell_of(a)))
     unsustained = sorted(by_kind[UNSUSTAINED],
                          key=lambda p: (p[1].metric("achieved_rps") or 0) / p[1].target_rate)
     for _, a in unsustained:
-        out.append(Problem(UNSUSTAINED, f"{a.endpoint} @ {load_text(a)}, {_workers(a.workers)}: "
+        out.append(Problem(UNSUSTAINED, f"{a.endpoint} @ {load_text(a)}, {workers_text(a.workers)}: "
                            f"the server kept up with {a.metric('achieved_rps'):.1f} of "
                            f"{a.target_rate:g} req/s"
                            + (f", run {names[a.run_id]}" if multi else ""), "load-endpoints",

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 # What "sustained" means lives beside the stats, shared with the collector's capacity search.
 from perf.store.stats import SUSTAINED_ACHIEVED, SUSTAINED_SUCCESS, keeping_up_rps  # noqa: F401
-from perf.base.text import load_label  # noqa: F401  (one home: perf/base/text.py)
+from perf.base.text import load_label, plural  # noqa: F401  (one home: perf/base/text.py)
 from perf.reporter.rows import AttackRow, RunRow
 
 # The metrics of the terminal / markdown table, after Endpoint and Target.
@@ -31,6 +31,20 @@ def load_of(attack: AttackRow) -> float | int | None:
 def load_text(attack: AttackRow) -> str:
     """An attack's load as every output writes it: `50/s` or `c=5`."""
     return load_label(attack.mode, load_of(attack))
+
+
+def workers_text(workers: int | None) -> str:
+    """An attack's worker count as every output writes it: `1 worker`, `2 workers`, `-`."""
+    return "-" if workers is None else plural(workers, "worker")
+
+
+def failure_kind(success: float | None) -> str | None:
+    """How an attack's row is marked: `failed` below the success a sustained attack needs
+    (perf.store.stats, the rule `perf collect`'s end summary names cells by), `some_failed`
+    for any other failed request; None when every request succeeded (or none was made)."""
+    if success is None or success >= 1:
+        return None
+    return "failed" if success < SUSTAINED_SUCCESS else "some_failed"
 
 
 def untrusted(attack: AttackRow) -> bool:

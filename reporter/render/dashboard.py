@@ -29,9 +29,9 @@ from perf.reporter.render.plotly_bundle import cdn_url, current_bundle, pack, pa
 from perf.reporter.render.templating import environment
 from perf.reporter.compute.why_failed import failure_rows
 from perf.reporter.compute.redirects import redirect_warnings
+from perf.base.text import plural
 from perf.reporter.compute import problems as found
 from perf.reporter.rows import AttackRow, HistoryRow, RunRow
-from perf.store.stats import SUSTAINED_SUCCESS
 
 KEY_SEP = "\x1f"  # joins select values into a figure key; cannot occur in a label
 
@@ -81,10 +81,6 @@ def _load_value(attack: AttackRow) -> str:
     return "" if load is None else f"{load:g}"
 
 
-def _workers_text(workers) -> str:
-    return "-" if workers is None else f"{workers} worker" + ("" if workers == 1 else "s")
-
-
 class Builder:
     """Collects figures by slot and key while the sections are laid out."""
 
@@ -107,7 +103,7 @@ class Builder:
         self.endpoints = compute.endpoints_in_order(self.attacks)
         self.workers = sorted({a.workers for a in self.attacks if a.workers is not None})
         self.ep_colours = {ep: hf.colour(i) for i, ep in enumerate(self.endpoints)}
-        self.w_colours = {_workers_text(w): hf.colour(i) for i, w in enumerate(self.workers)}
+        self.w_colours = {compute.workers_text(w): hf.colour(i) for i, w in enumerate(self.workers)}
         self.run_mode = {r: next((a.mode for a in self.attacks if a.run_id == r), "rate")
                          for r in self.candidates}
 
@@ -196,7 +192,7 @@ class Builder:
                 shaped, endpoints, self.w_colours,
                 f"Sustainable RPS under {slos} · run {self.names[run]}",
                 what="capacity under the SLO")
-            sec.notes += [f"{r['endpoint']}, {_workers_text(r['workers'])}"
+            sec.notes += [f"{r['endpoint']}, {compute.workers_text(r['workers'])}"
                           + (f" (run {self.names[run]})" if len(self.candidates) > 1 else "")
                           + f": {r['note']}" for r in mine if r.get("note")]
         return sec
@@ -243,7 +239,7 @@ class Builder:
                 lines = [(ep, pts) for ep, pts in lines if pts]
                 base = [(ep, self.base_attacks(endpoint=ep, workers=w)) for ep, _ in lines]
                 base = [(ep, pts) for ep, pts in base if pts]
-                suffix = f" · {_workers_text(w)} · run {self.names[run]}"
+                suffix = f" · {compute.workers_text(w)} · run {self.names[run]}"
                 for slot in hf.LOAD_CHARTS:
                     self.figures[f"le-{slot}"][key(run, w)] = hf.load_figure(
                         slot, lines, self.run_mode[run], suffix, self.ep_colours, base,
@@ -264,9 +260,9 @@ class Builder:
                 cell = [a for a in self.shown if a.run_id == run and a.endpoint == ep]
                 if not cell:
                     continue
-                lines = [(_workers_text(w), [a for a in cell if a.workers == w]) for w in self.workers]
+                lines = [(compute.workers_text(w), [a for a in cell if a.workers == w]) for w in self.workers]
                 lines = [(name, pts) for name, pts in lines if pts]
-                base = [(_workers_text(w), self.base_attacks(endpoint=ep, workers=w))
+                base = [(compute.workers_text(w), self.base_attacks(endpoint=ep, workers=w))
                         for w in self.workers]
                 base = [(name, pts) for name, pts in base if pts]
                 for slot in hf.LOAD_CHARTS:
@@ -306,7 +302,7 @@ class Builder:
             if not lines:
                 continue
             self.figures["spectrum"][key(run, ep, w)] = hf.spectrum_figure(
-                f"Latency spectrum · {ep} · {_workers_text(w)} · run {self.names[run]}", lines,
+                f"Latency spectrum · {ep} · {compute.workers_text(w)} · run {self.names[run]}", lines,
                 by_load(self.base_attacks(endpoint=ep, workers=w)), self.base_name)
         return sec
 
@@ -325,13 +321,13 @@ class Builder:
                 if cell:
                     self.figures["err-heat"][key(run, w)] = hf.error_heatmap(
                         cell, rep.statuses, rep.errors,
-                        f"Failed requests · {_workers_text(w)} · run {self.names[run]}")
+                        f"Failed requests · {compute.workers_text(w)} · run {self.names[run]}")
                 for ep in self.endpoints:
                     one = [a for a in cell if a.endpoint == ep]
                     if one:
                         self.figures["err-codes"][key(run, ep, w)] = hf.status_bars(
                             one, rep.statuses,
-                            f"Status codes · {ep} · {_workers_text(w)} · run {self.names[run]}")
+                            f"Status codes · {ep} · {compute.workers_text(w)} · run {self.names[run]}")
         return sec
 
     def history(self) -> Section | None:
@@ -358,7 +354,7 @@ class Builder:
         for (ep, w), cell in cells.items():
             for metric in hf.HISTORY_METRICS:
                 self.figures[f"hist-{metric}"][key(ep, w)] = hf.history_figure(
-                    metric, cell, runs, names, f" · {ep} · {_workers_text(w)}",
+                    metric, cell, runs, names, f" · {ep} · {compute.workers_text(w)}",
                     self.report.change_points)
         return sec
 
@@ -417,7 +413,7 @@ def attack_table(report) -> dict:
         ]
         cells += [(format_value(name, a.metric(name)), _sort_value(a.metric(name)))
                   for name in METRICS]
-        failing = (a.metric("success_ratio") or 0) < SUSTAINED_SUCCESS if a.metric("requests") else False
+        failing = compute.failure_kind(a.metric("success_ratio")) == "failed"
         rows.append({"cells": [{"text": t, "v": v} for t, v in cells], "flagged": flagged,
                      "failing": failing,
                      "note": ("generator check failed: " + (a.generator_note or "no reason recorded"))
@@ -452,7 +448,7 @@ def warnings(report) -> list[str]:
     out = []
     for a in report.attacks:
         if compute.untrusted(a):
-            out.append(f"{a.endpoint} at {compute.load_text(a)}, {_workers_text(a.workers)}, run "
+            out.append(f"{a.endpoint} at {compute.load_text(a)}, {compute.workers_text(a.workers)}, run "
                        f"{names[a.run_id]}: {a.generator_note or 'not trustworthy'}")
     return out + redirect_warnings(report, names)
 
@@ -528,10 +524,9 @@ def summary(report, names: dict[str, str], problems: list[found.Problem],
              found.PARTLY_FAILED: ("cell partly failed", "cells partly failed"),
              found.UNSUSTAINED: ("cell not sustained", "cells not sustained")}
     parts = [f"{n} {words[k][n != 1]}" for k, n in counts.items()]
-    others = ([(f"{len(servers)} server warning" + ("s" if len(servers) > 1 else ""), "#server-warnings")]
-              if servers else []) + ([(f"{len(generator)} warning" + ("s" if len(generator) > 1 else "")
-                                       + " about the load or redirects", "#generator-warnings")]
-                                     if generator else [])
+    others = ([(plural(len(servers), "server warning"), "#server-warnings")] if servers else []) + (
+        [(plural(len(generator), "warning") + " about the load or redirects", "#generator-warnings")]
+        if generator else [])
     shown = [a for a in report.attacks if a.run_id != report.baseline and a.role != "background"]
     if parts:
         headline = "⚠ " + " · ".join(parts)
@@ -558,13 +553,13 @@ def render_html(report, plotlyjs: str = "embed", *, site_links: tuple = ()) -> s
     problems = (found.regressions(report.verdicts)
                 + found.attack_problems(report, names, shown_runs))
     b = Builder(report, next((p.cell for p in problems if p.cell), None))
-    # Charts that explain a failure or a limit first, the rest after.
-    sections = b.prune([s for s in [b.by_endpoint(), b.errors(), b.sustainable(), b.capacity(),
-                                    b.scaling(), b.by_workers(), b.within_attack()]
-                        if s is not None])
+    # Charts that explain a failure or a limit first, the rest after; the history apart.
     hist = b.history()
-    if hist:
-        hist = (b.prune([hist]) or [None])[0]
+    kept = b.prune([s for s in [b.by_endpoint(), b.errors(), b.sustainable(), b.capacity(),
+                                b.scaling(), b.by_workers(), b.within_attack(), hist]
+                    if s is not None])
+    sections = [s for s in kept if s is not hist]
+    hist = hist if hist in kept else None
     env = environment(html=True)
     # The two big tables are rendered (autoescaped) like the rest of the page, then packed with
     # the figures: as plain HTML they would weigh more than all the charts' data.

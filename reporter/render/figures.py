@@ -22,7 +22,7 @@ from collections import defaultdict
 
 from perf.store.stats import is_success
 from perf.reporter.compute.tables import (endpoints_in_order, history_series_key, load_label, load_of,
-                              load_text, untrusted)
+                              load_text, untrusted, workers_text)
 from perf.store.metrics import METRICS
 from perf.reporter.compute import changepoints
 from perf.reporter.rows import AttackRow, HistoryRow, OverTime, RunRow, Spectrum
@@ -568,9 +568,6 @@ def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str
         return (">= " if row["all_sustained"] else "") + f"{row['rate']:g}/s" + (
             " ⚠" if row["untrusted"] else "")
 
-    def workers_name(w) -> str:
-        return "-" if w is None else f"{w} worker" + ("" if w == 1 else "s")
-
     traces = []
     # Horizontal groups stack their first bar at the bottom: reversed, 1 worker reads first.
     groups = sorted({r["workers"] for r in rows + (base_rows or [])},
@@ -580,8 +577,8 @@ def sustainable_figure(rows: list[dict], endpoints: list[str], colours: dict[str
             mine = [r for r in (base_rows if base else rows) if r["workers"] == w]
             if not mine:
                 continue
-            col = colours.get(workers_name(w), OK_COLOUR)
-            label = workers_name(w) + (f" · {base_name}" if base else "")
+            col = colours.get(workers_text(w), OK_COLOUR)
+            label = workers_text(w) + (f" · {base_name}" if base else "")
             traces.append({
                 "type": "bar", "orientation": "h", "name": txt(label),
                 "y": [txt(r["endpoint"]) for r in mine], "x": [r["rate"] or 0 for r in mine],

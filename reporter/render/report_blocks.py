@@ -10,7 +10,6 @@ from perf.reporter.render.escape import plain_report
 from perf.reporter.compute.redirects import redirect_warnings, success_words
 from perf.reporter.render.shared import column_header, when
 from perf.store.metrics import METRICS, format_value, metric
-from perf.store.stats import SUSTAINED_SUCCESS
 from perf.base.text import plural
 from perf.reporter.rows import AttackRow, RunRow
 
@@ -79,15 +78,6 @@ def _warn(attack: AttackRow | None, mark: str) -> str:
     return mark if attack is not None and compute.untrusted(attack) else ""
 
 
-def failure_kind(success: float | None) -> str | None:
-    """How a row is coloured on a terminal: `failed` below the rate a sustained attack needs
-    (perf.store.stats, the rule `perf collect`'s end summary names cells by), `some_failed`
-    for any other failed request."""
-    if success is None or success >= 1:
-        return None
-    return "failed" if success < SUSTAINED_SUCCESS else "some_failed"
-
-
 def single_run_table(key: tuple, attacks: list[AttackRow], labels: dict[str, str], servers: int,
                      mark: str) -> Table:
     header = ["Endpoint", "Target"] + [column_header(n) for n in compute.TABLE_METRICS]
@@ -95,7 +85,7 @@ def single_run_table(key: tuple, attacks: list[AttackRow], labels: dict[str, str
     for endpoint in compute.endpoints_in_order(attacks):
         for attack in [a for a in attacks if a.endpoint == endpoint]:
             warn = _warn(attack, mark)
-            kind = failure_kind(attack.metric("success_ratio"))
+            kind = compute.failure_kind(attack.metric("success_ratio"))
             if kind:
                 kinds[len(rows)] = kind
             rows.append(
