@@ -288,7 +288,6 @@ def team_scale(store: Path, repeat: int) -> None:
 
 def _drawn_in_chromium(page: Path) -> float | None:
     """Seconds from opening the page to every chart drawn (None without Chromium)."""
-    sys.path.insert(0, str(ROOT))
     from tests.browser import CHROMIUM
 
     if CHROMIUM is None:
