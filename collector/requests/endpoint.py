@@ -135,6 +135,9 @@ class Discovery:
     operations: list[str] = field(default_factory=list)  # every operation of the document
     unmatched: list[str] = field(default_factory=list)  # --filter/--endpoint matching nothing
     login: "LoginRoute | None" = None  # where perf logs in (--login)
+    # The attacked operation that logs in as the user (its credentials set, never regenerated):
+    # the login route, or with HTTP Basic the app's own login route when it has one.
+    login_endpoint: str | None = None
     probe_path: str | None = None  # a protected GET: which scheme the token goes with
     # operation -> the names a --param can fill there (its parameters and body fields)
     value_names: dict[str, set[str]] = field(default_factory=dict)

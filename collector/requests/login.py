@@ -2,9 +2,11 @@
 credentials, what to post there, and the token in its answer. Pure: the sweep makes the calls
 (perf.collector.sweep.login_session).
 
-Where: the OAuth2 password flow's tokenUrl, when the document declares one; else a visible
-login route: a POST whose path says login/token/signin/session/auth and whose body takes a
-password with a user name or email. `--login-route "POST /path"` names it when perf cannot see it.
+Where: the OAuth2 password flow's tokenUrl, when the document declares one; else, when the
+document's only scheme for credentials is HTTP Basic, nowhere: the user and password go with
+every request (`Authorization: Basic ...`); else a visible login route: a POST whose path says
+login/token/signin/session/auth and whose body takes a password with a user name or email.
+`--login-route "POST /path"` names it when perf cannot see it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from perf.collector.requests.schema.document import Schemas
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+BASIC = "HTTP Basic"  # a LoginRoute's kind when there is no route: credentials on every request
 _STRONG_WORDS = re.compile(r"(?i)(^|[/_.-])(log-?in|sign-?in|token|tokens|session|sessions)([/_.-]|$)")
 _WEAK_WORDS = re.compile(r"(?i)(^|[/_.-])(auth|authenticate|jwt)([/_.-]|$)")
 # Routes that take a password but do not log in (and must not be called to get a token).
@@ -35,9 +38,9 @@ SCHEMES = ("Bearer", "Token", "")  # tried in order on a protected route; "" = t
 
 @dataclass(frozen=True)
 class LoginRoute:
-    method: str
-    path: str  # as the document names it (without the servers[0] prefix)
-    kind: str  # FORM or JSON
+    method: str  # "" for HTTP Basic (no route)
+    path: str  # as the document names it (without the servers[0] prefix); "" for HTTP Basic
+    kind: str  # FORM, JSON or BASIC
     user_field: str
     password_field: str
     wrapper: str | None  # JSON nested one level: {"user": {"email": .., "password": ..}}
@@ -46,7 +49,7 @@ class LoginRoute:
 
     @property
     def name(self) -> str:
-        return f"{self.method} {self.path}"
+        return self.kind if self.kind == BASIC else f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,22 @@ def find_login_route(spec: dict, route: str | None = None) -> LoginRoute:
         kind, user, password, wrapper = found or (FORM, "username", "password", None)
         return LoginRoute("POST", path, kind, user, password, wrapper, "OAuth2 password flow",
                           "Bearer")
+    if scheme is None and _declares_basic(spec):
+        return LoginRoute("", "", BASIC, "", "", None, "the document's security scheme", "Basic")
+    visible = visible_login_route(spec)
+    if visible is not None:
+        return visible
+    raise PerfError("--login: the app's document declares no OAuth2 password flow (tokenUrl) and "
+                    "no POST route with login/token/signin/session/auth in its path takes a "
+                    "password; name the route with --login-route 'POST /path'")
+
+
+def visible_login_route(spec: dict) -> LoginRoute | None:
+    """The POST whose path says login/token/signin/session/auth (the strongest word first) and
+    whose body takes a password with a user name or email; None when there is none."""
+    schemas = Schemas(spec)
     candidates = []
-    for path, item in paths.items():
+    for path, item in (spec.get("paths") or {}).items():
         operation = item.get("post") if isinstance(item, dict) else None
         if not isinstance(operation, dict) or _NOT_LOGIN.search(path):
             continue
@@ -87,17 +104,20 @@ def find_login_route(spec: dict, route: str | None = None) -> LoginRoute:
         found = _login_body(schemas, operation) if score else None
         if found is not None:
             candidates.append((-score, len(candidates), path, found))
-    if candidates:
-        _, _, path, found = min(candidates)
-        return LoginRoute("POST", path, *found, "a login route", scheme)
-    raise PerfError("--login: the app's document declares no OAuth2 password flow (tokenUrl) and "
-                    "no POST route with login/token/signin/session/auth in its path takes a "
-                    "password; name the route with --login-route 'POST /path'")
+    if not candidates:
+        return None
+    _, _, path, found = min(candidates)
+    return LoginRoute("POST", path, *found, "a login route", _document_scheme(spec))
+
+
+def basic_token(user: str, password: str) -> Token:
+    """HTTP Basic's credentials (RFC 7617), sent as the token with the Basic scheme."""
+    return Token(base64.b64encode(f"{user}:{password}".encode()).decode(), None)
 
 
 def login_request(route: LoginRoute, base_url: str, user: str,
                   password: str) -> tuple[str, str, dict[str, str], bytes]:
-    """(method, url, headers, body) of the login call."""
+    """(method, url, headers, body) of the login call (a route's kind is FORM or JSON)."""
     if route.kind == FORM:
         fields = {route.user_field: user, route.password_field: password}
         if route.found_by == "OAuth2 password flow":
@@ -194,6 +214,12 @@ def _document_scheme(spec: dict) -> str | None:
                 scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"):
             return "Bearer"
     return None
+
+
+def _declares_basic(spec: dict) -> bool:
+    return any(isinstance(scheme, dict) and scheme.get("type") == "http"
+               and str(scheme.get("scheme", "")).lower() == "basic"
+               for scheme in ((spec.get("components") or {}).get("securitySchemes") or {}).values())
 
 
 def _oauth2_token_url(spec: dict) -> str | None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perf.collector.requests.discovery import Discovery, Endpoint, Overrides, Skipped, discover, load_targets
-from perf.collector.requests.login import find_login_route, login_request, protected_probe
+from perf.collector.requests.login import (BASIC, find_login_route, login_request, protected_probe,
+                                           visible_login_route)
 from perf.collector.requests.operation import Prepared
 from perf.collector.requests.targets_file import FileRequests
 from perf.collector.settings.secrets import secret_values
@@ -120,15 +121,18 @@ def _plan_login(found: Discovery, spec: dict, wanted: Overrides, settings: Setti
     credentials for it alone: the same --param on every create would collide)."""
     found.login = find_login_route(spec, settings.login_route)
     found.probe_path = protected_probe(spec)
+    # With HTTP Basic perf calls no route, but an app's own login route still takes the user.
+    route = visible_login_route(spec) if found.login.kind == BASIC else found.login
     for n, endpoint in enumerate(found.endpoints):
-        if endpoint.method == found.login.method and endpoint.path == found.login.path:
+        if route is not None and endpoint.method == route.method and endpoint.path == route.path:
             # The very request perf logs in with (a form, or JSON nested as the app wants it).
-            method, url, headers, body = login_request(found.login, "", *settings.login)
+            method, url, headers, body = login_request(route, "", *settings.login)
             source = FileRequests()
             source.requests.append(Prepared(url, headers, body, headers["Content-Type"]))
             found.endpoints[n] = Endpoint(
                 method, endpoint.path, source, headers=wanted.headers,
                 secrets=secret_values(wanted.headers, (("password", settings.login[1]),)))
+            found.login_endpoint = found.endpoints[n].name
 
 
 def background_endpoints(settings: Settings, target: Target, server: Server,

@@ -69,7 +69,7 @@ def dry_run(settings: Settings, store: str | None, vegeta: str | None, progress)
             session.log_in(base)
             login = session.describe()
         auth = session.headers(base, 0) if login else None
-        keep = {f"{found.login.method} {found.login.path}"} if found.login else set()
+        keep = {found.login_endpoint} if found.login_endpoint else set()
         learned = (learn_ids(found, found.spec, found.wanted, base, auth, creates=False,
                              salt="dry-run", keep=keep) if found.spec is not None else [])
         return Plan(

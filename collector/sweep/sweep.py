@@ -201,7 +201,7 @@ class _Sweep:
         (a restarted app may hold other rows)."""
         if self.found.spec is None:
             return
-        keep = {f"{self.found.login.method} {self.found.login.path}"} if self.found.login else set()
+        keep = {self.found.login_endpoint} if self.found.login_endpoint else set()
         learned = learn_ids(self.found, self.found.spec, self.found.wanted, self.base,
                             self.auth(0), creates=True, keep=keep,
                             salt=f"{self.run_id}-learn-{self.attacks_started}")

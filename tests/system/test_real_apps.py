@@ -56,6 +56,20 @@ def test_a_json_login_with_a_token_scheme_is_found_by_its_route_and_body(tmp_pat
     assert [r[2] for r in rows if r[0] == "PUT /profiles/{username}"] == [0]
 
 
+def test_an_http_basic_app_gets_the_user_on_every_request(tmp_path):
+    """The document's only scheme is HTTP Basic: --login sends the user and password as
+    `Authorization: Basic ...` with each request (found on a public todo app, where perf logged
+    in at its login route and sent the answer as a Bearer token: every protected route 401)."""
+    proc, store, rows, _ = _collect(tmp_path, "tests.apps.basic_auth:app", "--login", "alice:alice-pw-123")
+    assert ("logged in as alice via HTTP Basic (the document's security scheme); "
+            "sending Authorization: Basic <token>") in proc.stderr
+    assert {r[0] for r in rows} >= {"GET /user", "GET /tasks", "POST /tasks", "GET /tasks/{task_id}"}
+    _all_succeed(rows)
+    for path in [store, *store.parent.rglob("*.log")]:  # neither the password nor its Basic form
+        assert b"alice-pw-123" not in path.read_bytes(), path
+        assert b"YWxpY2U6YWxpY2UtcHctMTIz" not in path.read_bytes(), path
+
+
 def test_a_refused_login_is_one_line_and_nothing_is_attacked(tmp_path):
     proc = run_perf(["collect", "--app", "tests.apps.json_login:app", "--login",
                      "jake@jake.jake:nope", *TINY, "--store", str(tmp_path / "s.duckdb")], tmp_path)
