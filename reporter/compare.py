@@ -9,7 +9,7 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.reporter.compute import tables as compute
 from perf.reporter.query import attacks as query
-from perf.reporter.compute.changepoints import History, cell_histories
+from perf.reporter.compute.changepoints import History, attack_points, cell_histories, cell_run_points
 from perf.reporter.compute.verdicts import Comparison, compare_runs, verdict_rows
 from perf.reporter.query.selection import Selection
 from perf.reporter.compute.thresholds import KEY_METRICS as KEY_METRICS_OF, CompareSettings
@@ -113,10 +113,10 @@ def build_history(con: duckdb.DuckDBPyConnection, sel: Selection, last: int | No
         if last < 1:
             raise PerfError("--last must be at least 1")
         runs = runs[-last:]
-    attacks = query.attack_summaries(con, [r.run_id for r in runs], sel)
+    rows = query.cell_runs(con, [r.run_id for r in runs], sel, [KEY_METRICS_OF[m] for m in metrics])
     names = named_runs(runs)
     return History(runs, names, metrics, settings,
-                   cell_histories(attacks, runs, names, metrics, settings))
+                   cell_histories(cell_run_points(rows, runs, names, metrics), metrics, settings))
 
 
 def compare_dashboard(con: duckdb.DuckDBPyConnection, result: Comparison, sel: Selection,
@@ -177,7 +177,7 @@ def add_change_points(report, settings: CompareSettings) -> None:
                  }.values())
     names = {r.run_id: r.run_id for r in runs}
     shorts = [ALIASES[m] for m in HISTORY_METRICS if m in ALIASES]
-    for h in cell_histories(report.history, runs, names, shorts, settings):
+    for h in cell_histories(attack_points(report.history, runs, names, shorts), shorts, settings):
         for short, points in h.change_points.items():
             if points:
                 key = compute.series_key(h.cell.endpoint, h.cell.server, h.cell.workers,

@@ -61,11 +61,12 @@ def build_report(
     attacks = query.attack_summaries(con, run_ids, sel)
     ids = [a.attack_id for a in attacks]
     cells = {(a.run_id, a.endpoint, a.workers) for a in attacks}
+    statuses, errors = query.request_counts(con, ids)
     report = Report(
         runs=runs,
         attacks=attacks,
-        statuses=query.status_counts(con, ids),
-        errors=query.error_kinds(con, ids),
+        statuses=statuses,
+        errors=errors,
         error_samples=query.error_samples(con, ids),
         history=query.history(con, attacks, history_window) if with_history else [],
         baseline=runs[0].run_id if sel.baseline is not None else None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from perf.store.metrics import METRICS
 
@@ -114,6 +114,25 @@ class HistoryRow(AttackRow):
         out = AttackRow.as_dict(self)
         out["run_name"] = out.pop("run_name")  # after the metrics, where it was added
         return out
+
+
+class CellRunRow(NamedTuple):
+    """One cell in one run, its repeats grouped in SQL (query.cell_runs): perf history reads
+    a thousand runs of twenty cells as these, not as twenty thousand AttackRows."""
+
+    run_id: str
+    endpoint: str
+    method: str
+    mode: str
+    load: float | int | None  # target rate (mode rate) or concurrency, as compute.load_of
+    workers: int | None
+    server: str | None
+    role: str | None
+    background: str | None
+    attacks: int  # the cell's attacks (repeats) in the run
+    # Per metric asked for, in that order: the value of the cell's one attack, or the list of
+    # its repeats' values; floats, None where one is not a finite number.
+    values: tuple[float | None | list[float | None], ...]
 
 
 @dataclass(frozen=True, slots=True)

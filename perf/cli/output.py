@@ -9,7 +9,6 @@ file as it was and no half-written one.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def write_output(path: str | os.PathLike, text: str) -> Path:
 
 
 def _replace(target: Path, data: bytes) -> None:
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.tmp")
     # 0o666 less the umask, as a plain open() would create it; an existing file keeps its mode.
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

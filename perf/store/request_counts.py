@@ -22,15 +22,21 @@ FROM requests WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
 GROUP BY ALL
 """
 
-# Stored counts of the attacks in $ids, and live ones of those that have none stored.
+# Stored counts of the attacks in $ids, and live ones of those that have none stored. The
+# attacks to count live are found first: filtering the live counts afterwards scanned every
+# requested attack's raw rows (0.1 s for 50 runs of 20 attacks whose counts were all stored).
 COUNTS_SQL = f"""
 WITH stored AS (
     SELECT attack_id, code, kind, n FROM request_counts
     WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
+), unstored AS (
+    SELECT unnest($ids::BIGINT[]) AS attack_id EXCEPT SELECT attack_id FROM stored
 )
 SELECT * FROM stored
 UNION ALL
-SELECT * FROM ({LIVE_COUNTS_SQL}) WHERE attack_id NOT IN (SELECT attack_id FROM stored)
+SELECT attack_id, code, CASE WHEN error <> '' THEN {ERROR_KIND_SQL} END AS kind, count(*) AS n
+FROM requests WHERE attack_id IN (SELECT attack_id FROM unstored)
+GROUP BY ALL
 """
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -26,7 +27,7 @@ from perf.reporter.compute.pelt import pelt_l2_many
 from perf.reporter.compute.verdicts import Cell, cells_of, welch_p
 from perf.store.metrics import METRICS
 from perf.reporter.compute.thresholds import KEY_METRICS, CompareSettings, Threshold
-from perf.reporter.rows import AttackRow, RunRow
+from perf.reporter.rows import AttackRow, CellRunRow, RunRow
 
 # The metrics whose history the dashboard charts, marked with their change points.
 HISTORY_METRICS = ["latency_p50_ms", "latency_p99_ms", "achieved_rps", "cpu_s_per_1k"]
@@ -186,37 +187,68 @@ def _median(values: list) -> float | None:
     return statistics.median(kept) if kept else None
 
 
-def cell_histories(attacks: list[AttackRow], runs: list[RunRow], names: dict[str, str],
-                   metrics: list[str], settings: CompareSettings) -> list[CellHistory]:
-    """Per cell: its runs in time order with each metric's median over the repeats, and the
-    change points of each metric's series."""
+def attack_points(attacks: list[AttackRow], runs: list[RunRow], names: dict[str, str],
+                  metrics: list[str]) -> dict[Cell, list[RunPoint]]:
+    """Per cell: its runs in time order, each with every metric's median over its repeats."""
     order = {r.run_id: i for i, r in enumerate(runs)}
     by_run = {r.run_id: r for r in runs}
     of_run: dict[str, list[AttackRow]] = {}
     for a in attacks:  # grouped once: a scan per run grows with runs x attacks
         of_run.setdefault(a.run_id, []).append(a)
-    per_cell: dict[Cell, dict[str, list[AttackRow]]] = {}
-    for run_id in order:
-        for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
-            per_cell.setdefault(cell, {})[run_id] = cell_attacks
-    out, jobs = [], []
+    per_cell: dict[Cell, list[RunPoint]] = {}
     columns = [(name, KEY_METRICS[name]) for name in metrics]
+    for run_id in order:
+        run = by_run[run_id]
+        for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
+            values = {name: _value([a.metrics.get(column) for a in cell_attacks])
+                      for name, column in columns}
+            per_cell.setdefault(cell, []).append(
+                RunPoint(run_id, names[run_id], run.label, run.git_commit, run.started_at,
+                         len(cell_attacks), values))
+    return per_cell
+
+
+def cell_run_points(rows: list[CellRunRow], runs: list[RunRow], names: dict[str, str],
+                    metrics: list[str]) -> dict[Cell, list[RunPoint]]:
+    """attack_points of cells whose repeats were grouped in SQL (query.cell_runs, asked for
+    the registry names of `metrics`, in that order)."""
+    order = {r.run_id: i for i, r in enumerate(runs)}
+    by_run = {r.run_id: r for r in runs}
+    per_key: dict[tuple, list[tuple[int, RunPoint]]] = {}
+    for row in rows:
+        run = by_run[row.run_id]
+        # One attack: its values as they are (the query made them floats or None).
+        values = (dict(zip(metrics, row.values)) if row.attacks == 1 else
+                  {name: _median(v) for name, v in zip(metrics, row.values)})
+        point = RunPoint(row.run_id, names[row.run_id], run.label, run.git_commit,
+                         run.started_at, row.attacks, values)
+        # A plain tuple per row; the Cell (a dataclass, slower to hash) once per cell.
+        per_key.setdefault(row[1:9], []).append((order[row.run_id], point))
+    return {Cell(*key): [point for _, point in sorted(points, key=lambda p: p[0])]
+            for key, points in per_key.items()}
+
+
+def _value(values: list) -> float | None:
+    """A run's value of a metric: its one attack's, or the median over its repeats (values
+    that are not finite numbers left out)."""
+    if len(values) == 1:
+        return _finite(values[0])
+    return _median(values)
+
+
+def cell_histories(per_cell: dict[Cell, list[RunPoint]], metrics: list[str],
+                   settings: CompareSettings) -> list[CellHistory]:
+    """Each cell's history (attack_points, cell_run_points) in cell order, with the change
+    points of each metric's series."""
+    out, jobs = [], []
     for cell in sorted(per_cell, key=Cell.sort_key):
-        points = []
-        for run_id in sorted(per_cell[cell], key=order.__getitem__):
-            run, cell_attacks = by_run[run_id], per_cell[cell][run_id]
-            if len(cell_attacks) == 1:  # most runs hold a cell once: its values as they are
-                got = cell_attacks[0].metrics
-                values = {name: _finite(got.get(column)) for name, column in columns}
-            else:
-                values = {name: _median([a.metrics.get(column) for a in cell_attacks])
-                          for name, column in columns}
-            points.append(RunPoint(run_id, names[run_id], run.label, run.git_commit,
-                                   run.started_at, len(cell_attacks), values))
-        history = CellHistory(cell, points)
-        for name in metrics:
-            series = [p.values[name] for p in points]
-            if any(v is None for v in series):
+        history = CellHistory(cell, per_cell[cell])
+        # Each metric's series in one transposition (a dict lookup per run and metric cost
+        # 35 ms of a thousand-run history).
+        row = itemgetter(*metrics) if len(metrics) > 1 else (lambda v: (v[metrics[0]],))
+        table = [row(p.values) for p in history.points]
+        for name, series in zip(metrics, map(list, zip(*table)) if table else [[]] * len(metrics)):
+            if None in series:
                 history.skipped[name] = "a run has no value"
                 continue
             jobs.append((history, name, series))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields, replace
+from typing import NamedTuple
 from datetime import datetime, timezone
 
 import duckdb
@@ -15,11 +16,11 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.store.request_counts import COUNTS_SQL
 from perf.store.runref import LATEST, reads_as_id
-from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
+from perf.store.stats import STATS_SQL, STATS_VERSION, stats_of, stats_params
 from perf.reporter.compute.tables import run_names
-from perf.store.metrics import METRICS, metric_columns
+from perf.store.metrics import METRICS, metric, metric_columns, metric_sql
 from perf.reporter.query.selection import Selection
-from perf.reporter.rows import AttackRow, CapacityRow, CheckRow, HistoryRow, RunRow
+from perf.reporter.rows import AttackRow, CapacityRow, CellRunRow, CheckRow, HistoryRow, RunRow
 
 # SUMMARY_SQL's columns besides the METRICS names. The attacks columns `duration_s` (the planned
 # length) and `started_at`/`finished_at` are renamed, because `duration_s` is also the
@@ -83,9 +84,24 @@ def _attack(row: dict, cls: type[AttackRow] = AttackRow, **extra) -> AttackRow:
                metrics={name: row[name] for name in METRICS}, **extra)
 
 
-def all_runs(con: duckdb.DuckDBPyConnection) -> list[RunRow]:
-    """Every run, oldest first, with its number of stored attacks (cheap: no request scan)."""
-    runs = _dicts(con.execute(
+_RUN_FIELDS = tuple(f.name for f in fields(RunRow))
+
+
+class _Named(NamedTuple):
+    """What run_names reads of a run."""
+
+    run_id: str
+    label: str | None
+    name: None = None
+
+
+def all_runs(con: duckdb.DuckDBPyConnection, named: bool = False) -> list[RunRow]:
+    """Every run, oldest first, with its number of stored attacks (cheap: no request scan);
+    `named`: each with the name run_names makes over every run in the store.
+
+    Built straight from the fetched tuples: `perf report` reads every run to name and pick
+    them, and a dict, a field lookup and a dataclasses.replace per run cost 30 ms at 1,000."""
+    cursor = con.execute(
         """
         SELECT runs.* REPLACE (
                 timezone('UTC', started_at) AS started_at,
@@ -96,11 +112,23 @@ def all_runs(con: duckdb.DuckDBPyConnection) -> list[RunRow]:
             USING (run_id)
         ORDER BY started_at, run_id
         """
-    ))
-    for run in runs:
-        if isinstance(run.get("config"), str):
-            run["config"] = json.loads(run["config"])
-    return [_row(RunRow, run) for run in runs]
+    )
+    at = {d[0]: i for i, d in enumerate(cursor.description)}
+    rows = cursor.fetchall()
+    keep = [f for f in _RUN_FIELDS if f in at]  # a store may hold more columns, or fewer
+    names = (run_names([_Named(row[at["run_id"]], row[at["label"]]) for row in rows])
+             if named else {})
+    runs = []
+    for row in rows:
+        values = {f: row[at[f]] for f in keep}
+        # Timestamps leave SQL as naive UTC (reading TIMESTAMPTZ would need pytz); mark them UTC.
+        for stamp in ("started_at", "finished_at"):
+            if isinstance(values.get(stamp), datetime):
+                values[stamp] = values[stamp].replace(tzinfo=timezone.utc)
+        if isinstance(values.get("config"), str):
+            values["config"] = json.loads(values["config"])
+        runs.append(RunRow(**values, name=names.get(values["run_id"])))
+    return runs
 
 
 def add_request_counts(con: duckdb.DuckDBPyConnection, runs: list[RunRow]) -> list[RunRow]:
@@ -198,9 +226,7 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[RunRow]:
     Without --run, only runs that stored at least one attack count as candidates: the
     default is the latest of them, --last N the N latest, --label all runs with that label.
     """
-    runs = all_runs(con)
-    names = run_names(runs)
-    runs = [replace(run, name=names[run.run_id]) for run in runs]
+    runs = all_runs(con, named=True)
     picked = _pick_runs(runs, sel)
     if sel.baseline is not None:
         base = _resolve(sel.baseline, runs)
@@ -306,6 +332,60 @@ def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Se
 
     Raises PerfError naming what the runs hold when the filters leave nothing.
     """
+    return summaries(con, _selected_or_error(con, run_ids, sel))
+
+
+def cell_runs(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection,
+              metrics: list[str]) -> list[CellRunRow]:
+    """One row per cell of each of these runs (compute.verdicts.Cell's keys), with the
+    `metrics` (registry names) of its selected attacks, as floats (None where not a finite
+    number); in no particular order.
+
+    What perf history reads: the repeats are grouped in SQL and only the asked metrics leave
+    it, so a thousand runs cost one row per cell and run, not an AttackRow per attack.
+    """
+    for name in metrics:
+        metric(name)  # a name outside the registry is an error, not SQL
+    where, params = _attack_filter(sel)
+    one = "".join(f", CASE WHEN count(*) = 1 THEN any_value({m}) END" for m in metrics)
+    many = "".join(f", CASE WHEN count(*) > 1 THEN list({m}) END" for m in metrics)
+    # SUMMARY_SQL's metric formulas, only the asked ones, over the selected attacks; as
+    # compute.changepoints reads a value: a float, None where it is not a finite number.
+    asked = "".join(f",\n    CASE WHEN isfinite(({metric_sql(m, 'st')})::DOUBLE) "
+                    f"THEN ({metric_sql(m, 'st')})::DOUBLE END AS {m}" for m in metrics)
+    selected = f"SELECT attack_id FROM attacks WHERE list_contains($runs, run_id) AND {where}"
+    rows = con.execute(
+        f"""
+        WITH st AS (
+        {stats_of(selected)}
+        ),
+        summary AS (
+            SELECT a.run_id, a.endpoint, a.method, a.mode, a.target_rate, a.concurrency,
+                a.workers, a.server, a.role, a.background{asked}
+            FROM attacks a LEFT JOIN st USING (attack_id)  -- an attack with no request too
+            WHERE list_contains($runs, a.run_id) AND {where}
+        )
+        SELECT run_id, endpoint, method, mode,
+            CASE WHEN mode = 'rate' THEN target_rate END AS rate,
+            CASE WHEN mode <> 'rate' THEN concurrency END AS clients,
+            workers, server, role, background, count(*)::INTEGER{one}{many}
+        FROM summary
+        GROUP BY ALL
+        """,
+        {"runs": list(run_ids), **params},
+    ).fetchall()
+    if not rows:
+        _selected_or_error(con, run_ids, sel)  # says what the runs hold
+    k = len(metrics)
+    return [CellRunRow(run_id, endpoint, method, mode, rate if mode == "rate" else clients,
+                       workers, server, role, background, n,
+                       tuple(rest[:k] if n == 1 else rest[k:]))
+            for run_id, endpoint, method, mode, rate, clients, workers, server, role, background,
+            n, *rest in rows]
+
+
+def _selected_or_error(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection) -> list[int]:
+    """The selected attacks' ids; PerfError naming what the runs hold when there are none."""
     ids = selected_attack_ids(con, run_ids, sel)
     if not ids:
         endpoints = [r[0] for r in con.execute(
@@ -322,34 +402,41 @@ def attack_summaries(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Se
             f"endpoints there: {', '.join(endpoints) or 'none'}; "
             f"workers: {', '.join(map(str, workers)) or 'none'}"
         )
-    return summaries(con, ids)
+    return ids
+
+
+def request_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]
+                   ) -> tuple[dict[int, dict[int, int]], dict[int, dict[str, int]]]:
+    """({attack_id: {status code: requests}}, {attack_id: {error kind: requests}}), read in one
+    query; code 0 means no response (timeout, refused); error kinds most frequent first, none
+    when there were no errors."""
+    codes: dict[int, dict[int, int]] = {int(a): {} for a in attack_ids}
+    kinds: dict[int, dict[str, int]] = {int(a): {} for a in attack_ids}
+    if not attack_ids:
+        return codes, kinds
+    rows = con.execute(f"SELECT attack_id, code, kind, n FROM ({COUNTS_SQL})",
+                       {"ids": list(attack_ids)}).fetchall()
+    by_code: dict[tuple[int, int], int] = {}
+    by_kind: dict[tuple[int, str], int] = {}
+    for attack_id, code, kind, n in rows:
+        by_code[attack_id, int(code)] = by_code.get((attack_id, int(code)), 0) + n
+        if kind is not None:
+            by_kind[attack_id, kind] = by_kind.get((attack_id, kind), 0) + n
+    for (attack_id, code), n in sorted(by_code.items()):
+        codes[attack_id][code] = n
+    for (attack_id, kind), n in sorted(by_kind.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        kinds[attack_id][kind] = n
+    return codes, kinds
 
 
 def status_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, int]]:
-    """{attack_id: {status code: requests}}; code 0 means no response (timeout, refused)."""
-    out: dict[int, dict[int, int]] = {int(a): {} for a in attack_ids}
-    if not attack_ids:
-        return out
-    for attack_id, code, n in con.execute(
-        f"SELECT attack_id, code, sum(n)::BIGINT FROM ({COUNTS_SQL}) GROUP BY ALL ORDER BY attack_id, code",
-        {"ids": list(attack_ids)},
-    ).fetchall():
-        out[attack_id][int(code)] = n
-    return out
+    """{attack_id: {status code: requests}} (request_counts)."""
+    return request_counts(con, attack_ids)[0]
 
 
 def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[str, int]]:
-    """{attack_id: {error kind: requests}}, most frequent first; empty when no errors."""
-    out: dict[int, dict[str, int]] = {int(a): {} for a in attack_ids}
-    if not attack_ids:
-        return out
-    for attack_id, kind, n in con.execute(
-        f"SELECT attack_id, kind, sum(n)::BIGINT AS n FROM ({COUNTS_SQL}) WHERE kind IS NOT NULL "
-        "GROUP BY ALL ORDER BY attack_id, n DESC, kind",
-        {"ids": list(attack_ids)},
-    ).fetchall():
-        out[attack_id][kind] = n
-    return out
+    """{attack_id: {error kind: requests}}, most frequent first (request_counts)."""
+    return request_counts(con, attack_ids)[1]
 
 
 def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, bytes]]:
@@ -406,6 +493,6 @@ def history(con: duckdb.DuckDBPyConnection, attacks: list[AttackRow],
         {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)],
          "window": window, "selected": sorted({a.run_id for a in attacks})},
     ).fetchall()
-    names = run_names(all_runs(con))
+    names = {run.run_id: run.name for run in all_runs(con, named=True)}
     return [_attack(row, HistoryRow, run_name=names[row["run_id"]])
             for row in _summary_dicts(con, [r[0] for r in rows])]

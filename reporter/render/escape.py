@@ -61,9 +61,17 @@ def plain_report(report):
     """The report with control characters out of every stored string (terminal_text), done
     before any column is measured so tables still line up. Error kinds that differed only in
     control characters merge."""
+    names: dict[type, tuple[str, ...]] = {}
+
     def clean(row):
-        return replace(row, **{f.name: terminal_text(getattr(row, f.name)) for f in fields(row)
-                               if isinstance(getattr(row, f.name), str)})
+        changed = {}
+        if type(row) not in names:
+            names[type(row)] = tuple(f.name for f in fields(row))
+        for name in names[type(row)]:
+            value = getattr(row, name)
+            if isinstance(value, str) and (text := terminal_text(value)) != value:
+                changed[name] = text
+        return replace(row, **changed) if changed else row  # most rows need nothing
 
     errors = {}
     for attack_id, kinds in report.errors.items():

@@ -185,3 +185,42 @@ def test_a_long_history_shows_its_newest_runs_and_the_runs_around_each_change(tm
     assert "newest 20 runs and the runs around each change point" in result.stdout
     doc = json.loads(history(store, "--format", "json").stdout)
     assert all(len(cell["runs"]) == 40 for cell in doc["cells"])
+
+
+def test_each_runs_value_is_the_median_of_its_repeats(tmp_path):
+    """perf history groups a run's repeats of a cell in SQL (query.cell_runs); the dashboard
+    groups the AttackRows it already holds (changepoints.attack_points). Both must give each
+    run the median over its repeats, as numpy computes it from the attacks' own metrics."""
+    from perf.reporter.compare import named_runs
+    from perf.reporter.compute.changepoints import attack_points, cell_run_points
+    from perf.reporter.compute.thresholds import KEY_METRICS
+    from perf.reporter.query import attacks as query
+    from perf.reporter.query.selection import Selection
+
+    store = _history(tmp_path, "rep", [1.0, 1.1, 1.3], repeats=3)
+    doc = json.loads(history(store, "--format", "json").stdout)
+    con = open_store(store, read_only=True)
+    try:
+        runs = [r for r in query.all_runs(con) if r.attacks]
+        attacks = query.attack_summaries(con, [r.run_id for r in runs], Selection())
+        shorts = list(KEY_METRICS)
+        grouped = query.cell_runs(con, [r.run_id for r in runs], Selection(),
+                                  [KEY_METRICS[m] for m in shorts])
+    finally:
+        con.close()
+    checked = 0
+    for cell in doc["cells"]:
+        for run in cell["runs"]:
+            same = [a for a in attacks if a.run_id == run["run_id"]
+                    and a.endpoint == cell["cell"]["endpoint"]]
+            assert run["attacks"] == len(same) == 3
+            for short, name in KEY_METRICS.items():
+                kept = [a.metric(name) for a in same
+                        if a.metric(name) is not None and np.isfinite(a.metric(name))]
+                want = float(np.median(kept)) if kept else None
+                assert run["values"][short] == pytest.approx(want, rel=1e-12), (short, run)
+                checked += 1
+    assert checked == 2 * 3 * len(KEY_METRICS)
+    names = named_runs(runs)
+    assert (cell_run_points(grouped, runs, names, shorts)
+            == attack_points(attacks, runs, names, shorts))

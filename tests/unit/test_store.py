@@ -145,3 +145,26 @@ def test_v3_store_is_migrated_and_its_request_counts_come_from_the_raw_rows(stor
         assert con.execute("SELECT count(*) FROM request_counts").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_a_store_found_whole_is_not_checked_again_until_its_catalog_changes(tmp_path, monkeypatch):
+    """An open skips replaying MIGRATIONS (expected_schema, ~40 ms a command) only while the
+    store's catalog is the one a writer found whole; a column dropped since is still found."""
+    from perf.store import database
+
+    path = tmp_path / "s.duckdb"
+    open_store(path).close()  # a writer creates it and finds it whole
+
+    def replayed(*args, **kwargs):
+        raise AssertionError("expected_schema replayed")
+
+    with monkeypatch.context() as m:
+        m.setattr(database, "expected_schema", replayed)
+        open_store(path, read_only=True).close()  # the catalog is the one found whole
+        open_store(path).close()
+    _execute(path, "ALTER TABLE attacks DROP COLUMN role")
+    with pytest.raises(PerfError, match="column attacks.role is missing"):
+        open_store(path, read_only=True)
+    _execute(path, "ALTER TABLE attacks ADD COLUMN role VARCHAR",
+             "UPDATE perf_meta SET value = 'forged' WHERE key = 'schema_whole'")
+    open_store(path, read_only=True).close()  # checked in full, and whole
