@@ -224,3 +224,13 @@ def test_each_runs_value_is_the_median_of_its_repeats(tmp_path):
     names = named_runs(runs)
     assert (cell_run_points(grouped, runs, names, shorts)
             == attack_points(attacks, runs, names, shorts))
+
+
+def test_the_noise_estimate_takes_numpys_median_to_the_bit():
+    from perf.reporter.compute.changepoints import _middle
+
+    rng = np.random.default_rng(1)
+    for n in range(1, 80):
+        x = rng.normal(size=n) * 10.0 ** rng.integers(-5, 5)
+        for series in (x, np.round(x, 1)):  # ties too
+            assert _middle(series) == float(np.median(series))
