@@ -99,8 +99,8 @@ class PerfGroup(click.Group):
 
 
 # The commands, in the order --help lists them; each is perf/cli/commands/NAME.py's NAME.
-COMMANDS = ("doctor", "collect", "ingest", "runs", "report", "compare", "history", "export", "import",
-            "publish")
+COMMANDS = ("doctor", "collect", "ingest", "runs", "report", "compare", "history", "export", "pack",
+            "import", "publish")
 
 
 def _load(name: str) -> click.Command | None:

@@ -473,7 +473,7 @@ def store_state(path: str | os.PathLike | None) -> StoreState:
         return StoreState(f"cannot be created ({problem})" if problem.endswith("is a file")
                           else f"not writable ({problem})", False)
     if store.is_dir():
-        runs = len(history_folder.exported_runs(store))
+        runs = len(history_folder.run_sources(store))
         return StoreState(f"a history folder of {runs} exported run{'' if runs == 1 else 's'} "
                           "(read by report, runs, compare, history; collect needs a store file)", False)
     with open(store, "rb") as fh:

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,11 @@ TABLES = ("runs", "attacks", "attack_stats", "server_checks", "capacity", "error
           "request_counts")
 RAW_TABLES = ("requests", "samples")
 REMOTE = ("s3://", "gs://", "gcs://", "r2://", "az://", "abfss://", "http://", "https://")
+# A pack (perf pack, perf/store/history_pack.py): many runs' rows in one folder of the same
+# table files, so a folder of a thousand runs is read from a few files, not seven thousand.
+PACK_PREFIX = "pack-"
+PACK_FORMAT = "perf-pack"
+RUN_KEYED = ("runs", "attacks", "server_checks", "capacity")  # the rest: by attack_id
 # Exported ids stay below 2^53, so JavaScript (the dashboard) reads them exactly: at or above
 # 2^52, which no sequence reaches; a run's block of 2^16 ids picked by 36 bits of md5.
 GLOBAL_IDS = 1 << 52
@@ -138,6 +144,13 @@ def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
                     "schema_version": schema_version, "perf_version": perf_version,
                     "tables": counts, "raw_rows": with_requests}
         (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        held = next((s for pack in packs(dest) for s in pack_sources(pack) if s.run_id == run_id),
+                    None)
+        if held is not None:  # packed: compared with the pack's rows of it
+            if _same_run(con, scratch, held, tables):
+                return "unchanged"
+            raise PerfError(f"{held.folder} already holds run {run_id} with different rows; "
+                            "an exported run is never overwritten")
         if final.exists():
             if _same_run(con, scratch, final, tables):
                 return "unchanged"
@@ -153,13 +166,16 @@ def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _same_run(con: duckdb.DuckDBPyConnection, a: Path, b: Path, tables: tuple[str, ...]) -> bool:
-    """Whether two exports of a run hold the same rows (files may differ byte for byte)."""
-    manifest_a, manifest_b = (json.loads((p / MANIFEST).read_text()) for p in (a, b))
-    if manifest_a["tables"] != manifest_b["tables"]:
-        return False
+def _same_run(con: duckdb.DuckDBPyConnection, a: Path, b: RunSource | Path,
+              tables: tuple[str, ...]) -> bool:
+    """Whether the run exported at `a` and the run `b` (a run folder, or a run in a pack) hold
+    the same rows (files may differ byte for byte)."""
+    if isinstance(b, Path):
+        b = RunSource(read_manifest(b)["run_id"], b, read_manifest(b))
+    if not b.packed and read_manifest(a)["tables"] != b.manifest["tables"]:
+        return False  # the counts differ: no need to read a row
     for table in tables:
-        left, right = (f"read_parquet('{_quoted(p / f'{table}.parquet')}')" for p in (a, b))
+        left, right = f"read_parquet('{_quoted(a / f'{table}.parquet')}')", b.relation(table)
         differ = con.execute(f"SELECT count(*) FROM ((FROM {left} EXCEPT ALL FROM {right}) "
                              f"UNION ALL (FROM {right} EXCEPT ALL FROM {left}))").fetchone()[0]
         if differ:
@@ -170,7 +186,8 @@ def _same_run(con: duckdb.DuckDBPyConnection, a: Path, b: Path, tables: tuple[st
 def exported_runs(source: str | Path) -> list[Path]:
     """The run folders of a local history folder (those with a manifest), by name."""
     folder = Path(source)
-    return sorted(p.parent for p in folder.glob(f"*/{MANIFEST}") if not p.parent.name.startswith("."))
+    return sorted(p.parent for p in folder.glob(f"*/{MANIFEST}")
+                  if not p.parent.name.startswith((".", PACK_PREFIX)))
 
 
 def read_manifest(run_folder: Path) -> dict:
@@ -182,6 +199,82 @@ def read_manifest(run_folder: Path) -> dict:
         raise PerfError(f"{run_folder} is not an exported run of layout {LAYOUT_VERSION} "
                         f"(format {manifest.get('format')!r}, layout {manifest.get('layout')!r})")
     return manifest
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """Where one exported run's rows are: its own run folder, or a pack that holds it."""
+
+    run_id: str
+    folder: Path  # the run folder, or the pack
+    manifest: dict  # the run's schema_version, perf_version, raw_rows (a run folder's: all of it)
+    packed: bool = False
+
+    def tables(self) -> tuple[str, ...]:
+        """The tables it has rows files for (a packed run without raw rows: not the raw ones)."""
+        return tuple(t for t in TABLES + RAW_TABLES if (self.folder / f"{t}.parquet").exists()
+                     and not (self.packed and t in RAW_TABLES and not self.manifest.get("raw_rows")))
+
+    def relation(self, table: str) -> str:
+        """SQL reading this run's rows of `table`."""
+        rows = f"read_parquet('{_quoted(self.folder / f'{table}.parquet')}')"
+        if not self.packed:
+            return rows
+        run = _quoted(self.run_id)
+        if table in RUN_KEYED:
+            return f"(SELECT * FROM {rows} WHERE run_id = '{run}')"
+        attacks = f"read_parquet('{_quoted(self.folder / 'attacks.parquet')}')"
+        return (f"(SELECT * FROM {rows} WHERE attack_id IN "
+                f"(SELECT attack_id FROM {attacks} WHERE run_id = '{run}'))")
+
+
+def packs(folder: str | Path) -> list[Path]:
+    """The packs of a local history folder, by name."""
+    return sorted(p.parent for p in Path(folder).glob(f"{PACK_PREFIX}*/{MANIFEST}"))
+
+
+def read_pack_manifest(pack: Path) -> dict:
+    try:
+        manifest = json.loads((pack / MANIFEST).read_text())
+    except (OSError, ValueError) as exc:
+        raise PerfError(f"{pack} is not a pack of exported runs: {MANIFEST} unreadable ({exc})") from None
+    if manifest.get("format") != PACK_FORMAT or manifest.get("layout") != LAYOUT_VERSION:
+        raise PerfError(f"{pack} is not a pack of layout {LAYOUT_VERSION} (format "
+                        f"{manifest.get('format')!r}, layout {manifest.get('layout')!r})")
+    return manifest
+
+
+def pack_sources(pack: Path) -> list[RunSource]:
+    return [RunSource(run_id, pack, meta, packed=True)
+            for run_id, meta in read_pack_manifest(pack)["runs"].items()]
+
+
+def run_sources(folder: str | Path) -> list[RunSource]:
+    """Every run of a local history folder, once: the packs' runs, then the run folders no
+    pack holds (a run folder packed while this read the folder is read from its pack)."""
+    out: list[RunSource] = []
+    seen: set[str] = set()
+    for pack in packs(folder):
+        for source in pack_sources(pack):
+            if source.run_id not in seen:
+                seen.add(source.run_id)
+                out.append(source)
+    for run in exported_runs(folder):
+        manifest = read_manifest(run)
+        if manifest["run_id"] not in seen:
+            seen.add(manifest["run_id"])
+            out.append(RunSource(manifest["run_id"], run, manifest))
+    return out
+
+
+def sources_in(folder: Path) -> list[RunSource]:
+    """The runs a folder names: a run folder, a pack, or a history folder of them."""
+    if (folder / MANIFEST).exists():
+        if folder.name.startswith(PACK_PREFIX):
+            return pack_sources(folder)
+        manifest = read_manifest(folder)
+        return [RunSource(manifest["run_id"], folder, manifest)]
+    return run_sources(folder)
 
 
 def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDBPyConnection:
@@ -196,18 +289,22 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
     try:
         if remote:
             _load_remote_reader(con, text)
-        runs = [] if remote else exported_runs(text)
+        sources = [] if remote else run_sources(text)
+        # The files to read: each pack's whole, and the run folders no pack holds.
+        folders = list(dict.fromkeys(s.folder for s in sources))
         # Runs exported from stores of one schema have the same columns in the same order:
         # read by position, which skips reading every file's schema first (a third of the
-        # time over a thousand runs). Mixed versions (or a remote prefix) match by name.
-        by_name = remote or len({_schema_of(run) for run in runs}) > 1
+        # time over a thousand runs). Mixed versions, packs (a union of runs' columns) or a
+        # remote prefix match by name.
+        by_name = (remote or any(s.packed for s in sources)
+                   or len({s.manifest.get("schema_version") for s in sources}) > 1)
         for table in TABLES + RAW_TABLES:
-            if remote:  # a prefix in object storage: every run folder under it
+            if remote:  # a prefix in object storage: every run folder and pack under it
                 pattern = f"{text}/*/{table}.parquet"
                 files = pattern if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0] else None
             else:  # only finished exports: a folder with its manifest (never one being written)
-                found = [str(run / f"{table}.parquet") for run in runs
-                         if (run / f"{table}.parquet").exists()]
+                found = [str(folder / f"{table}.parquet") for folder in folders
+                         if (folder / f"{table}.parquet").exists()]
                 files = found or None
             if files is None:
                 con.execute(ddl[table])
@@ -228,13 +325,6 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
         raise PerfError(f"history folder {text} holds runs whose attack ids collide; read them "
                         "from separate folders")
     return con
-
-
-def _schema_of(run_folder: Path) -> object:
-    try:
-        return read_manifest(run_folder).get("schema_version")
-    except PerfError:
-        return None  # matched by name then; import says what is wrong with it
 
 
 def _sql_list(files: str | list[str]) -> str:
@@ -259,42 +349,38 @@ def _quoted(path: str | Path) -> str:
     return str(path).replace("'", "''")
 
 
-def import_runs(con: duckdb.DuckDBPyConnection, run_folders: list[Path], *, schema_version: int,
-                perf_version: str) -> list[tuple[Path, str]]:
-    """Add exported runs to the store open (writable) on `con`: each folder's outcome,
-    "imported" or "already there" (the store holds the same run). Every run the store already
-    holds is checked first, so a different run of the same id (PerfError) imports nothing;
-    then the new runs go in together, one statement per table, in one transaction (a thousand
-    runs one by one took 13 s, most of it per-statement overhead)."""
-    manifests = [(folder, read_manifest(folder)) for folder in run_folders]
-    for folder, manifest in manifests:
-        if manifest.get("schema_version", 0) > schema_version:
-            raise PerfError(f"{folder} was exported from a store of schema v{manifest['schema_version']}, "
-                            f"newer than this perf knows (v{schema_version}); upgrade perf to import it")
-    ids = [manifest["run_id"] for _, manifest in manifests]
+def import_runs(con: duckdb.DuckDBPyConnection, sources: list[RunSource], *, schema_version: int,
+                perf_version: str) -> list[tuple[RunSource, str]]:
+    """Add exported runs (run folders, runs in packs) to the store open (writable) on `con`:
+    each run's outcome, "imported" or "already there" (the store holds the same run). Every
+    run the store already holds is checked first, so a different run of the same id
+    (PerfError) imports nothing; then the new runs go in together, one statement per table
+    and pack, in one transaction (a thousand runs one by one took 13 s, most of it
+    per-statement overhead)."""
+    for source in sources:
+        if source.manifest.get("schema_version", 0) > schema_version:
+            raise PerfError(f"{source.folder} holds run {source.run_id} exported from a store of "
+                            f"schema v{source.manifest['schema_version']}, newer than this perf "
+                            f"knows (v{schema_version}); upgrade perf to import it")
     present = {r[0] for r in con.execute("SELECT run_id FROM runs WHERE list_contains(?, run_id)",
-                                         [ids]).fetchall()}
+                                         [[s.run_id for s in sources]]).fetchall()}
     outcomes, new, seen = [], [], set()
-    for folder, manifest in manifests:
-        run_id = manifest["run_id"]
-        if run_id in present:
-            _check_same(con, folder, manifest, schema_version=schema_version, perf_version=perf_version)
-            outcomes.append((folder, "already there"))
-        elif run_id in seen:  # the same run named twice (a folder and its history folder)
-            outcomes.append((folder, "already there"))
+    for source in sources:
+        if source.run_id in present:
+            _check_same(con, source, schema_version=schema_version, perf_version=perf_version)
+            outcomes.append((source, "already there"))
+        elif source.run_id in seen:  # the same run named twice (a folder and its history folder)
+            outcomes.append((source, "already there"))
         else:
-            seen.add(run_id)
-            new.append(folder)
-            outcomes.append((folder, "imported"))
+            seen.add(source.run_id)
+            new.append(source)
+            outcomes.append((source, "imported"))
     if new:
         con.execute("BEGIN")
         try:
             for table in (*TABLES, *RAW_TABLES):
-                files = [folder / f"{table}.parquet" for folder in new
-                         if (folder / f"{table}.parquet").exists()]
-                if files:  # by name: a run exported by an older schema lacks newer columns
-                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet("
-                                f"{_sql_list([str(f) for f in files])}, union_by_name = true)")
+                for rows in _new_rows(new, table):  # by name: an older schema lacks newer columns
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {rows}")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -302,20 +388,42 @@ def import_runs(con: duckdb.DuckDBPyConnection, run_folders: list[Path], *, sche
     return outcomes
 
 
-def _check_same(con: duckdb.DuckDBPyConnection, run_folder: Path, manifest: dict, *,
+def _new_rows(new: list[RunSource], table: str) -> list[str]:
+    """SQL reading the new runs' rows of `table`: the run folders' files in one read, and each
+    pack's rows of its new runs."""
+    out = []
+    files = [str(s.folder / f"{table}.parquet") for s in new if not s.packed and table in s.tables()]
+    if files:
+        out.append(f"read_parquet({_sql_list(files)}, union_by_name = true)")
+    by_pack: dict[Path, list[str]] = {}
+    for s in new:
+        if s.packed and table in s.tables():
+            by_pack.setdefault(s.folder, []).append(s.run_id)
+    for pack, ids in by_pack.items():
+        rows = f"read_parquet('{_quoted(pack / f'{table}.parquet')}')"
+        run_ids = _sql_list(ids)
+        if table in RUN_KEYED:
+            out.append(f"(SELECT * FROM {rows} WHERE list_contains({run_ids}, run_id))")
+        else:
+            attacks = f"read_parquet('{_quoted(pack / 'attacks.parquet')}')"
+            out.append(f"(SELECT * FROM {rows} WHERE attack_id IN (SELECT attack_id FROM "
+                       f"{attacks} WHERE list_contains({run_ids}, run_id)))")
+    return out
+
+
+def _check_same(con: duckdb.DuckDBPyConnection, source: RunSource, *,
                 schema_version: int, perf_version: str) -> None:
     """PerfError unless the store's run of this id has the exported run's rows."""
-    run_id = manifest["run_id"]
-    tables = [t for t in (*TABLES, *RAW_TABLES) if (run_folder / f"{t}.parquet").exists()]
-    scratch = run_folder.parent / f".{run_id}.{uuid.uuid4().hex[:8]}.check"
+    run_id = source.run_id
+    scratch = source.folder.parent / f".{run_id}.{uuid.uuid4().hex[:8]}.check"
     try:
-        export_run(con, run_id, scratch, with_requests=bool(manifest.get("raw_rows")),
+        export_run(con, run_id, scratch, with_requests=bool(source.manifest.get("raw_rows")),
                    perf_version=perf_version, schema_version=schema_version)
-        same = _same_run(con, scratch / run_id, run_folder, tuple(tables))
+        same = _same_run(con, scratch / run_id, source, source.tables())
     except OSError as exc:
-        raise PerfError(f"cannot compare {run_folder} with the store's run: {exc}") from None
+        raise PerfError(f"cannot compare {source.folder} with the store's run: {exc}") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if not same:
         raise PerfError(f"the store already holds a run {run_id} with different rows than "
-                        f"{run_folder}; nothing imported")
+                        f"{source.folder}; nothing imported")

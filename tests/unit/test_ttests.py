@@ -28,3 +28,14 @@ def test_undefined_cases_are_nan():
     assert math.isnan(ttests.welch([1.0], [2.0, 3.0]))
     assert math.isnan(ttests.one_sample([1.0], 0.0))
     assert math.isnan(ttests.one_sample([2.0, 2.0], 0.0))
+
+
+@pytest.mark.parametrize("df", [1.3, 2, 3.7, 10, 29.4, 100, 555.5, 1998, 1e4, 1e5])
+def test_the_t_distribution_agrees_with_scipy_special(df):
+    """The two-sided p-value from perf's incomplete beta function against scipy.special's
+    Student t CDF, from the centre to far in the tail."""
+    from scipy.special import stdtr
+
+    for t in [*np.linspace(-40, 40, 321), 1e-3, 1e3]:
+        want = float(2 * stdtr(df, -abs(t)))
+        assert ttests._two_sided(float(t), df) == pytest.approx(want, rel=1e-9, abs=1e-300), t

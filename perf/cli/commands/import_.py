@@ -13,7 +13,7 @@ from perf.cli.options import store_option
                 metavar="DIR...")
 @store_option
 def import_(folders, store) -> None:
-    """Add exported runs to a store: a history folder, or single run folders in it.
+    """Add exported runs to a store: a history folder, or single run folders or packs in it.
 
     Idempotent: a run the store already holds is skipped and said so; the same run id with
     different rows is an error and nothing of that run is imported.
@@ -25,16 +25,16 @@ def import_(folders, store) -> None:
     """
     from perf import __version__
     from perf.store.database import SCHEMA_VERSION, store_session, writer_lock
-    from perf.store.history_folder import MANIFEST, exported_runs, import_runs
+    from perf.store.history_folder import MANIFEST, sources_in, import_runs
 
-    run_folders: list[Path] = []
+    sources = []
     for folder in map(Path, folders):
-        found = [folder] if (folder / MANIFEST).exists() else exported_runs(folder)
+        found = sources_in(folder)
         if not found:
             raise PerfError(f"{folder} holds no exported run (no */{MANIFEST}); make one with perf export")
-        run_folders += found
+        sources += found
     with writer_lock(store, "import"), store_session(store) as con:
-        done = import_runs(con, run_folders, schema_version=SCHEMA_VERSION, perf_version=__version__)
-    for run_folder, outcome in done:
+        done = import_runs(con, sources, schema_version=SCHEMA_VERSION, perf_version=__version__)
+    for source, outcome in done:
         said = "imported" if outcome == "imported" else "already in the store, the same: skipped"
-        click.echo(f"run {run_folder.name}: {said}", err=True)
+        click.echo(f"run {source.run_id}: {said}", err=True)

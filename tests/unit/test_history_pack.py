@@ -1,0 +1,134 @@
+"""perf pack (issue 18): a history folder's run folders gathered into one pack read the same
+as the run folders and as the store they came from; a pack is never rewritten, a run is read
+once even while its run folder is still beside its pack, and import and export know packs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from perf.cli.root import cli
+from perf.store.database import open_store
+from perf.store.history_folder import MANIFEST, PACK_PREFIX
+from tests.fake_sweep import DEFAULT_ENDPOINTS, add_run
+from tests.report_fixtures import RUNS, build_store
+from tests.unit.test_history_folder import _without_ids, failing, perf
+
+OLD, NEW = RUNS[0]["run_id"], RUNS[1]["run_id"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "perf.duckdb"
+    build_store(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def packed(store, tmp_path_factory):
+    """The two runs exported (the newer with its raw requests), then packed."""
+    dest = tmp_path_factory.mktemp("history") / "history"
+    perf("export", OLD, "--store", str(store), "--to", str(dest))
+    perf("export", "latest", "--store", str(store), "--to", str(dest), "--with-requests")
+    result = CliRunner().invoke(cli, ["pack", str(dest)])
+    assert result.exit_code == 0 and "packed 2 runs into" in result.output, result.output
+    return dest
+
+
+def _pack(folder):
+    [pack] = [p for p in folder.iterdir() if p.name.startswith(PACK_PREFIX)]
+    return pack
+
+
+def test_a_pack_replaces_the_run_folders_and_says_what_it_holds(packed):
+    pack = _pack(packed)
+    assert [p.name for p in packed.iterdir()] == [pack.name]  # the run folders are gone
+    manifest = json.loads((pack / MANIFEST).read_text())
+    assert manifest["format"] == "perf-pack" and manifest["layout"] == 1
+    assert sorted(manifest["runs"]) == sorted([OLD, NEW])
+    assert manifest["runs"][OLD]["raw_rows"] is False and manifest["runs"][NEW]["raw_rows"] is True
+    assert manifest["tables"]["runs"] == 2 and manifest["tables"]["requests"] > 0
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "--format", "json", "--last", "2"],
+    ["report", "--last", "2"],
+    ["runs", "--format", "json"],
+    ["compare", "baseline", "latest", "--format", "json"],
+    ["history", "--format", "json"],
+], ids=" ".join)
+def test_every_reading_command_says_the_same_of_a_pack_as_of_the_store(store, packed, args):
+    on_store = CliRunner().invoke(cli, [*args, "--store", str(store)])
+    on_pack = CliRunner().invoke(cli, [*args, "--store", str(packed)])
+    assert on_store.exit_code in (0, 1), on_store.output  # compare: 1 is its regression verdict
+    assert on_pack.exit_code == on_store.exit_code, on_pack.output
+    assert _without_ids(on_pack.stdout, packed) == _without_ids(on_store.stdout, store)
+
+
+def test_packing_again_adds_a_pack_and_never_rewrites_one(store, packed, tmp_path):
+    folder = tmp_path / "history"
+    shutil.copytree(packed, folder)
+    first = _pack(folder)
+    before = {p.name: p.read_bytes() for p in first.iterdir()}
+    nothing = CliRunner().invoke(cli, ["pack", str(folder)])
+    assert nothing.exit_code == 0 and "0 run folders outside a pack; nothing packed" in nothing.output
+    # A third run, exported later from another store, is a run folder beside the pack.
+    other = tmp_path / "other.duckdb"
+    con = open_store(other)
+    add_run(con, tmp_path, "third", started=datetime(2030, 1, 1, tzinfo=timezone.utc),
+            label="third", endpoints=DEFAULT_ENDPOINTS[:2], rates=(25,), workers=(1,), seed=3)
+    con.close()
+    perf("export", "third", "--store", str(other), "--to", str(folder))
+    assert (folder / "third" / MANIFEST).exists()
+    few = CliRunner().invoke(cli, ["pack", str(folder), "--min-runs", "2"])
+    assert few.exit_code == 0 and "1 run folder outside a pack, fewer than --min-runs 2" in few.output
+    runs = json.loads(perf("runs", "--format", "json", "--store", str(folder)))
+    assert sorted(r["run_id"] for r in runs["runs"]) == sorted([OLD, NEW, "third"])
+    perf("pack", str(folder))
+    packs = sorted(p for p in folder.iterdir() if p.name.startswith(PACK_PREFIX))
+    assert len(packs) == 2 and not (folder / "third").exists()
+    assert {p.name: p.read_bytes() for p in first.iterdir()} == before
+    again = json.loads(perf("runs", "--format", "json", "--store", str(folder)))
+    assert again == runs
+
+
+def test_a_run_folder_beside_the_pack_that_holds_it_is_read_once(store, packed, tmp_path):
+    """What a reader sees while perf pack removes the run folders it packed."""
+    folder = tmp_path / "history"
+    shutil.copytree(packed, folder)
+    perf("export", OLD, "--store", str(store), "--to", str(tmp_path / "loose"))
+    shutil.copytree(tmp_path / "loose" / OLD, folder / OLD)
+    runs = json.loads(perf("runs", "--format", "json", "--store", str(folder)))
+    assert sorted(r["run_id"] for r in runs["runs"]) == sorted([OLD, NEW])
+    assert (_without_ids(perf("history", "--format", "json", "--store", str(folder)), folder)
+            == _without_ids(perf("history", "--format", "json", "--store", str(store)), store))
+
+
+def test_export_and_import_know_the_runs_a_pack_holds(store, packed, tmp_path):
+    again = CliRunner().invoke(cli, ["export", OLD, "--store", str(store), "--to", str(packed)])
+    assert again.exit_code == 0 and "already exported, the same" in again.output
+    assert not (packed / OLD).exists()  # no second copy beside the pack
+    target = tmp_path / "imported.duckdb"
+    result = CliRunner().invoke(cli, ["import", str(packed), "--store", str(target)])
+    assert result.exit_code == 0 and result.output.count(": imported") == 2, result.output
+    args = ["report", "--format", "json", "--last", "2"]
+    assert (_without_ids(perf(*args, "--store", str(target)), target)
+            == _without_ids(perf(*args, "--store", str(store)), store))
+    once = CliRunner().invoke(cli, ["import", str(_pack(packed)), "--store", str(target)])
+    assert once.exit_code == 0 and once.output.count("already in the store, the same: skipped") == 2
+    # A pack whose run differs from the store's run of that id: an error, nothing imported.
+    tampered = tmp_path / "tampered"
+    shutil.copytree(_pack(packed), tampered / _pack(packed).name)
+    con = open_store(packed, read_only=True)
+    con.execute(f"COPY (SELECT * REPLACE (CASE WHEN run_id = '{OLD}' THEN 'other' ELSE label END "
+                f"AS label) FROM runs) TO '{tampered / _pack(packed).name / 'runs.parquet'}' "
+                "(FORMAT parquet)")
+    con.close()
+    before = perf(*args, "--store", str(target))
+    line = failing("import", str(tampered), "--store", str(target))
+    assert f"already holds a run {OLD} with different rows" in line
+    assert perf(*args, "--store", str(target)) == before
