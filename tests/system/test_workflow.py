@@ -168,6 +168,7 @@ def test_main_adds_each_run_to_the_history_folder_and_builds_the_site(tmp_path):
     (gh.temp / "history" / "runs").mkdir(parents=True)  # what the history checkout makes
     gh.env.update(PERF_APP="target_app.main:app")
     gh.env["PERF_COLLECT"] = gh.env["PERF_COLLECT"].replace("--repeat 3", "--repeat 1") + " " + NARROW
+    gh.env["PACK_EVERY"] = "2"  # the second push packs both runs
     for push in range(2):
         if push:
             (gh.temp / "perf.duckdb").unlink()  # each push runs on a fresh runner
@@ -177,9 +178,11 @@ def test_main_adds_each_run_to_the_history_folder_and_builds_the_site(tmp_path):
                 done = gh.run(step)
                 assert done.returncode == 0, f"step {step['name']!r}:\n{done.stdout}\n{done.stderr}"
                 ran.append(step["name"])
-        assert ran == ["Collect", "Export the run into the history", "Build the site"]
-    runs = sorted(p.name for p in (gh.temp / "history" / "runs").iterdir())
-    assert len(runs) == 2 and all((gh.temp / "history" / "runs" / r / "manifest.json").exists() for r in runs)
+        assert ran == ["Collect", "Export the run into the history", "Pack the history", "Build the site"]
+        kept = sorted(p.name for p in (gh.temp / "history" / "runs").iterdir())
+        assert len(kept) == 1 and kept[0].startswith("pack-") == bool(push)  # a run folder, then a pack
+    [pack] = (gh.temp / "history" / "runs").iterdir()
+    assert len(json.loads((pack / "manifest.json").read_text())["runs"]) == 2
     history = json.loads((gh.workspace / "site" / "history.json").read_text())
     assert {len(cell["runs"]) for cell in history["cells"]} == {2}
     assert (gh.workspace / "site" / "index.html").stat().st_size > 10_000
