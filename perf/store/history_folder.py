@@ -315,11 +315,19 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
                 kind = "VIEW" if table in RAW_TABLES else "TABLE"
                 con.execute(f"CREATE {kind} {table} AS SELECT * FROM read_parquet($files, "
                             f"union_by_name = {str(by_name).lower()})".replace("$files", _sql_list(files)))
-        # Two runs whose id blocks collide would mix their rows: refused, never misread.
+        # A run read twice (a remote prefix holding a pack and the run folder it replaced, a
+        # sync caught midway), or two runs whose id blocks collide, would mix their rows:
+        # refused, never misread.
+        (twice,) = con.execute("SELECT min(run_id) FROM (SELECT run_id FROM runs GROUP BY run_id "
+                               "HAVING count(*) > 1)").fetchone()
         (clashes,) = con.execute("SELECT count(*) - count(DISTINCT attack_id) FROM attacks").fetchone()
     except duckdb.Error as exc:
         con.close()
         raise PerfError(f"cannot read history folder {text}: {exc}") from None
+    if twice is not None:
+        con.close()
+        raise PerfError(f"history folder {text} holds run {twice} twice (a pack and the run "
+                        "folder it replaced?); sync it again, with deletions, after perf pack")
     if clashes:
         con.close()
         raise PerfError(f"history folder {text} holds runs whose attack ids collide; read them "

@@ -95,29 +95,49 @@ class _Named(NamedTuple):
     name: None = None
 
 
+# Timestamps leave SQL as naive UTC (reading TIMESTAMPTZ would need pytz).
+_WHOLE_RUN = ("runs.* REPLACE (timezone('UTC', started_at) AS started_at, "
+              "timezone('UTC', finished_at) AS finished_at)")
+
+
 def all_runs(con: duckdb.DuckDBPyConnection, named: bool = False) -> list[RunRow]:
     """Every run, oldest first, with its number of stored attacks (cheap: no request scan);
-    `named`: each with the name run_names makes over every run in the store.
+    `named`: each with the name run_names makes over every run in the store."""
+    return _runs(con, _WHOLE_RUN, named=named)
 
-    Built straight from the fetched tuples: `perf report` reads every run to name and pick
-    them, and a dict, a field lookup and a dataclasses.replace per run cost 30 ms at 1,000."""
+
+def _run_index(con: duckdb.DuckDBPyConnection) -> list[RunRow]:
+    """Every run with only what naming and picking runs read (id, start, label, status, stored
+    attacks), named: `perf report` picks one run of a thousand, and reading every run's whole
+    row (its config JSON parsed) cost more than the report of it."""
+    return _runs(con, "run_id, timezone('UTC', started_at) AS started_at, label, status",
+                 named=True)
+
+
+def _runs(con: duckdb.DuckDBPyConnection, columns: str, *, named: bool = False,
+          only: list[str] | None = None, names: dict[str, str] | None = None) -> list[RunRow]:
+    """RunRows of the select list `columns` of table runs, with their stored attacks, oldest first; `only`:
+    these runs; names made over every run (`named`) or given (`names`).
+
+    Built straight from the fetched tuples: a dict, a field lookup and a dataclasses.replace
+    per run cost 30 ms at 1,000 runs."""
+    where = "WHERE list_contains($only, run_id)" if only is not None else ""
     cursor = con.execute(
-        """
-        SELECT runs.* REPLACE (
-                timezone('UTC', started_at) AS started_at,
-                timezone('UTC', finished_at) AS finished_at),
-            coalesce(n.attacks, 0) AS attacks
+        f"""
+        SELECT {columns}, coalesce(n.attacks, 0) AS attacks
         FROM runs
         LEFT JOIN (SELECT run_id, count(*) AS attacks FROM attacks GROUP BY run_id) n
             USING (run_id)
+        {where}
         ORDER BY started_at, run_id
-        """
+        """,
+        {"only": only} if only is not None else None,
     )
     at = {d[0]: i for i, d in enumerate(cursor.description)}
     rows = cursor.fetchall()
     keep = [f for f in _RUN_FIELDS if f in at]  # a store may hold more columns, or fewer
-    names = (run_names([_Named(row[at["run_id"]], row[at["label"]]) for row in rows])
-             if named else {})
+    if named:
+        names = run_names([_Named(row[at["run_id"]], row[at["label"]]) for row in rows])
     runs = []
     for row in rows:
         values = {f: row[at[f]] for f in keep}
@@ -127,7 +147,7 @@ def all_runs(con: duckdb.DuckDBPyConnection, named: bool = False) -> list[RunRow
                 values[stamp] = values[stamp].replace(tzinfo=timezone.utc)
         if isinstance(values.get("config"), str):
             values["config"] = json.loads(values["config"])
-        runs.append(RunRow(**values, name=names.get(values["run_id"])))
+        runs.append(RunRow(**values, name=(names or {}).get(values["run_id"])))
     return runs
 
 
@@ -226,7 +246,7 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[RunRow]:
     Without --run, only runs that stored at least one attack count as candidates: the
     default is the latest of them, --last N the N latest, --label all runs with that label.
     """
-    runs = all_runs(con, named=True)
+    runs = _run_index(con)
     picked = _pick_runs(runs, sel)
     if sel.baseline is not None:
         base = _resolve(sel.baseline, runs)
@@ -237,7 +257,9 @@ def select_runs(con: duckdb.DuckDBPyConnection, sel: Selection) -> list[RunRow]:
             raise PerfError(f"--baseline {sel.baseline} is the run being reported; "
                             "pick the candidate with --run, --last or --label")
         picked = [base] + picked  # first: every side-by-side column and change is against it
-    return add_request_counts(con, picked)
+    whole = {r.run_id: r for r in _runs(con, _WHOLE_RUN, only=[r.run_id for r in picked],
+                                        names={r.run_id: r.name for r in picked})}
+    return add_request_counts(con, [whole[r.run_id] for r in picked])
 
 
 def _pick_runs(runs: list[RunRow], sel: Selection) -> list[RunRow]:
