@@ -15,25 +15,18 @@ from perf.cli.root import cli
 from perf.store.database import open_store
 from perf.store.history_folder import MANIFEST, PACK_PREFIX
 from tests.fake_sweep import DEFAULT_ENDPOINTS, add_run
-from tests.report_fixtures import RUNS, build_store
-from tests.unit.test_history_folder import _without_ids, failing, perf
+from tests.report_fixtures import RUNS
+# The store and its two exported runs, as test_history_folder makes them.
+from tests.unit.test_history_folder import _without_ids, failing, folder, perf, store  # noqa: F401
 
 OLD, NEW = RUNS[0]["run_id"], RUNS[1]["run_id"]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("store") / "perf.duckdb"
-    build_store(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def packed(store, tmp_path_factory):
-    """The two runs exported (the newer with its raw requests), then packed."""
-    dest = tmp_path_factory.mktemp("history") / "history"
-    perf("export", OLD, "--store", str(store), "--to", str(dest))
-    perf("export", "latest", "--store", str(store), "--to", str(dest), "--with-requests")
+def packed(folder, tmp_path_factory):
+    """test_history_folder's two exported runs (the newer with its raw requests), packed."""
+    dest = tmp_path_factory.mktemp("packed") / "history"
+    shutil.copytree(folder, dest)
     result = CliRunner().invoke(cli, ["pack", str(dest)])
     assert result.exit_code == 0 and "packed 2 runs into" in result.output, result.output
     return dest
