@@ -68,7 +68,7 @@ def _without_ids(text: str, *paths) -> object:
     return strip(doc)
 
 
-@pytest.mark.parametrize("args", [
+READING = [
     ["report", "--format", "json", "--last", "2"],
     ["report", "--last", "2"],
     ["report", "--format", "markdown"],
@@ -76,13 +76,21 @@ def _without_ids(text: str, *paths) -> object:
     ["compare", "baseline", "latest", "--format", "json"],
     ["compare", "baseline", "latest"],
     ["history", "--format", "json"],
-], ids=" ".join)
-def test_every_reading_command_says_the_same_of_the_folder_as_of_the_store(store, folder, args):
+]
+
+
+def says_the_same(store, folder, args: list[str]) -> None:
+    """`perf ARGS` on the history folder prints what it prints on the store (ids aside)."""
     on_store = CliRunner().invoke(cli, [*args, "--store", str(store)])
     on_folder = CliRunner().invoke(cli, [*args, "--store", str(folder)])
     assert on_store.exit_code in (0, 1), on_store.output  # compare: 1 is its regression verdict
-    assert on_folder.exit_code == on_store.exit_code
+    assert on_folder.exit_code == on_store.exit_code, on_folder.output
     assert _without_ids(on_folder.stdout, folder) == _without_ids(on_store.stdout, store)
+
+
+@pytest.mark.parametrize("args", READING, ids=" ".join)
+def test_every_reading_command_says_the_same_of_the_folder_as_of_the_store(store, folder, args):
+    says_the_same(store, folder, args)
 
 
 def test_each_run_is_a_folder_with_its_manifest_and_global_ids(store, folder):

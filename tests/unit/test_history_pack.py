@@ -17,7 +17,9 @@ from perf.store.history_folder import MANIFEST, PACK_PREFIX
 from tests.fake_sweep import DEFAULT_ENDPOINTS, add_run
 from tests.report_fixtures import RUNS
 # The store and its two exported runs, as test_history_folder makes them.
-from tests.unit.test_history_folder import _without_ids, failing, folder, perf, store  # noqa: F401
+from tests.unit.test_history_folder import (  # noqa: F401
+    READING, _without_ids, failing, folder, perf, says_the_same, store,
+)
 
 OLD, NEW = RUNS[0]["run_id"], RUNS[1]["run_id"]
 
@@ -47,19 +49,9 @@ def test_a_pack_replaces_the_run_folders_and_says_what_it_holds(packed):
     assert manifest["tables"]["runs"] == 2 and manifest["tables"]["requests"] > 0
 
 
-@pytest.mark.parametrize("args", [
-    ["report", "--format", "json", "--last", "2"],
-    ["report", "--last", "2"],
-    ["runs", "--format", "json"],
-    ["compare", "baseline", "latest", "--format", "json"],
-    ["history", "--format", "json"],
-], ids=" ".join)
+@pytest.mark.parametrize("args", READING, ids=" ".join)
 def test_every_reading_command_says_the_same_of_a_pack_as_of_the_store(store, packed, args):
-    on_store = CliRunner().invoke(cli, [*args, "--store", str(store)])
-    on_pack = CliRunner().invoke(cli, [*args, "--store", str(packed)])
-    assert on_store.exit_code in (0, 1), on_store.output  # compare: 1 is its regression verdict
-    assert on_pack.exit_code == on_store.exit_code, on_pack.output
-    assert _without_ids(on_pack.stdout, packed) == _without_ids(on_store.stdout, store)
+    says_the_same(store, packed, args)
 
 
 def test_packing_again_adds_a_pack_and_never_rewrites_one(store, packed, tmp_path):
