@@ -5,7 +5,7 @@ The method follows what performance teams run on CI histories (MongoDB's and Apa
 E-divisive with a significance test): propose change points, then keep only those that
 separate two significantly different segments. Here the proposals come from PELT (Killick et
 al. 2012, compute/pelt.py: ruptures' algorithm in numpy) on the log of the series, with a BIC-like penalty of
-3·σ²·ln n where σ is a robust estimate of the series' noise; each proposal must then pass Welch's t-test (scipy) between its two
+3·σ²·ln n where σ is a robust estimate of the series' noise; each proposal must then pass Welch's t-test (compute/ttests.py) between its two
 neighbouring segments and the metric's compare threshold (a shift too small to gate a pull
 request is not reported either). The weakest failing proposal is dropped and the rest tested
 again, until all pass. Otava itself could not be used: it pins numpy==2.2.0 and pulls in
