@@ -13,7 +13,7 @@ def pack(folder, min_runs) -> None:
     """Gather a history folder's run folders into one pack: the same rows in a few files.
 
     Reading a folder costs ~0.4 ms a Parquet file, seven files a run: a thousand loose runs
-    take 3 s to open, ten packs of a hundred a fraction of that. A pack is never rewritten:
+    take over a second to open, ten packs of a hundred under a tenth of that. A pack is never rewritten:
     packing again gathers only the runs no pack holds, so a folder kept in git or object
     storage only ever gains files. Every reading command and `perf import` read packs.
 
