@@ -16,7 +16,7 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.store.request_counts import COUNTS_SQL
 from perf.store.runref import LATEST, reads_as_id
-from perf.store.stats import STATS_SQL, STATS_VERSION, stats_of, stats_params
+from perf.store.stats import STATS_VERSION, stats_of
 from perf.reporter.compute.tables import run_names
 from perf.store.metrics import METRICS, metric, metric_columns, metric_sql
 from perf.reporter.query.selection import Selection
@@ -32,16 +32,15 @@ ATTACK_KEYS = [
     "started_at", "label", "git_commit", "repeat_index", "role", "background", "check_id",
 ]
 
-# One row per attack whose attack_id is in $cached + $live (perf.store.stats.stats_params): the
-# per-attack aggregates come from the attack_stats cache or, for attacks it lacks, straight
-# from the raw rows; every metric by its formula in the registry (perf.store.metrics).
+# One row per attack whose attack_id is in the list $ids: the per-attack aggregates come from
+# the attack_stats cache or, for attacks it lacks, straight from the raw rows
+# (perf.store.stats.stats_of); every metric by its formula in the registry (perf.store.metrics).
 SUMMARY_SQL = f"""
 WITH a AS (
-    SELECT * FROM attacks
-    WHERE attack_id IN (SELECT unnest(list_concat($cached::BIGINT[], $live::BIGINT[])))
+    SELECT * FROM attacks WHERE attack_id IN (SELECT unnest($ids::BIGINT[]))
 ),
 st AS (
-{STATS_SQL}
+{stats_of("SELECT unnest($ids::BIGINT[])")}
 )
 SELECT
     a.attack_id, a.run_id, a.endpoint, a.method, a.path, a.server, a.workers, a.mode,
@@ -341,7 +340,7 @@ def selected_attack_ids(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel:
 def _summary_dicts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[dict]:
     if not attack_ids:
         return []
-    return _dicts(con.execute(SUMMARY_SQL, stats_params(con, attack_ids)))
+    return _dicts(con.execute(SUMMARY_SQL, {"ids": list(attack_ids)}))
 
 
 def summaries(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> list[AttackRow]:
