@@ -34,7 +34,7 @@ import duckdb
 
 from perf.base.errors import PerfError
 from perf.store.request_counts import COUNTS_SQL
-from perf.store.stats import STATS_SQL, STATS_VERSION, stats_params
+from perf.store.stats import STATS_VERSION, stats_of
 
 LAYOUT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -86,7 +86,9 @@ _CHILD = """SELECT t.* REPLACE (perf_gid('attack', $run, t.attack_id, $first_att
             FROM {table} t WHERE t.attack_id IN (SELECT attack_id FROM attacks WHERE run_id = $run)
             ORDER BY {order}"""
 _STATS_EXPORT = f"""SELECT * REPLACE (perf_gid('attack', $run, attack_id, $first_attack) AS attack_id)
-                   FROM (SELECT {STATS_VERSION} AS version, * FROM ({STATS_SQL})) ORDER BY attack_id"""
+                   FROM (SELECT {STATS_VERSION} AS version, *
+                         FROM ({stats_of("SELECT attack_id FROM attacks WHERE run_id = $run")}))
+                   ORDER BY attack_id"""
 _COUNTS_EXPORT = f"""SELECT * REPLACE (perf_gid('attack', $run, attack_id, $first_attack) AS attack_id)
                     FROM ({COUNTS_SQL}) ORDER BY attack_id, code, kind"""
 _CHILD_ORDER = {"error_samples": "t.attack_id, t.code",
@@ -131,7 +133,7 @@ def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
         for table in tables:
             extra: dict = {}
             if table == "attack_stats":  # every attack's aggregates: cached, else from its rows
-                sql, extra = _STATS_EXPORT, stats_params(con, attack_ids)
+                sql = _STATS_EXPORT
             elif table == "request_counts":  # likewise
                 sql, extra = _COUNTS_EXPORT, {"ids": attack_ids}
             else:

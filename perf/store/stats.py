@@ -108,18 +108,10 @@ LEFT JOIN (
 ) s USING (attack_id)
 """
 
-# Cached rows of the attacks in $cached, live aggregates of those in $live.
-STATS_SQL = f"""
-SELECT * EXCLUDE (version) FROM attack_stats
-WHERE attack_id IN (SELECT unnest($cached::BIGINT[])) AND version = {STATS_VERSION}
-UNION ALL BY NAME
-SELECT * FROM ({LIVE_STATS_SQL.replace("$ids", "$live")})
-"""
-
-
 def stats_of(attacks: str) -> str:
-    """STATS_SQL for the attacks whose ids the query `attacks` (one column) gives, split into
-    cached and live inside DuckDB: no id list goes through Python (a thousand runs hold
+    """The aggregates of the attacks whose ids the query `attacks` (one column) gives: cached
+    rows of those attack_stats holds at STATS_VERSION, live ones (LIVE_STATS_SQL) of the rest.
+    The split is made inside DuckDB: no id list goes through Python (a thousand runs hold
     twenty thousand attacks, and binding their ids twice cost more than the query)."""
     cached = f"SELECT attack_id FROM attack_stats WHERE version = {STATS_VERSION}"
     return f"""
@@ -141,20 +133,6 @@ def cache_stats(con: duckdb.DuckDBPyConnection, attack_id: int, run_id: str | No
         f"SELECT {STATS_VERSION} AS version, * FROM ({sql})",
         params,
     )
-
-
-def stats_params(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict:
-    """The $cached / $live parameters of STATS_SQL: which attacks the cache can answer."""
-    ids = list(attack_ids)
-    cached = {
-        row[0]
-        for row in con.execute(
-            f"SELECT attack_id FROM attack_stats WHERE attack_id IN {_IDS} "
-            f"AND version = {STATS_VERSION}",
-            {"ids": ids},
-        ).fetchall()
-    }
-    return {"cached": sorted(cached), "live": [i for i in ids if i not in cached]}
 
 
 # A rate is sustained when nearly every request succeeded and the server kept up with the
