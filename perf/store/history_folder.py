@@ -103,9 +103,12 @@ def is_folder(path: str | os.PathLike) -> bool:
 
 
 def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
-               with_requests: bool, perf_version: str, schema_version: int) -> str:
+               with_requests: bool, perf_version: str, schema_version: int,
+               packed: dict[str, RunSource] | None = None) -> str:
     """Write one run of the store open on `con` as DIR/<run_id>/. Returns "exported", or
-    "unchanged" when the same export is already there; PerfError when a different one is."""
+    "unchanged" when the same export is already there, in its run folder or a pack; PerfError
+    when a different one is. `packed`: the runs DIR's packs hold (packed_runs), when the
+    caller exports several runs and lists them once."""
     tables = TABLES + (RAW_TABLES if with_requests else ())
     dest.mkdir(parents=True, exist_ok=True)
     final = dest / run_id
@@ -147,8 +150,7 @@ def export_run(con: duckdb.DuckDBPyConnection, run_id: str, dest: Path, *,
                     "schema_version": schema_version, "perf_version": perf_version,
                     "tables": counts, "raw_rows": with_requests}
         (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        held = next((s for pack in packs(dest) for s in pack_sources(pack) if s.run_id == run_id),
-                    None)
+        held = (packed_runs(dest) if packed is None else packed).get(run_id)
         if held is not None:  # packed: compared with the pack's rows of it
             if _same_run(con, scratch, held, tables):
                 return "unchanged"
@@ -174,7 +176,8 @@ def _same_run(con: duckdb.DuckDBPyConnection, a: Path, b: RunSource | Path,
     """Whether the run exported at `a` and the run `b` (a run folder, or a run in a pack) hold
     the same rows (files may differ byte for byte)."""
     if isinstance(b, Path):
-        b = RunSource(read_manifest(b)["run_id"], b, read_manifest(b))
+        manifest = read_manifest(b)
+        b = RunSource(manifest["run_id"], b, manifest)
     if not b.packed and read_manifest(a)["tables"] != b.manifest["tables"]:
         return False  # the counts differ: no need to read a row
     for table in tables:
@@ -220,15 +223,19 @@ class RunSource:
 
     def relation(self, table: str) -> str:
         """SQL reading this run's rows of `table`."""
-        rows = f"read_parquet('{_quoted(self.folder / f'{table}.parquet')}')"
-        if not self.packed:
-            return rows
-        run = _quoted(self.run_id)
-        if table in RUN_KEYED:
-            return f"(SELECT * FROM {rows} WHERE run_id = '{run}')"
-        attacks = f"read_parquet('{_quoted(self.folder / 'attacks.parquet')}')"
-        return (f"(SELECT * FROM {rows} WHERE attack_id IN "
-                f"(SELECT attack_id FROM {attacks} WHERE run_id = '{run}'))")
+        if self.packed:
+            return _pack_rows(self.folder, table, [self.run_id])
+        return f"read_parquet('{_quoted(self.folder / f'{table}.parquet')}')"
+
+
+def _pack_rows(pack: Path, table: str, run_ids: list[str]) -> str:
+    """SQL reading the rows of `table` that a pack holds for these runs."""
+    rows = f"read_parquet('{_quoted(pack / f'{table}.parquet')}')"
+    runs = f"list_contains({_sql_list(run_ids)}, run_id)"
+    if table in RUN_KEYED:
+        return f"(SELECT * FROM {rows} WHERE {runs})"
+    attacks = f"read_parquet('{_quoted(pack / 'attacks.parquet')}')"
+    return f"(SELECT * FROM {rows} WHERE attack_id IN (SELECT attack_id FROM {attacks} WHERE {runs}))"
 
 
 def packs(folder: str | Path) -> list[Path]:
@@ -250,6 +257,11 @@ def read_pack_manifest(pack: Path) -> dict:
 def pack_sources(pack: Path) -> list[RunSource]:
     return [RunSource(run_id, pack, meta, packed=True)
             for run_id, meta in read_pack_manifest(pack)["runs"].items()]
+
+
+def packed_runs(folder: str | Path) -> dict[str, RunSource]:
+    """{run id: where a pack holds it} of a local history folder (none when it does not exist)."""
+    return {s.run_id: s for pack in packs(folder) for s in pack_sources(pack)}
 
 
 def run_sources(folder: str | Path) -> list[RunSource]:
@@ -454,16 +466,7 @@ def _new_rows(new: list[RunSource], table: str) -> list[str]:
     for s in new:
         if s.packed and table in s.tables():
             by_pack.setdefault(s.folder, []).append(s.run_id)
-    for pack, ids in by_pack.items():
-        rows = f"read_parquet('{_quoted(pack / f'{table}.parquet')}')"
-        run_ids = _sql_list(ids)
-        if table in RUN_KEYED:
-            out.append(f"(SELECT * FROM {rows} WHERE list_contains({run_ids}, run_id))")
-        else:
-            attacks = f"read_parquet('{_quoted(pack / 'attacks.parquet')}')"
-            out.append(f"(SELECT * FROM {rows} WHERE attack_id IN (SELECT attack_id FROM "
-                       f"{attacks} WHERE list_contains({run_ids}, run_id)))")
-    return out
+    return out + [_pack_rows(pack, table, ids) for pack, ids in by_pack.items()]
 
 
 def _check_same(con: duckdb.DuckDBPyConnection, source: RunSource, *,
@@ -473,7 +476,7 @@ def _check_same(con: duckdb.DuckDBPyConnection, source: RunSource, *,
     scratch = source.folder.parent / f".{run_id}.{uuid.uuid4().hex[:8]}.check"
     try:
         export_run(con, run_id, scratch, with_requests=bool(source.manifest.get("raw_rows")),
-                   perf_version=perf_version, schema_version=schema_version)
+                   perf_version=perf_version, schema_version=schema_version, packed={})
         same = _same_run(con, scratch / run_id, source, source.tables())
     except OSError as exc:
         raise PerfError(f"cannot compare {source.folder} with the store's run: {exc}") from None

@@ -32,13 +32,15 @@ def export(refs, dest, with_requests, store) -> None:
     from perf import __version__
     from perf.reporter.query.attacks import all_runs, resolve_ref
     from perf.store.database import SCHEMA_VERSION, store_session
-    from perf.store.history_folder import export_run
+    from perf.store.history_folder import export_run, packed_runs
 
     with store_session(store, read_only=True) as con:
         runs = all_runs(con)
         chosen = {resolve_ref(ref, runs).run_id: None for ref in (refs or ("latest",))}
+        packed = packed_runs(dest)  # listed once, not once a run
         for run_id in chosen:
             done = export_run(con, run_id, Path(dest), with_requests=with_requests,
-                              perf_version=__version__, schema_version=SCHEMA_VERSION)
+                              perf_version=__version__, schema_version=SCHEMA_VERSION,
+                              packed=packed)
             said = "exported to" if done == "exported" else "already exported, the same, in"
             click.echo(f"run {run_id}: {said} {Path(dest) / run_id}", err=True)
