@@ -384,7 +384,7 @@ def cell_runs(con: duckdb.DuckDBPyConnection, run_ids: list[str], sel: Selection
             SELECT a.run_id, a.endpoint, a.method, a.mode, a.target_rate, a.concurrency,
                 a.workers, a.server, a.role, a.background{asked}
             FROM attacks a LEFT JOIN st USING (attack_id)  -- an attack with no request too
-            WHERE list_contains($runs, a.run_id) AND {where}
+            WHERE a.attack_id IN ({selected})
         )
         SELECT run_id, endpoint, method, mode,
             CASE WHEN mode = 'rate' THEN target_rate END AS rate,
@@ -450,16 +450,6 @@ def request_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]
     return codes, kinds
 
 
-def status_counts(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, int]]:
-    """{attack_id: {status code: requests}} (request_counts)."""
-    return request_counts(con, attack_ids)[0]
-
-
-def error_kinds(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[str, int]]:
-    """{attack_id: {error kind: requests}}, most frequent first (request_counts)."""
-    return request_counts(con, attack_ids)[1]
-
-
 def error_samples(con: duckdb.DuckDBPyConnection, attack_ids: list[int]) -> dict[int, dict[int, bytes]]:
     """{attack_id: {failing status code: the first 2 KB of one response with it}}."""
     out: dict[int, dict[int, bytes]] = {}
@@ -514,6 +504,6 @@ def history(con: duckdb.DuckDBPyConnection, attacks: list[AttackRow],
         {"cells": [dict(zip(CELL_KEYS, cell)) for cell in sorted(cells, key=repr)],
          "window": window, "selected": sorted({a.run_id for a in attacks})},
     ).fetchall()
-    names = {run.run_id: run.name for run in all_runs(con, named=True)}
+    names = {run.run_id: run.name for run in _run_index(con)}
     return [_attack(row, HistoryRow, run_name=names[row["run_id"]])
             for row in _summary_dicts(con, [r[0] for r in rows])]

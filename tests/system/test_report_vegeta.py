@@ -76,7 +76,7 @@ def test_metrics_agree_with_vegeta_report(vegeta, http_server, tmp_path):
         path="/hello.txt", server="external", workers=1, mode="rate",
         target_rate=50.0, duration_s=2.0), [csv_path])
     [ours] = query.summaries(con, [attack_id])
-    codes = query.status_counts(con, [attack_id])[attack_id]
+    codes = query.request_counts(con, [attack_id])[0][attack_id]
     latencies = np.array([r[0] for r in con.execute(
         "SELECT latency_ns FROM requests WHERE attack_id = ?", [attack_id]).fetchall()])
     con.close()

@@ -102,8 +102,7 @@ def test_status_codes_and_error_kinds_count_every_request(fixture_store):
     path, stored = fixture_store
     con = open_store(path, read_only=True)
     try:
-        statuses = query.status_counts(con, sorted(stored))
-        errors = query.error_kinds(con, sorted(stored))
+        statuses, errors = query.request_counts(con, sorted(stored))
     finally:
         con.close()
     for attack_id, source in stored.items():
