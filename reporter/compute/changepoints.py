@@ -186,11 +186,9 @@ class History:
     cells: list[CellHistory]
 
 
-def _finite(v) -> float | None:
-    return float(v) if v is not None and math.isfinite(v) else None
-
-
 def _median(values: list) -> float | None:
+    """A run's value of a metric: the median over its repeats (of one attack, its value), the
+    values that are not finite numbers left out."""
     kept = [float(v) for v in values if v is not None and math.isfinite(v)]
     return statistics.median(kept) if kept else None
 
@@ -208,7 +206,7 @@ def attack_points(attacks: list[AttackRow], runs: list[RunRow], names: dict[str,
     for run_id in order:
         run = by_run[run_id]
         for cell, cell_attacks in cells_of(of_run.get(run_id, [])).items():
-            values = {name: _value([a.metrics.get(column) for a in cell_attacks])
+            values = {name: _median([a.metrics.get(column) for a in cell_attacks])
                       for name, column in columns}
             per_cell.setdefault(cell, []).append(
                 RunPoint(run_id, names[run_id], run.label, run.git_commit, run.started_at,
@@ -236,24 +234,16 @@ def cell_run_points(rows: list[CellRunRow], runs: list[RunRow], names: dict[str,
             for key, points in per_key.items()}
 
 
-def _value(values: list) -> float | None:
-    """A run's value of a metric: its one attack's, or the median over its repeats (values
-    that are not finite numbers left out)."""
-    if len(values) == 1:
-        return _finite(values[0])
-    return _median(values)
-
-
 def cell_histories(per_cell: dict[Cell, list[RunPoint]], metrics: list[str],
                    settings: CompareSettings) -> list[CellHistory]:
     """Each cell's history (attack_points, cell_run_points) in cell order, with the change
     points of each metric's series."""
     out, jobs = [], []
+    # Each metric's series in one transposition (a dict lookup per run and metric cost 35 ms
+    # of a thousand-run history).
+    row = itemgetter(*metrics) if len(metrics) > 1 else (lambda v: (v[metrics[0]],))
     for cell in sorted(per_cell, key=Cell.sort_key):
         history = CellHistory(cell, per_cell[cell])
-        # Each metric's series in one transposition (a dict lookup per run and metric cost
-        # 35 ms of a thousand-run history).
-        row = itemgetter(*metrics) if len(metrics) > 1 else (lambda v: (v[metrics[0]],))
         table = [row(p.values) for p in history.points]
         for name, series in zip(metrics, map(list, zip(*table)) if table else [[]] * len(metrics)):
             if None in series:
