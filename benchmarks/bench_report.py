@@ -144,26 +144,28 @@ def shape(path: Path) -> tuple[int, int, int] | None:
     return runs, attacks, requests
 
 
+# As installed: pip compiles perf's bytecode when it installs the wheel, so a timed perf may
+# write and reuse .pyc files even where the caller's environment says PYTHONDONTWRITEBYTECODE
+# (compiling ~40 modules from source on every start would cost ~40 ms a run).
+_INSTALLED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run_perf(*args: str) -> float:
+    """Seconds `perf ARGS...` takes as a user runs it (process start included)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "perf.cli", *args], cwd=ROOT, env=_INSTALLED, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
 def time_cli(path: Path, args: list[str], repeat: int, command: str = "report",
              warm: bool = True) -> list[float]:
-    """Wall time of `perf COMMAND --store PATH ARGS...` as a user runs it (process start included).
-
-    As installed: pip compiles perf's bytecode when it installs the wheel, so the child may
-    write and reuse .pyc files even where the caller's environment says PYTHONDONTWRITEBYTECODE
-    (compiling ~40 modules from source on every start would cost ~40 ms a run). One untimed
-    run first writes them and warms the file cache, as a user's second command finds it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    cmd = [sys.executable, "-m", "perf.cli", command, "--store", str(path), *args]
+    """Wall times of `perf COMMAND --store PATH ARGS...` (run_perf). One untimed run first
+    writes the bytecode and warms the file cache, as a user's second command finds them."""
+    cmd = [command, "--store", str(path), *args]
     if warm:
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return times
+        run_perf(*cmd)
+    return [run_perf(*cmd) for _ in range(repeat)]
 
 
 def time_history(path: Path, repeat: int) -> list[float]:
@@ -281,10 +283,8 @@ def team_scale(store: Path, repeat: int) -> None:
         print(f"  exported run without requests: median {sizes[len(sizes) // 2] / 1e3:.1f} KB, "
               f"max {sizes[-1] / 1e3:.1f} KB; folder {_size(folder) / 1e6:.1f} MB")
         imported = work / "imported.duckdb"
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "perf.cli", "import", str(folder), "--store", str(imported)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        print(line(f"perf import of {len(runs):,} runs (new store)", [time.perf_counter() - started]))
+        print(line(f"perf import of {len(runs):,} runs (new store)",
+                   [run_perf("import", str(folder), "--store", str(imported))]))
         print(line(f"perf history --store DIR ({len(runs):,} run folders)",
                    time_cli(folder, [], repeat, "history")))
         # As perf-main.yml keeps it: the runs arrive one by one and every hundred are packed.
@@ -294,10 +294,7 @@ def team_scale(store: Path, repeat: int) -> None:
         for start in range(0, len(runs), 100):
             for run_id in runs[start:start + 100]:
                 shutil.copytree(folder / run_id, packed / run_id)
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "perf.cli", "pack", str(packed)], cwd=ROOT,
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            pack_times.append(time.perf_counter() - started)
+            pack_times.append(run_perf("pack", str(packed)))
         print(line("perf pack of 100 run folders", pack_times))
         n_packs = sum(1 for p in packed.iterdir() if p.name.startswith("pack-"))
         print(line(f"perf history --store DIR ({n_packs} packs)", time_cli(packed, [], repeat, "history")))
@@ -305,10 +302,7 @@ def team_scale(store: Path, repeat: int) -> None:
         print(line(f"perf report --store DIR ({n_packs} packs)", time_cli(packed, [], repeat, "report")))
         folder = packed  # the site as the workflow builds it
         site = work / "site"
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "perf.cli", "publish", str(site), "--store", str(folder)],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        print(line("perf publish SITE --store DIR", [time.perf_counter() - started]))
+        print(line("perf publish SITE --store DIR", [run_perf("publish", str(site), "--store", str(folder))]))
         print(f"  site index.html {(site / 'index.html').stat().st_size / 1e6:.2f} MB, "
               f"whole site {_size(site) / 1e6:.1f} MB")
         drawn = _drawn_in_chromium(site / "index.html")
