@@ -4,14 +4,26 @@ next perf once the perf that made one is gone.
 A sweep's scratch folder holds its targets files, each line carrying every header sent (an
 `Authorization: Bearer ...` among them). perf removes the folder when it ends, but a perf killed
 outright (SIGKILL, the OOM killer, a power cut) cannot; the next `perf collect` or `perf ingest`
-does. So a stale folder can be told from a live one, its name carries the pid of the perf that
-made it and that process's start time (a pid the system gave to another process since is not
-the owner): `perf-collect-<pid>-<start ms>-<random>`. A folder is removed only when that proves
-its owner gone; anything else (another user's folder, a name of an older perf) is left alone.
+does. So a stale folder can be told from a live one:
+
+- its owner holds an advisory lock (flock) on the folder for as long as it lives. The kernel
+  drops it when the process dies, however it dies, and no clock is involved: a live perf's
+  folder is never taken for stale (a liveness check by start time alone is not enough on
+  Linux, where a process's start time is derived from the boot time, which moves when the
+  wall clock is stepped: a VM's clock set after a resume made a live perf look gone, and a
+  second perf removed its results file mid-sweep);
+- its name carries the pid of the perf that made it and that process's start time (a pid the
+  system gave to another process since is not the owner): `perf-collect-<pid>-<start ms>-<random>`.
+  This covers the instant between the folder's creation and its lock, and the folders of
+  perfs that took no lock (older versions, a file system without flock).
+
+A folder is removed only when its lock is free *and* its owner is proven gone; anything else
+(another user's folder, a name of an older perf) is left alone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -26,12 +38,26 @@ import psutil
 from perf.collector.storage.run_rows import process_alive
 
 _NAME = re.compile(r"^perf-(?:collect|ingest)-(\d+)-(\d+)-")
+_held: dict[Path, int] = {}  # this process's scratch folders -> the descriptor holding the lock
 
 
 def make(command: str) -> Path:
-    """A new scratch folder for `perf COMMAND`, readable by this user only (mkdtemp: 0700)."""
+    """A new scratch folder for `perf COMMAND`, readable by this user only (mkdtemp: 0700),
+    locked by this process until `remove` (or its death)."""
     started_ms = round(psutil.Process().create_time() * 1000)
-    return Path(tempfile.mkdtemp(prefix=f"perf-{command}-{os.getpid()}-{started_ms}-"))
+    path = Path(tempfile.mkdtemp(prefix=f"perf-{command}-{os.getpid()}-{started_ms}-"))
+    fd = _try_lock(path)
+    if fd is not None:
+        _held[path] = fd
+    return path
+
+
+def remove(path: Path) -> None:
+    """Remove a folder `make` gave, then let go of its lock."""
+    shutil.rmtree(path, ignore_errors=True)
+    fd = _held.pop(path, None)
+    if fd is not None:
+        os.close(fd)
 
 
 @contextmanager
@@ -41,7 +67,7 @@ def folder(command: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        remove(path)
 
 
 def private(path: str, flags: int) -> int:
@@ -64,23 +90,56 @@ def remove_stale(root: Path | None = None) -> list[Path]:
     except OSError:
         return []  # no temporary directory to read: nothing of ours can be in it
     for entry in entries:
-        if _is_stale(entry):
-            # A file that cannot go (another user's, inside our folder) stays for the next
-            # perf to retry: this is tidying, not the work the user asked for.
-            shutil.rmtree(entry.path, ignore_errors=True)
-            removed.append(Path(entry.path))
+        if not _named_ours(entry):
+            continue
+        fd = _try_lock(Path(entry.path))
+        if fd is _LOCKED:
+            continue  # its owner lives
+        try:
+            if not _owner_alive(entry.name):
+                # A file that cannot go (another user's, inside our folder) stays for the next
+                # perf to retry: this is tidying, not the work the user asked for.
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
+        finally:
+            if fd is not None:
+                os.close(fd)  # held while removing: its owner cannot be mid-start
     return removed
 
 
-def _is_stale(entry: os.DirEntry) -> bool:
-    found = _NAME.match(entry.name)
-    if found is None:
+_LOCKED = -1  # _try_lock: another process holds the folder's lock
+
+
+def _try_lock(path: Path) -> int | None:
+    """A descriptor holding the folder's lock; _LOCKED when another holds it; None when it
+    cannot be locked here (gone, unreadable, no flock on this file system)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return _LOCKED
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _named_ours(entry: os.DirEntry) -> bool:
+    """A folder of this user named as perf names its scratch folders."""
+    if _NAME.match(entry.name) is None:
         return False
     try:
         info = entry.stat(follow_symlinks=False)
     except OSError:
         return False
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+
+
+def _owner_alive(name: str) -> bool:
+    found = _NAME.match(name)
     pid, started_ms = int(found[1]), int(found[2])
-    return not process_alive(pid, started_ms / 1000)
+    return process_alive(pid, started_ms / 1000)

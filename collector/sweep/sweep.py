@@ -11,7 +11,6 @@ SIGTERM, any number of them) the run is marked and every child process group is 
 from __future__ import annotations
 
 import math
-import shutil
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -595,7 +594,7 @@ def _clean_up(sweep: _Sweep, error: BaseException | None = None) -> list:
     if sweep.server is not None:
         sweep.server.stop()
     processes.stop_all()
-    shutil.rmtree(sweep.scratch, ignore_errors=True)
+    scratch.remove(sweep.scratch)
     if sweep.writer is None:
         return []
     left = sweep.writer.close()
