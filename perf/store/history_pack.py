@@ -12,7 +12,9 @@ run folders no pack holds into a new pack, so a folder kept in git or object sto
 rewrites a file (a team packs every hundred runs; a thousand runs are then ten packs). The
 pack is written beside its place and renamed into it before the run folders it holds are
 removed: a reader that lists the folder in between reads each run once, from the pack
-(history_folder.run_sources). <hash> names the runs it holds.
+(history_folder.run_sources). <hash> names the runs it holds. A pack interrupted after that
+rename leaves run folders its pack already holds; the next `perf pack` removes each whose rows
+equal the pack's (a folder that differs is kept and named: it is not perf's to settle).
 """
 
 from __future__ import annotations
@@ -29,8 +31,34 @@ import duckdb
 from perf.base.errors import PerfError
 from perf.store.history_folder import (
     LAYOUT_VERSION, MANIFEST, PACK_FORMAT, PACK_PREFIX, RAW_TABLES, TABLES, RunSource, _quoted,
-    _sql_list, run_sources,
+    _same_run, _sql_list, exported_runs, packed_runs, read_manifest, run_sources,
 )
+
+
+def held_twice(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The run folders of `folder` whose run a pack already holds (a pack interrupted before
+    it removed them, a sync that brought one back): (those with the pack's rows, removed;
+    those that differ, kept)."""
+    held = packed_runs(folder)
+    removed, differ = [], []
+    con = duckdb.connect(":memory:")
+    try:
+        for run in exported_runs(folder):
+            manifest = read_manifest(run)
+            pack = held.get(manifest["run_id"])
+            if pack is None:
+                continue
+            loose = RunSource(manifest["run_id"], run, manifest)
+            if loose.tables() == pack.tables() and _same_run(con, run, pack, loose.tables()):
+                shutil.rmtree(run, ignore_errors=True)
+                removed.append(run)
+            else:
+                differ.append(run)
+    except duckdb.Error as exc:
+        raise PerfError(f"cannot pack {folder}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    return removed, differ
 
 
 def pack_folder(folder: Path, min_runs: int = 1) -> tuple[list[RunSource], Path | None]:

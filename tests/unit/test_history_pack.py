@@ -93,6 +93,26 @@ def test_a_run_folder_beside_the_pack_that_holds_it_is_read_once(store, packed, 
             == _without_ids(perf("history", "--format", "json", "--store", str(store)), store))
 
 
+def test_packing_removes_the_run_folders_a_pack_already_holds_and_keeps_one_that_differs(
+        store, packed, tmp_path):
+    """A pack interrupted after its rename leaves the run folders it holds: the next pack
+    removes each whose rows are the pack's; one with other rows is kept and named."""
+    folder = tmp_path / "history"
+    shutil.copytree(packed, folder)
+    perf("export", OLD, NEW, "--store", str(store), "--to", str(tmp_path / "loose"))
+    for run in (OLD, NEW):
+        shutil.copytree(tmp_path / "loose" / run, folder / run)
+    con = open_store(folder, read_only=True)
+    con.execute(f"COPY (SELECT * REPLACE ('other' AS label) FROM runs WHERE run_id = '{NEW}') "
+                f"TO '{folder / NEW / 'runs.parquet'}' (FORMAT parquet)")
+    con.close()
+    result = CliRunner().invoke(cli, ["pack", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 run folder a pack already held, with the same rows" in result.output
+    assert f"{folder / NEW}: a pack already holds this run with other rows; kept" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == sorted([_pack(packed).name, NEW])
+
+
 def test_export_and_import_know_the_runs_a_pack_holds(store, packed, tmp_path):
     again = CliRunner().invoke(cli, ["export", OLD, "--store", str(store), "--to", str(packed)])
     assert again.exit_code == 0 and "already exported, the same" in again.output

@@ -24,9 +24,16 @@ def pack(folder, min_runs) -> None:
       perf history --store history/
     """
     from perf.store.history_folder import run_sources
-    from perf.store.history_pack import pack_folder
+    from perf.store.history_pack import held_twice, pack_folder
 
     packed, where = pack_folder(Path(folder), min_runs)
+    removed, differ = held_twice(Path(folder))
+    if removed:
+        click.echo(f"removed {len(removed)} run folder{'' if len(removed) == 1 else 's'} a pack "
+                   "already held, with the same rows (left by an interrupted pack)", err=True)
+    for run in differ:
+        click.echo(f"{run}: a pack already holds this run with other rows; kept as it is "
+                   "(readers read the pack's)", err=True)
     if where is None:
         outside = sum(not s.packed for s in run_sources(folder))
         click.echo(f"{folder}: {outside} run folder{'' if outside == 1 else 's'} outside a pack"
