@@ -108,7 +108,10 @@ class StoreWriter:
         """Keep a finished attack: (its attack_id, the progress line's summary) once it is
         stored; (None, what became of it) while the store is busy. `foreground`, `check`,
         `written` (the results csv_path was written with): see attack_files."""
-        if not csv_path.exists() or csv_path.stat().st_size == 0:
+        if not csv_path.exists():  # not vegeta's doing: said apart, so it can be traced
+            raise BadResults(f"the results file of {attack.endpoint} is gone ({csv_path}): "
+                             "something removed perf's scratch folder while it ran")
+        if csv_path.stat().st_size == 0:
             raise BadResults(f"vegeta returned no results for {attack.endpoint}")
         entry = self._put("attack", attack_files(attack, csv_path, samples, foreground, check,
                                                  written))
