@@ -301,6 +301,7 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
     if not remote and not Path(text).is_dir():
         raise PerfError(f"no history folder at {text}")
     con = duckdb.connect(":memory:")
+    rows: dict[Path, dict[str, int]] = {}
     try:
         if remote:
             _load_remote_reader(con, text)
@@ -320,10 +321,13 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
                 pattern = f"{text}/*/{table}.parquet"
                 files = pattern if con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0] else None
             else:  # only finished exports: a folder with its manifest (never one being written)
-                # A file its manifest says is empty is not opened (DuckDB pays ~0.4 ms a file).
+                # A file its manifest says is empty is not opened (DuckDB pays ~0.4 ms a file);
+                # one it counts rows of is there (a missing one fails the read, never skipped),
+                # so only a table the manifest does not name is looked for (8,000 stat calls
+                # over a thousand runs, a tenth of a second).
                 found = [str(folder / f"{table}.parquet") for folder in folders
-                         if (folder / f"{table}.parquet").exists()
-                         and rows[folder].get(table) != 0]
+                         if (rows[folder][table] if table in rows[folder]
+                             else (folder / f"{table}.parquet").exists())]
                 files = found or None
             if files is None:
                 statements.append(ddl[table])
@@ -372,6 +376,10 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
         (clashes,) = con.execute("SELECT count(*) - count(DISTINCT attack_id) FROM attacks").fetchone()
     except duckdb.Error as exc:
         con.close()
+        missing = [] if remote else _missing_files(rows)
+        if missing:
+            raise PerfError(f"history folder {text} is damaged: {missing[0]} is gone, and its "
+                            "manifest counts rows in it (export that run again)") from None
         raise PerfError(f"cannot read history folder {text}: {exc}") from None
     if twice is not None:
         con.close()
@@ -382,6 +390,13 @@ def open_folder(source: str | os.PathLike, ddl: dict[str, str]) -> duckdb.DuckDB
         raise PerfError(f"history folder {text} holds runs whose attack ids collide; read them "
                         "from separate folders")
     return con
+
+
+def _missing_files(rows: dict[Path, dict[str, int]]) -> list[Path]:
+    """The rows files that manifests count rows in but that are not there."""
+    return [folder / f"{table}.parquet" for folder, tables in rows.items()
+            for table, count in tables.items()
+            if count and not (folder / f"{table}.parquet").exists()]
 
 
 def _table_rows(sources: list[RunSource]) -> dict[Path, dict[str, int]]:

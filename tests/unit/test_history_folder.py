@@ -159,6 +159,16 @@ def test_an_export_is_never_overwritten_and_a_half_written_one_is_not_a_run(stor
     assert len(runs["runs"]) == 2
 
 
+def test_a_run_folder_missing_a_file_its_manifest_counts_is_refused_not_read_short(folder, tmp_path):
+    """Read without it, the run would show no attacks (the file was skipped before)."""
+    copy = tmp_path / "history"
+    shutil.copytree(folder, copy)
+    (copy / RUNS[0]["run_id"] / "attacks.parquet").unlink()
+    line = failing("runs", "--store", str(copy))
+    assert (f"history folder {copy} is damaged: {copy / RUNS[0]['run_id'] / 'attacks.parquet'} "
+            "is gone, and its manifest counts rows in it") in line
+
+
 # collect takes the same path (perf.store.database.writer_lock): tests/system/test_collect_errors.py
 @pytest.mark.parametrize("command", [["import", "FOLDER"], ["ingest", "FOLDER/x.json"]],
                          ids=lambda c: c[0])
