@@ -8,6 +8,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -106,6 +107,42 @@ def test_a_killed_collect_leaves_a_private_folder_that_the_next_collect_removes(
                       tmp_path, TMPDIR=str(tmp))
     assert second.returncode == 0, second.stderr
     assert sorted(p.name for p in tmp.iterdir()) == sorted([live.name, older.name])
+
+
+# A perf started after the wall clock was stepped 5 s: Linux's start times (boot time + ticks)
+# all move by the step, so the start in a live perf's folder name no longer matches its own.
+_STEPPED_CLEANUP = """
+import sys
+import psutil._pslinux as linux
+boot_time = linux.boot_time
+linux.boot_time = lambda: boot_time() + 5
+from perf.collector.storage import scratch
+print(len(scratch.remove_stale(sys.argv[1])))
+"""
+
+
+@pytest.mark.skipif(not psutil.LINUX, reason="start times from the boot time: Linux")
+def test_a_perf_after_a_clock_step_leaves_a_live_collects_folder_alone(tmp_path):
+    """Seen in CI: a perf whose clock reading moved took a live collect's scratch folder for
+    stale and removed it mid-attack; the attack was lost ("vegeta returned no results")."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    store = tmp_path / "s.duckdb"
+    first = _start([*ONE_ATTACK, "--duration", "3s", "--store", str(store)], tmp_path, TMPDIR=str(tmp))
+    lines = []
+    for line in first.stderr:  # bounded: perf ends (and stderr closes) by itself
+        lines.append(line)
+        if line.startswith("[1/1]"):
+            break
+    time.sleep(1.0)  # mid-attack: vegeta writing its results into the folder
+    cleanup = subprocess.run([sys.executable, "-c", _STEPPED_CLEANUP, str(tmp)],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    rest = first.stderr.read()
+    first.wait(timeout=60)
+    assert cleanup.returncode == 0 and cleanup.stdout.strip() == "0", cleanup.stderr
+    assert first.returncode == 0, "".join(lines) + rest
+    assert "1 attack stored (complete)" in rest
+    assert list(tmp.iterdir()) == []  # removed by its own perf when it ended
 
 
 def test_ingest_removes_the_folders_of_perfs_that_are_gone(tmp_path):
