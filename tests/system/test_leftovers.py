@@ -3,6 +3,7 @@ start-up blocks, and no scratch folder that others may read or that no one remov
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -102,9 +103,14 @@ def test_a_killed_collect_leaves_a_private_folder_that_the_next_collect_removes(
     for folder in (live, reused, older):
         folder.mkdir(mode=0o700)
         (folder / "targets.jsonl").write_text("{}\n")
+    held = os.open(live, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # as a live perf holds its folder (even if the clock steps)
 
-    second = run_perf(["collect", *ONE_ATTACK, "--duration", "1s", "--store", str(store)],
-                      tmp_path, TMPDIR=str(tmp))
+    try:
+        second = run_perf(["collect", *ONE_ATTACK, "--duration", "1s", "--store", str(store)],
+                          tmp_path, TMPDIR=str(tmp))
+    finally:
+        os.close(held)
     assert second.returncode == 0, second.stderr
     assert sorted(p.name for p in tmp.iterdir()) == sorted([live.name, older.name])
 
