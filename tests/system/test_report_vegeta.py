@@ -81,7 +81,8 @@ def test_metrics_agree_with_vegeta_report(vegeta, http_server, tmp_path):
         "SELECT latency_ns FROM requests WHERE attack_id = ?", [attack_id]).fetchall()])
     con.close()
 
-    assert ours.metric("requests") == vegeta_report["requests"] == 100
+    # 50/s for 2 s: 100, or one fewer when vegeta's last tick lands late on busy cores
+    assert ours.metric("requests") == vegeta_report["requests"] >= 99
     assert ours.metric("success_ratio") == pytest.approx(vegeta_report["success"], rel=1e-12)
     assert 0.5 < ours.metric("success_ratio") < 0.8
     assert ours.metric("sent_rate") == pytest.approx(vegeta_report["rate"], rel=1e-9)
