@@ -28,6 +28,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
@@ -216,8 +217,10 @@ class RunSource:
     manifest: dict  # the run's schema_version, perf_version, raw_rows (a run folder's: all of it)
     packed: bool = False
 
+    @cached_property
     def tables(self) -> tuple[str, ...]:
-        """The tables it has rows files for (a packed run without raw rows: not the raw ones)."""
+        """The tables it has rows files for (a packed run without raw rows: not the raw ones).
+        Looked for once: an import of a thousand runs asked each run for every table."""
         return tuple(t for t in TABLES + RAW_TABLES if (self.folder / f"{t}.parquet").exists()
                      and not (self.packed and t in RAW_TABLES and not self.manifest.get("raw_rows")))
 
@@ -474,12 +477,12 @@ def _new_rows(new: list[RunSource], table: str) -> list[str]:
     """SQL reading the new runs' rows of `table`: the run folders' files in one read, and each
     pack's rows of its new runs."""
     out = []
-    files = [str(s.folder / f"{table}.parquet") for s in new if not s.packed and table in s.tables()]
+    files = [str(s.folder / f"{table}.parquet") for s in new if not s.packed and table in s.tables]
     if files:
         out.append(f"read_parquet({_sql_list(files)}, union_by_name = true)")
     by_pack: dict[Path, list[str]] = {}
     for s in new:
-        if s.packed and table in s.tables():
+        if s.packed and table in s.tables:
             by_pack.setdefault(s.folder, []).append(s.run_id)
     return out + [_pack_rows(pack, table, ids) for pack, ids in by_pack.items()]
 
@@ -492,7 +495,7 @@ def _check_same(con: duckdb.DuckDBPyConnection, source: RunSource, *,
     try:
         export_run(con, run_id, scratch, with_requests=bool(source.manifest.get("raw_rows")),
                    perf_version=perf_version, schema_version=schema_version, packed={})
-        same = _same_run(con, scratch / run_id, source, source.tables())
+        same = _same_run(con, scratch / run_id, source, source.tables)
     except OSError as exc:
         raise PerfError(f"cannot compare {source.folder} with the store's run: {exc}") from None
     finally:

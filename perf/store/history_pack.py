@@ -49,7 +49,7 @@ def held_twice(folder: Path) -> tuple[list[Path], list[Path]]:
             if pack is None:
                 continue
             loose = RunSource(manifest["run_id"], run, manifest)
-            if loose.tables() == pack.tables() and _same_run(con, run, pack, loose.tables()):
+            if loose.tables == pack.tables and _same_run(con, run, pack, loose.tables):
                 shutil.rmtree(run, ignore_errors=True)
                 removed.append(run)
             else:
@@ -78,7 +78,7 @@ def pack_folder(folder: Path, min_runs: int = 1) -> tuple[list[RunSource], Path 
         scratch.mkdir()
         counts = {}
         for table in TABLES + RAW_TABLES:
-            files = [str(s.folder / f"{table}.parquet") for s in loose if table in s.tables()]
+            files = [str(s.folder / f"{table}.parquet") for s in loose if table in s.tables]
             if not files:
                 continue
             target = scratch / f"{table}.parquet"
