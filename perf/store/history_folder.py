@@ -263,26 +263,23 @@ def pack_sources(pack: Path) -> list[RunSource]:
 
 
 def packed_runs(folder: str | Path) -> dict[str, RunSource]:
-    """{run id: where a pack holds it} of a local history folder (none when it does not exist)."""
-    return {s.run_id: s for pack in packs(folder) for s in pack_sources(pack)}
+    """{run id: where a pack holds it} of a local history folder (none when it does not
+    exist); a run two packs hold, from the first by name."""
+    held: dict[str, RunSource] = {}
+    for pack in packs(folder):
+        for source in pack_sources(pack):
+            held.setdefault(source.run_id, source)
+    return held
 
 
 def run_sources(folder: str | Path) -> list[RunSource]:
     """Every run of a local history folder, once: the packs' runs, then the run folders no
     pack holds (a run folder packed while this read the folder is read from its pack)."""
-    out: list[RunSource] = []
-    seen: set[str] = set()
-    for pack in packs(folder):
-        for source in pack_sources(pack):
-            if source.run_id not in seen:
-                seen.add(source.run_id)
-                out.append(source)
+    sources = packed_runs(folder)
     for run in exported_runs(folder):
         manifest = read_manifest(run)
-        if manifest["run_id"] not in seen:
-            seen.add(manifest["run_id"])
-            out.append(RunSource(manifest["run_id"], run, manifest))
-    return out
+        sources.setdefault(manifest["run_id"], RunSource(manifest["run_id"], run, manifest))
+    return list(sources.values())
 
 
 def sources_in(folder: Path) -> list[RunSource]:
